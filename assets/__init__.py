@@ -1,0 +1,1 @@
+"""The Dagster code location: everything the Dagster UI shows for OneConnect."""

@@ -1,0 +1,111 @@
+"""The ``oneconnect`` command: ``oneconnect simulator`` runs the simulator on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+
+def _simulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = commands.add_parser(
+        "simulator",
+        help="run the OneConnect simulator on loopback",
+        description="Serve a simulated OneConnect account over HTTP.",
+    )
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    sim.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
+    sim.add_argument("--plan", default="business", choices=("basic", "premium", "business"))
+    sim.add_argument("--email", default="demo@example.com")
+    sim.add_argument("--api-key", default="demo-key")
+    sim.add_argument("--timezone", default="Asia/Tbilisi", help="the account's timezone")
+    sim.add_argument("--balance", type=int, default=100_000, help="SMS balance")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--contacts", type=int, default=500)
+    sim.add_argument("--lists", type=int, default=8)
+    sim.add_argument("--campaigns", type=int, default=8)
+    sim.add_argument("--birthday-campaigns", type=int, default=3)
+    sim.add_argument("--messages", type=int, default=5000)
+    sim.add_argument(
+        "--title-activation-s",
+        type=float,
+        default=3600.0,
+        help="simulated seconds until a new title is activated (-1: only by admin)",
+    )
+    sim.add_argument(
+        "--frozen", action="store_true", help="freeze the clock (move it via /_sim/clock)"
+    )
+    sim.add_argument("--latency-ms", type=float, default=0.0)
+    sim.add_argument("--jitter-ms", type=float, default=0.0)
+    sim.add_argument(
+        "--error-rate",
+        action="append",
+        default=[],
+        metavar="STATUS=RATE",
+        help="inject errors, e.g. --error-rate 500=0.05 --error-rate 429=0.02",
+    )
+    sim.add_argument("--retry-after-s", type=float, default=1.0)
+    sim.add_argument("--drop-rate", type=float, default=0.0)
+    sim.add_argument("--rps-limit", type=float, default=None)
+
+
+def run_simulator(args: argparse.Namespace) -> int:
+    from oneconnect_pipelines.simulator import (
+        Account,
+        Faults,
+        SeedSizes,
+        SimClock,
+        Simulator,
+        plan_named,
+        serve,
+    )
+
+    try:
+        rates = {int(k): float(v) for k, v in (item.split("=", 1) for item in args.error_rate)}
+        faults = Faults(
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            error_rates=rates,
+            retry_after_s=args.retry_after_s,
+            drop_rate=args.drop_rate,
+            rps_limit=args.rps_limit,
+        )
+    except ValueError as exc:
+        print(f"oneconnect simulator: bad fault settings: {exc}", file=sys.stderr)
+        return 2
+    account = Account(
+        email=args.email,
+        api_key=args.api_key,
+        plan=plan_named(args.plan),
+        timezone=ZoneInfo(args.timezone),
+        sms_balance=args.balance,
+        title_activation_s=args.title_activation_s,
+        seed=args.seed,
+    )
+    sizes = SeedSizes(
+        contacts=args.contacts,
+        lists=args.lists,
+        campaigns=args.campaigns,
+        birthday_campaigns=args.birthday_campaigns,
+        messages=args.messages,
+    )
+    simulator = Simulator.create(account, sizes, args.db, SimClock(frozen=args.frozen), faults)
+    serve(simulator, args.host, args.port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="oneconnect", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _simulator_parser(commands)
+    args = parser.parse_args(argv)
+    if args.command == "simulator":
+        return run_simulator(args)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The OneConnect API, one module per section of the contract."""

@@ -1,0 +1,323 @@
+"""The simulator as one ASGI app: the OneConnect API under ``/api/v1``, its admin under ``/_sim``.
+
+Every API request passes the same gate, in this order: statistics, injected latency,
+the requests-per-second limit and faults that strike before processing, Basic auth
+(401), the Business plan's IP allow-list (403), catching up with the clock, the
+handler, and faults that strike after processing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+from starlette.responses import Response
+from starlette.routing import Match, Route, Router
+from starlette.types import Message, Receive, Scope, Send
+
+from .clock import SimClock
+from .engine import Account, Platform
+from .faults import Faults, Stats
+from .http import ApiError, json_response, status_error
+from .seed import SeedSizes, seed_account
+from .store import Store
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("oneconnect.simulator")
+_PARAM = re.compile(r"\{(\w+)(:\w+)?\}")
+
+
+@dataclass
+class Simulator:
+    """The running state: one account's platform, its fault settings and statistics."""
+
+    platform: Platform
+    defaults: Account
+    sizes: SeedSizes
+    faults: Faults = field(default_factory=Faults)
+    stats: Stats = field(default_factory=Stats)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        account: Account,
+        sizes: SeedSizes,
+        db_path: str = ":memory:",
+        clock: Any = None,
+        faults: Faults | None = None,
+    ) -> Simulator:
+        store = Store(db_path)
+        is_new = store.one("SELECT COUNT(*) FROM account") == 0
+        platform = Platform.open(store, clock or SimClock(), account)
+        simulator = cls(platform, account, sizes, faults or Faults())
+        if is_new:
+            seed_account(platform, sizes, account.seed)
+        return simulator
+
+    def reset(self, sizes: SeedSizes | None = None, seed: int | None = None) -> None:
+        """Wipe the account and seed it again (the admin API's ``POST /_sim/reset``)."""
+        store = self.platform.store
+        tables = [
+            row[0]
+            for row in store.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        with store.transaction():
+            for table in tables:
+                store.execute(f"DELETE FROM {table}")
+            store.execute("DELETE FROM sqlite_sequence")
+        if sizes is not None:
+            self.sizes = sizes
+        account = self.defaults if seed is None else replace(self.defaults, seed=seed)
+        self.platform.account = account
+        self.platform.save_account()
+        self.platform.outbox.clear()
+        self.callbacks.clear()
+        store.reload_ids()
+        seed_account(self.platform, self.sizes, account.seed)
+
+
+def route_template(route: Route) -> str:
+    """``/contacts/{id:int}`` -> ``/contacts/:id``, the form statistics are counted by."""
+    return _PARAM.sub(lambda m: f":{m.group(1)}", route.path)
+
+
+class SimulatorApp:
+    """ASGI entry point; see the module docstring for the order of the gate."""
+
+    def __init__(self, simulator: Simulator, api_routes: list[Route], admin: Router) -> None:
+        self.simulator = simulator
+        self.api_routes = [(route, route_template(route)) for route in api_routes]
+        self.admin = admin
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith("/_sim"):
+            await self.admin(scope, receive, send)
+        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            await self._api(scope, receive, send)
+        else:
+            await status_response(404, "Not found")(scope, receive, send)
+
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sim = self.simulator
+        path = scope["path"][len(API_PREFIX) :] or "/"
+        route, template, allowed = self._match(scope, path)
+        name = f"{scope['method']} {template or '<unknown>'}"
+        status: list[int | str] = [0]
+
+        async def counted_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await sim.faults.delay()
+            response = self._gate(scope)
+            if response is None and route is None:
+                response = (
+                    status_response(405, "Method not allowed")
+                    if allowed
+                    else status_response(404, "Not found")
+                )
+            if response is not None:
+                await response(scope, receive, counted_send)
+                return
+            assert route is not None
+            after = sim.faults.after()
+            if after is None:
+                await self._handle(route, scope, receive, counted_send)
+                return
+            await self._handle(route, scope, receive, _discard)  # processed, answer lost
+            if after == "drop":
+                status[0] = "dropped"
+                await drop_connection(send)
+            else:
+                await status_response(int(after), "Server error")(scope, receive, counted_send)
+        finally:
+            sim.stats.record(name, status[0])
+            self._flush_callbacks()
+
+    def _match(self, scope: Scope, path: str) -> tuple[Route | None, str | None, bool]:
+        child_scope = {**scope, "path": path}
+        partial = None
+        for route, template in self.api_routes:
+            match, child = route.matches(child_scope)
+            if match is Match.FULL:
+                scope.update(child)
+                scope["path"] = path
+                return route, template, True
+            if match is Match.PARTIAL and partial is None:
+                partial = template
+        return None, partial, partial is not None
+
+    def _gate(self, scope: Scope) -> Response | None:
+        """The answer that stops a request before its handler, if any."""
+        sim = self.simulator
+        wait = sim.faults.throttled()
+        if wait is not None:
+            return rate_limited(sim.faults.retry_after_header(wait))
+        fault = sim.faults.before()
+        if fault == 429:
+            return rate_limited(sim.faults.retry_after_header())
+        if fault is not None:
+            return status_response(fault, "Service unavailable")
+        account = sim.platform.account
+        if not authorised(scope, account.email, account.api_key):
+            return json_response(
+                {"error_code": 401, "status": "ERROR", "message": "Unauthorized"},
+                401,
+                {"WWW-Authenticate": 'Basic realm="OneConnect"'},
+            )
+        client = (scope.get("client") or ("", 0))[0]
+        if (
+            account.plan.api_ip_restriction
+            and account.ip_allowlist
+            and client not in account.ip_allowlist
+        ):
+            return status_response(403, "IP address not allowed")
+        return None
+
+    async def _handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            self.simulator.platform.catch_up()
+            await route.handle(scope, receive, send)
+        except ApiError as error:
+            await json_response(error.payload, error.status)(scope, receive, send)
+        except Exception:
+            log.exception("simulator handler failed")
+            await status_response(500, "Internal server error")(scope, receive, send)
+
+    # -------------------------------------------------------------- background
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._spawn(self._tick())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for task in list(self._tasks):
+                    task.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _tick(self) -> None:
+        """Let time pass on its own: run what falls due once a second."""
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                self.simulator.platform.catch_up()
+            except Exception:
+                log.exception("simulator clock tick failed")
+            self._flush_callbacks()
+
+    def _flush_callbacks(self) -> None:
+        outbox = self.simulator.platform.outbox
+        while outbox:
+            self._spawn(self._deliver_report(outbox.pop(0)))
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver_report(self, report: dict[str, str]) -> None:
+        """POST a delivery report (form-encoded) to the account's callback URL, 3 tries."""
+        url = report.pop("url")
+        entry: dict[str, Any] = {"url": url, "form": report, "attempts": 0, "status": None}
+        self.simulator.callbacks.append(entry)
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            for attempt in range(3):
+                entry["attempts"] = attempt + 1
+                try:
+                    answer = await client.post(url, data=report)
+                    entry["status"] = answer.status_code
+                    if answer.status_code < 500:
+                        return
+                except httpx.HTTPError as exc:
+                    entry["status"] = type(exc).__name__
+                await asyncio.sleep(0.5 * 2**attempt)
+
+
+def authorised(scope: Scope, email: str, api_key: str) -> bool:
+    header = dict(scope["headers"]).get(b"authorization", b"")
+    scheme, _, encoded = header.partition(b" ")
+    if scheme.lower() != b"basic":
+        return False
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(user, email) & hmac.compare_digest(password, api_key)
+
+
+def status_response(status: int, message: str) -> Response:
+    return json_response(status_error(status, message).payload, status)
+
+
+def rate_limited(retry_after: str) -> Response:
+    return json_response(
+        status_error(429, "Too many requests").payload, 429, {"Retry-After": retry_after}
+    )
+
+
+async def _discard(message: Message) -> None:
+    return None
+
+
+async def drop_connection(send: Send) -> None:
+    """Close the TCP connection without an answer, as a failing load balancer would."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+        await asyncio.sleep(0)  # let the server see the connection is gone
+        return
+    # Not under uvicorn: promise a body and never send it; the client sees a broken reply.
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]}
+    )
+
+
+def build_app(simulator: Simulator) -> SimulatorApp:
+    from .admin import admin_router
+    from .api import (
+        birthday_campaigns,
+        campaigns,
+        contacts,
+        info,
+        lists,
+        messages,
+        templates,
+        titles,
+    )
+
+    platform = simulator.platform
+    api_routes: list[Route] = []
+    for module in (
+        messages,
+        contacts,
+        lists,
+        campaigns,
+        birthday_campaigns,
+        titles,
+        templates,
+        info,
+    ):
+        api_routes.extend(module.routes(platform))
+    return SimulatorApp(simulator, api_routes, admin_router(simulator))

@@ -1,0 +1,503 @@
+"""The platform's behaviour: the account, sending SMS, and what happens as time passes.
+
+Everything time-driven (scheduled messages, campaign occurrences, birthday greetings,
+delivery status changes, title activation) is an event with a due time. ``catch_up``
+runs every event that has fallen due on the simulated clock, oldest first, so the
+message history looks as if the platform had been running all along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from oneconnect_pipelines.formats import birthday_in_year, parse_repeat
+
+from .clock import SimClock
+from .plans import Plan, plan_named
+from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
+from .store import Store
+
+#: Birthday greetings go out at this local time on the day.
+BIRTHDAY_SEND_TIME = time(10, 0)
+DEFAULT_SENDER = "Message"
+UNDELIVERED_REASONS = (
+    "Absent subscriber",
+    "Unknown subscriber",
+    "Rejected by network",
+    "Handset memory full",
+)
+NO_BALANCE_REASON = "Insufficient balance"
+_INFINITY = float("inf")
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    api_key: str
+    plan: Plan
+    timezone: ZoneInfo
+    sms_balance: int
+    callback_url: str | None = None
+    ip_allowlist: tuple[str, ...] = ()
+    title_activation_s: float = 3600.0
+    seed: int = 0
+
+    def public(self) -> dict[str, Any]:
+        """What the admin API shows: everything but the API key."""
+        return {
+            "email": self.email,
+            "plan": self.plan.name.lower(),
+            "timezone": self.timezone.key,
+            "sms_balance": self.sms_balance,
+            "callback_url": self.callback_url,
+            "ip_allowlist": list(self.ip_allowlist),
+            "title_activation_s": self.title_activation_s,
+            "seed": self.seed,
+        }
+
+
+@dataclass
+class Outcome:
+    """How a message ends, decided deterministically from the seed and its id."""
+
+    delay_s: float
+    status: str
+    reason: str
+
+
+@dataclass
+class Platform:
+    store: Store
+    clock: SimClock
+    account: Account
+    outbox: list[dict[str, str]] = field(default_factory=list)
+    _next_due: float = 0.0
+
+    # ------------------------------------------------------------------ account
+    @classmethod
+    def open(cls, store: Store, clock: SimClock, defaults: Account) -> Platform:
+        """The account stored in ``store``, or ``defaults`` written there if it is new."""
+        row = store.execute(
+            "SELECT email, api_key, plan, timezone, sms_balance, callback_url, ip_allowlist, "
+            "title_activation_s, seed FROM account"
+        ).fetchone()
+        if row is None:
+            platform = cls(store, clock, defaults)
+            platform.save_account()
+            return platform
+        account = Account(
+            row[0],
+            row[1],
+            plan_named(row[2]),
+            ZoneInfo(row[3]),
+            row[4],
+            row[5],
+            tuple(orjson.loads(row[6])),
+            row[7],
+            row[8],
+        )
+        return cls(store, clock, account)
+
+    def save_account(self) -> None:
+        a = self.account
+        self.store.execute(
+            "INSERT OR REPLACE INTO account (id, email, api_key, plan, timezone, sms_balance, "
+            "callback_url, ip_allowlist, title_activation_s, seed) VALUES (1,?,?,?,?,?,?,?,?,?)",
+            (
+                a.email,
+                a.api_key,
+                a.plan.name.lower(),
+                a.timezone.key,
+                a.sms_balance,
+                a.callback_url,
+                orjson.dumps(list(a.ip_allowlist)).decode(),
+                a.title_activation_s,
+                a.seed,
+            ),
+        )
+
+    def update_account(self, **changes: Any) -> None:
+        rebuild = "timezone" in changes and changes["timezone"] != self.account.timezone
+        self.account = replace(self.account, **changes)
+        self.save_account()
+        if rebuild:
+            self.rebuild_docs()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.account.timezone
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def local(self, epoch: float) -> datetime:
+        return datetime.fromtimestamp(epoch, UTC).astimezone(self.tz)
+
+    def changed(self) -> None:
+        """Something that may schedule an event was written: look again before the next request."""
+        self._next_due = 0.0
+
+    # ------------------------------------------------------------------ sending
+    def sender_name(self, title_id: int | None) -> str:
+        """The title's name if it is active; otherwise OneConnect's default sender."""
+        if title_id is None:
+            return DEFAULT_SENDER
+        row = self.store.execute(
+            "SELECT name, active FROM titles WHERE id = ?", (title_id,)
+        ).fetchone()
+        return row[0] if row and row[1] else DEFAULT_SENDER
+
+    def numbers_of(
+        self,
+        contact_ids: Iterable[int] = (),
+        list_ids: Iterable[int] = (),
+        destinations: Iterable[str] = (),
+    ) -> list[str]:
+        """Every phone number a send reaches, each once, in a stable order."""
+        numbers: dict[str, None] = {}
+        for contact_id in contact_ids:
+            row = self.store.execute(
+                "SELECT phone_number FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
+            if row:
+                numbers[row[0]] = None
+        for list_id in list_ids:
+            for (number,) in self.store.execute(
+                "SELECT c.phone_number FROM list_members m JOIN contacts c "
+                "ON c.id = m.contact_id WHERE m.list_id = ? ORDER BY c.id",
+                (list_id,),
+            ):
+                numbers[number] = None
+            extra = self.store.one("SELECT noncontact_members FROM lists WHERE id = ?", (list_id,))
+            if extra:
+                numbers.update(dict.fromkeys(orjson.loads(extra).get("phone_number", [])))
+        numbers.update(dict.fromkeys(destinations))
+        return list(numbers)
+
+    def send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender: str,
+        at: float,
+        campaign_id: int = 0,
+        birthday: bool = False,
+        reference: str | None = None,
+    ) -> int:
+        """Record one message per number and charge one SMS each. Numbers beyond the
+        balance end ``undelivered`` at no cost (the API refuses such sends up front)."""
+        if not numbers:
+            return 0
+        tz = self.tz
+        balance = self.account.sms_balance
+        paid = min(balance, len(numbers))
+        first_id = (
+            self.store.one("SELECT seq FROM sqlite_sequence WHERE name = 'messages'") or 0
+        ) + 1
+        rows = []
+        for offset, number in enumerate(numbers):
+            message_id = first_id + offset
+            if offset < paid:
+                status, dr_status, dr_reason = "pending", "Pending", ""
+                due: float | None = at + self.outcome(message_id).delay_s
+            else:
+                status, dr_status, dr_reason, due = (
+                    "undelivered",
+                    "Undelivered",
+                    NO_BALANCE_REASON,
+                    None,
+                )
+            values = (
+                message_id,
+                status,
+                campaign_id,
+                int(birthday),
+                number,
+                content,
+                dr_status,
+                dr_reason,
+                at,
+                at,
+            )
+            rows.append((*values, sender, reference, due, message_doc(values, tz)))
+        self.store.db.executemany(
+            f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, sender, reference, "
+            "status_due_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        self.store.inserted_many("messages", (row[0] for row in rows))
+        if paid:
+            self.update_account(sms_balance=balance - paid)
+        self.changed()
+        return len(rows)
+
+    def outcome(self, message_id: int) -> Outcome:
+        """Deterministic per seed and id: ~91% delivered after 3-60 s, the rest undelivered."""
+        h = (message_id * 2654435761 + (self.account.seed + 1) * 40503) & 0xFFFFFFFF
+        h = (h ^ (h >> 13)) * 1274126177 & 0xFFFFFFFF
+        delay = 3.0 + (h % 5700) / 100.0
+        if (h >> 16) % 100 < 91:
+            return Outcome(delay, "delivered", "0")
+        return Outcome(
+            delay, "undelivered", UNDELIVERED_REASONS[(h >> 8) % len(UNDELIVERED_REASONS)]
+        )
+
+    # ------------------------------------------------------------------ time
+    def catch_up(self) -> None:
+        """Run everything that has fallen due on the simulated clock."""
+        now = self.clock.now()
+        if now < self._next_due:
+            return
+        with self.store.transaction():
+            self._activate_titles(now)
+            while (event := self._next_event(now)) is not None:
+                kind, record_id, due = event
+                if kind == "scheduled":
+                    self._send_scheduled(record_id, due)
+                elif kind == "campaign":
+                    self._run_campaign(record_id, due)
+                else:
+                    self._run_birthday_campaign(record_id, due)
+            self._settle_statuses(now)
+            self.trim_history()
+        self._next_due = self._compute_next_due()
+
+    def _next_event(self, now: float) -> tuple[str, int, float] | None:
+        candidates = []
+        for kind, sql in (
+            ("scheduled", "SELECT id, due_at FROM scheduled_messages ORDER BY due_at, id"),
+            (
+                "campaign",
+                "SELECT id, next_run_at FROM campaigns WHERE next_run_at IS NOT NULL "
+                "ORDER BY next_run_at, id",
+            ),
+            ("birthday", "SELECT id, next_run_at FROM birthday_campaigns ORDER BY next_run_at, id"),
+        ):
+            row = self.store.execute(sql + " LIMIT 1").fetchone()
+            if row and row[1] <= now:
+                candidates.append((row[1], kind, row[0]))
+        if not candidates:
+            return None
+        due, kind, record_id = min(candidates)
+        return kind, record_id, due
+
+    def _compute_next_due(self) -> float:
+        dues = [
+            self.store.one(sql)
+            for sql in (
+                "SELECT MIN(due_at) FROM scheduled_messages",
+                "SELECT MIN(next_run_at) FROM campaigns",
+                "SELECT MIN(next_run_at) FROM birthday_campaigns",
+                "SELECT MIN(status_due_at) FROM messages WHERE final_status = 'pending'",
+                "SELECT MIN(activate_at) FROM titles WHERE active = 0",
+            )
+        ]
+        return min((due for due in dues if due is not None), default=_INFINITY)
+
+    def _activate_titles(self, now: float) -> None:
+        cursor = self.store.execute(
+            "UPDATE titles SET active = 1, updated_at = activate_at "
+            "WHERE active = 0 AND activate_at <= ?",
+            (now,),
+        )
+        if cursor.rowcount:
+            self.store.touch("titles")
+
+    def _send_scheduled(self, record_id: int, due: float) -> None:
+        payload = orjson.loads(
+            self.store.one("SELECT payload FROM scheduled_messages WHERE id = ?", (record_id,))
+        )
+        self.store.execute("DELETE FROM scheduled_messages WHERE id = ?", (record_id,))
+        numbers = self.numbers_of(payload["contacts"], payload["lists"], payload["destination"])
+        self.send(
+            numbers,
+            payload["content"],
+            sender=self.sender_name(payload["title"]),
+            at=due,
+            reference=payload["reference"],
+        )
+
+    def _run_campaign(self, campaign_id: int, due: float) -> None:
+        row = self.store.execute(
+            "SELECT active, recipients, recipients_list, title_id, content, next_index "
+            "FROM campaigns WHERE id = ?",
+            (campaign_id,),
+        ).fetchone()
+        active, recipients, list_ids, title_id, content, index = row
+        if active:
+            numbers = self.numbers_of(
+                (), orjson.loads(list_ids), [n.strip() for n in recipients.split(",") if n.strip()]
+            )
+            self.send(
+                numbers, content, sender=self.sender_name(title_id), at=due, campaign_id=campaign_id
+            )
+        self.schedule_campaign(campaign_id, index + 1, after=due)
+
+    def schedule_campaign(self, campaign_id: int, index: int, after: float) -> None:
+        """Point a campaign at its first occurrence at or after ``index`` that is later
+        than ``after`` (occurrences missed while it was created or inactive are skipped)."""
+        schedule, job_type = self.store.execute(
+            "SELECT schedule, job_type FROM campaigns WHERE id = ?", (campaign_id,)
+        ).fetchone()
+        plan = orjson.loads(schedule)
+        moment = self.occurrence(plan, index)
+        while moment is not None and moment <= after:
+            index += 1
+            moment = self.occurrence(plan, index)
+        completed = None if job_type == 1 else int(moment is None)
+        self.store.execute(
+            "UPDATE campaigns SET next_index = ?, next_run_at = ?, completed = ? WHERE id = ?",
+            (index, moment, completed, campaign_id),
+        )
+        self.store.touch("campaigns")
+
+    def occurrence(self, plan: dict[str, Any], index: int) -> float | None:
+        """The ``index``-th send time of a schedule (epoch), or None when there is none.
+
+        Recurring schedules step from their start in local wall-clock time; permanent
+        certain-dates campaigns repeat their dates every year.
+        """
+        if "repeat" in plan:
+            moment = parse_repeat(plan["repeat"]).after(self.local(plan["start"]), index)
+            if plan.get("end") is not None and moment.timestamp() > plan["end"]:
+                return None
+            return moment.timestamp()
+        dates = plan["dates"]
+        if plan["permanent"]:
+            base = self.local(dates[index % len(dates)])
+            day = birthday_in_year(base.date(), base.year + index // len(dates))
+            return base.replace(year=day.year, month=day.month, day=day.day).timestamp()
+        return dates[index] if index < len(dates) else None
+
+    def next_birthday_run(self, after: float) -> float:
+        """The first birthday send time (10:00 local) later than ``after``."""
+        local = self.local(after)
+        candidate = datetime.combine(local.date(), BIRTHDAY_SEND_TIME, tzinfo=self.tz)
+        if candidate.timestamp() <= after:
+            candidate = datetime.combine(
+                local.date() + timedelta(days=1), BIRTHDAY_SEND_TIME, tzinfo=self.tz
+            )
+        return candidate.timestamp()
+
+    def _run_birthday_campaign(self, campaign_id: int, due: float) -> None:
+        active, content, list_ids, title_id = self.store.execute(
+            "SELECT active, content, recipient_lists, title_id FROM birthday_campaigns "
+            "WHERE id = ?",
+            (campaign_id,),
+        ).fetchone()
+        if active:
+            numbers = self.birthday_numbers(self.local(due).date(), orjson.loads(list_ids))
+            self.send(
+                numbers,
+                content,
+                sender=self.sender_name(title_id),
+                at=due,
+                campaign_id=campaign_id,
+                birthday=True,
+            )
+        self.store.execute(
+            "UPDATE birthday_campaigns SET next_run_at = ? WHERE id = ?",
+            (self.next_birthday_run(due), campaign_id),
+        )
+
+    def birthday_numbers(self, day: date, list_ids: Sequence[int]) -> list[str]:
+        """Members of the lists whose birthday is celebrated on ``day`` (29 February on
+        28 February in non-leap years)."""
+        if not list_ids:
+            return []
+        days = [day.strftime("%m-%d")]
+        if birthday_in_year(date(2000, 2, 29), day.year) == day and day.day == 28:
+            days.append("02-29")
+        marks = ",".join("?" * len(list_ids))
+        rows = self.store.execute(
+            "SELECT DISTINCT c.id, c.phone_number FROM contacts c JOIN list_members m "
+            f"ON m.contact_id = c.id WHERE m.list_id IN ({marks}) AND c.birthday_md IN "
+            f"({','.join('?' * len(days))}) ORDER BY c.id",
+            (*list_ids, *days),
+        )
+        return [number for _, number in rows]
+
+    def _settle_statuses(self, now: float) -> None:
+        """Pending messages whose delivery report has come in move to their final status."""
+        rows = self.store.execute(
+            f"SELECT {', '.join(MESSAGE_COLUMNS)}, status_due_at, reference FROM messages "
+            "WHERE final_status = 'pending' AND status_due_at <= ?",
+            (now,),
+        ).fetchall()
+        if not rows:
+            return
+        tz, updates = self.tz, []
+        callback = self.account.callback_url
+        for row in rows:
+            outcome = self.outcome(row[0])
+            settled_at = row[10]
+            values = (
+                row[0],
+                outcome.status,
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                outcome.status.capitalize(),
+                outcome.reason,
+                row[8],
+                settled_at,
+            )
+            updates.append(
+                (
+                    outcome.status,
+                    values[6],
+                    outcome.reason,
+                    settled_at,
+                    message_doc(values, tz),
+                    row[0],
+                )
+            )
+            if callback and row[11] is not None:
+                self.outbox.append(
+                    {
+                        "url": callback,
+                        "reference": row[11],
+                        "status": values[6],
+                        "reason": outcome.reason,
+                        "destination": row[4],
+                    }
+                )
+        self.store.db.executemany(
+            "UPDATE messages SET final_status = ?, dr_status = ?, dr_reason = ?, "
+            "updated_at = ?, status_due_at = NULL, doc = ? WHERE id = ?",
+            updates,
+        )
+        self.store.touch("messages")
+
+    def trim_history(self) -> None:
+        """Keep only the plan's message history (call inside a transaction)."""
+        limit = self.account.plan.messages_history_limit
+        if limit is None or self.store.count("messages") <= limit:
+            return
+        old = self.store.newest_ids("messages", limit)
+        self.store.execute("DELETE FROM messages WHERE id <= ?", (old[-1],))
+        self.store.deleted("messages", old)
+
+    # ------------------------------------------------------------------ maintenance
+    def rebuild_docs(self) -> None:
+        """Re-render every cached record (after the account's timezone changed)."""
+        tz = self.tz
+        with self.store.transaction():
+            for table, columns, render in (
+                ("contacts", CONTACT_COLUMNS, contact_doc),
+                ("messages", MESSAGE_COLUMNS, message_doc),
+            ):
+                rows = self.store.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+                self.store.db.executemany(
+                    f"UPDATE {table} SET doc = ? WHERE id = ?",
+                    [(render(row, tz), row[0]) for row in rows],
+                )
+                self.store.touch(table)

@@ -1,0 +1,90 @@
+"""Serving the simulator with uvicorn: from the command line, or in a thread for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import TracebackType
+
+import uvicorn
+
+from .app import API_PREFIX, Simulator, build_app
+
+
+def _config(simulator: Simulator, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        build_app(simulator),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
+
+
+def _bound_port(server: uvicorn.Server) -> int:
+    return int(server.servers[0].sockets[0].getsockname()[1])
+
+
+def serve(simulator: Simulator, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Run until SIGINT/SIGTERM, printing one line with the base URL once ready."""
+    server = uvicorn.Server(_config(simulator, host, port))
+
+    async def main() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            print(
+                f"OneConnect simulator ready at http://{host}:{_bound_port(server)}{API_PREFIX}",
+                flush=True,
+            )
+        await task
+
+    asyncio.run(main())
+
+
+class SimulatorThread:
+    """A simulator on a free loopback port in a background thread (``with`` it)."""
+
+    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.simulator = simulator
+        self.host = host
+        self._server = uvicorn.Server(_config(simulator, host, port))
+        self._thread = threading.Thread(
+            target=self._server.run, name="oneconnect-simulator", daemon=True
+        )
+        self.port = port
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + API_PREFIX
+
+    def start(self) -> SimulatorThread:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the simulator failed to start")
+            self._thread.join(0.01)
+        self.port = _bound_port(self._server)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+    def __enter__(self) -> SimulatorThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
