@@ -51,6 +51,20 @@ def _simulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sim.add_argument("--rps-limit", type=float, default=None)
 
 
+def _error_rates(items: Sequence[str]) -> dict[int, float]:
+    """``["500=0.05"]`` -> ``{500: 0.05}``; a malformed item is named in the error."""
+    rates: dict[int, float] = {}
+    for item in items:
+        status, separator, rate = item.partition("=")
+        try:
+            if not separator:
+                raise ValueError
+            rates[int(status)] = float(rate)
+        except ValueError:
+            raise ValueError(f"--error-rate takes STATUS=RATE, not {item!r}") from None
+    return rates
+
+
 def run_simulator(args: argparse.Namespace) -> int:
     from oneconnect_pipelines.simulator import (
         Account,
@@ -63,7 +77,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     )
 
     try:
-        rates = {int(k): float(v) for k, v in (item.split("=", 1) for item in args.error_rate)}
+        rates = _error_rates(args.error_rate)
         faults = Faults(
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,

@@ -62,11 +62,10 @@ class Sim:
         """A fresh account: seeded records, no faults, zeroed statistics, frozen clock."""
         self.admin.put("/faults", json={}).raise_for_status()
         self.admin.post("/clock", json={"frozen": True}).raise_for_status()
+        sizes_json = {f.name: getattr(sizes, f.name) for f in fields(sizes)}
         self.admin.post(
-            "/reset", json={"seed": seed, **{f.name: getattr(sizes, f.name) for f in fields(sizes)}}
+            "/reset", json={"seed": seed, "account": account, **sizes_json}
         ).raise_for_status()
-        if account:
-            self.admin.put("/account", json=account).raise_for_status()
         self.admin.delete("/stats").raise_for_status()
 
     def stats(self) -> dict[str, Any]:

@@ -96,17 +96,21 @@ def admin_router(sim: Simulator) -> Router:
     async def account(request: Request) -> Response:
         if request.method == "PUT":
             platform.update_account(**account_changes(await body(request)))
+            platform.changed()  # a smaller plan trims the history at the next catch-up
         return json_response(platform.account.public())
 
     async def reset(request: Request) -> Response:
         data = await body(request)
         seed = data.pop("seed", None)
+        settings = data.pop("account", {})
+        if not isinstance(settings, dict):
+            raise invalid("account must be an object of account settings")
         known = {f.name for f in fields(SeedSizes)}
         unknown = set(data) - known
         if unknown:
             raise invalid(f"unknown reset settings: {sorted(unknown)}")
         sizes = SeedSizes(**{**asdict(sim.sizes), **data})
-        sim.reset(sizes, None if seed is None else int(seed))
+        sim.reset(sizes, None if seed is None else int(seed), account_changes(settings))
         return json_response({"seed": platform.account.seed, "sizes": asdict(sim.sizes)})
 
     async def callbacks(request: Request) -> Response:

@@ -63,8 +63,14 @@ class Simulator:
             seed_account(platform, sizes, account.seed)
         return simulator
 
-    def reset(self, sizes: SeedSizes | None = None, seed: int | None = None) -> None:
-        """Wipe the account and seed it again (the admin API's ``POST /_sim/reset``)."""
+    def reset(
+        self,
+        sizes: SeedSizes | None = None,
+        seed: int | None = None,
+        account: dict[str, Any] | None = None,
+    ) -> None:
+        """Wipe the account and seed it again (the admin API's ``POST /_sim/reset``), with
+        ``account`` settings (plan, balance, ...) in force before seeding, so plan limits hold."""
         store = self.platform.store
         tables = [
             row[0]
@@ -78,13 +84,15 @@ class Simulator:
             store.execute("DELETE FROM sqlite_sequence")
         if sizes is not None:
             self.sizes = sizes
-        account = self.defaults if seed is None else replace(self.defaults, seed=seed)
-        self.platform.account = account
+        settings = dict(account or {})
+        if seed is not None:
+            settings["seed"] = seed
+        self.platform.account = replace(self.defaults, **settings)
         self.platform.save_account()
         self.platform.outbox.clear()
         self.callbacks.clear()
         store.reload_ids()
-        seed_account(self.platform, self.sizes, account.seed)
+        seed_account(self.platform, self.sizes, self.platform.account.seed)
 
 
 def route_template(route: Route) -> str:

@@ -8,7 +8,9 @@ message history looks as if the platform had been running all along.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -370,11 +372,17 @@ class Platform:
                 return None
             return moment.timestamp()
         dates = plan["dates"]
-        if plan["permanent"]:
-            base = self.local(dates[index % len(dates)])
-            day = birthday_in_year(base.date(), base.year + index // len(dates))
-            return base.replace(year=day.year, month=day.month, day=day.day).timestamp()
+        if plan["permanent"]:  # every date again each year, all in time order
+            merged = heapq.merge(*(self._yearly(date) for date in dates))
+            return next(itertools.islice(merged, index, None))
         return dates[index] if index < len(dates) else None
+
+    def _yearly(self, epoch: float) -> Iterator[float]:
+        """``epoch`` and its anniversaries (29 February on 28 February in other years)."""
+        local = self.local(epoch)
+        for years in itertools.count():
+            day = birthday_in_year(local.date(), local.year + years)
+            yield local.replace(year=day.year, month=day.month, day=day.day).timestamp()
 
     def next_birthday_run(self, after: float) -> float:
         """The first birthday send time (10:00 local) later than ``after``."""

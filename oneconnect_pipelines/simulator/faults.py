@@ -30,7 +30,15 @@ class Faults:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.error_rates = {int(k): float(v) for k, v in self.error_rates.items()}
+        # Coerce here so that a wrongly typed setting is refused now (ValueError/TypeError)
+        # instead of failing every later request.
+        self.latency_ms, self.jitter_ms = float(self.latency_ms), float(self.jitter_ms)
+        self.retry_after_s, self.drop_rate = float(self.retry_after_s), float(self.drop_rate)
+        if self.rps_limit is not None:
+            self.rps_limit = float(self.rps_limit)
+            if self.rps_limit < 0:
+                raise ValueError("rps_limit cannot be negative")
+        self.error_rates = {int(k): float(v) for k, v in dict(self.error_rates).items()}
         unknown = set(self.error_rates) - {*BEFORE_STATUSES, *AFTER_STATUSES}
         if unknown:
             raise ValueError(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 import orjson
 
-from oneconnect_pipelines.formats import BIRTHDAY_READ_FORMAT, format_timestamp
+from oneconnect_pipelines.formats import BIRTHDAY_READ_FORMAT, format_epoch
 
 CONTACT_FIELDS = (
     "email",
@@ -38,7 +38,7 @@ MESSAGE_COLUMNS = (
 
 
 def stamp(epoch: float, tz: tzinfo) -> str:
-    return format_timestamp(datetime.fromtimestamp(epoch, UTC), tz)
+    return format_epoch(epoch, tz)
 
 
 def contact_record(row: Sequence[Any], tz: tzinfo) -> dict[str, Any]:

@@ -403,20 +403,27 @@ def _messages(
     pool = numbers or _phone_numbers(rng, 100)
     span = days * DAY
     moments = sorted(rng.uniform(now - span, now - 1) for _ in range(count))
+    # The newest few went out seconds ago: their reports (3 s at the earliest) are still due.
+    recent = max(1, min(25, count // 100))
+    moments = sorted(moments[:-recent] + [now - rng.uniform(1, 2.9) for _ in range(recent)])
     batch: list[tuple[Any, ...]] = []
     insert = (
         f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, sender, reference, "
         "status_due_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
     )
+    destinations = rng.choices(pool, k=count)
+    contents = rng.choices(bodies, k=count)
+    # about 50% ad-hoc sends, 40% campaign sends, 10% birthday greetings
+    kinds = rng.choices(
+        (0, 1, 2), weights=(50, 40 if campaign_ids else 0, 10 if birthday_ids else 0), k=count
+    )
+    campaign_picks = rng.choices(campaign_ids or [0], k=count)
+    birthday_picks = rng.choices(birthday_ids or [0], k=count)
     for index, created in enumerate(moments):
         message_id = index + 1
-        roll = rng.random()
-        if roll < 0.4 and campaign_ids:
-            campaign_id, birthday = rng.choice(campaign_ids), 0
-        elif roll < 0.5 and birthday_ids:
-            campaign_id, birthday = rng.choice(birthday_ids), 1
-        else:
-            campaign_id, birthday = 0, 0
+        kind = kinds[index]
+        campaign_id = (0, campaign_picks[index], birthday_picks[index])[kind]
+        birthday = int(kind == 2)
         outcome = platform.outcome(message_id)
         settled = created + outcome.delay_s
         if settled <= now:
@@ -434,8 +441,8 @@ def _messages(
             status,
             campaign_id,
             birthday,
-            rng.choice(pool),
-            rng.choice(bodies),
+            destinations[index],
+            contents[index],
             dr_status,
             reason,
             created,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 import uvicorn
@@ -27,9 +30,27 @@ def _bound_port(server: uvicorn.Server) -> int:
     return int(server.servers[0].sockets[0].getsockname()[1])
 
 
+class _StoppableServer(uvicorn.Server):
+    """Stops gracefully on SIGINT/SIGTERM and then returns: uvicorn itself re-raises the
+    signal after shutting down, which would end a clean stop in a traceback or exit -15."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 def serve(simulator: Simulator, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Run until SIGINT/SIGTERM, printing one line with the base URL once ready."""
-    server = uvicorn.Server(_config(simulator, host, port))
+    server = _StoppableServer(_config(simulator, host, port))
 
     async def main() -> None:
         task = asyncio.create_task(server.serve())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -121,7 +122,8 @@ def routes(platform: Platform) -> list[Route]:
             ).lastrowid
             assert campaign_id is not None
             store.inserted("campaigns", campaign_id)
-            platform.schedule_campaign(campaign_id, 0, after=now - 1)
+            # Like a scheduled message, a date in the current minute still goes out.
+            platform.schedule_campaign(campaign_id, 0, after=math.floor(now / 60) * 60 - 1)
         platform.changed()
         return one(campaign_id)
 

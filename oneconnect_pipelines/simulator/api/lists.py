@@ -106,7 +106,8 @@ def routes(platform: Platform) -> list[Route]:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("id", "name", "members", "noncontact_members", "created_at", "updated_at"))
         for record in records(store.ordered_ids("lists")):
-            ids = [orjson.loads(bytes(member))["id"] for member in record["members"]]
+            # Members are pre-serialised fragments, which orjson can write but not read back.
+            ids = [member["id"] for member in orjson.loads(orjson.dumps(record["members"]))]
             extra = record["noncontact_members"]
             writer.writerow(
                 (

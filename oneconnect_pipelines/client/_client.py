@@ -1,0 +1,140 @@
+"""``OneConnect``: the client object that owns the connection pool, the request loop and
+the API sections."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import tzinfo
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from oneconnect_pipelines.formats import timestamp_offset
+
+from ._transport import CallStats, Clock, RetryPolicy, SystemClock, Timeouts, Transport
+from .birthday_campaigns import BirthdayCampaigns
+from .campaigns import Campaigns
+from .contacts import Contacts
+from .errors import OneConnectError
+from .lists import Lists
+from .messages import Messages
+from .models import Plan
+from .titles import Templates, Titles
+
+DEFAULT_BASE_URL = "https://oneconnect.uno/api/v1"
+#: Requests in flight per listing: quick on a high-latency API, gentle on a SaaS one.
+DEFAULT_CONCURRENCY = 4
+MAX_PER_PAGE = 1000
+_PROBES = ("/messages", "/contacts", "/lists", "/templates", "/titles", "/campaigns")
+
+
+class OneConnect:
+    """A OneConnect account. Thread-safe; use it as a context manager or call ``close``.
+
+    ``timezone`` is the account's (request datetimes are written in it); when not given
+    it is inferred from the UTC offset of the account's own timestamps. ``rate_limit``
+    caps requests per second across every thread (None: only the server's 429s slow us).
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        email: str = "",
+        api_key: str = "",
+        *,
+        timezone: tzinfo | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        per_page: int = MAX_PER_PAGE,
+        rate_limit: float | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.base_url = base_url
+        self.per_page = per_page
+        self.concurrency = concurrency
+        self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self._transport = Transport(
+            base_url,
+            email,
+            api_key,
+            timeouts=timeouts or Timeouts(),
+            retry=retry or RetryPolicy(),
+            rate_limit=rate_limit,
+            connections=concurrency * 2,
+            clock=clock or SystemClock(),
+            transport=transport,
+            seed=seed,
+        )
+        self._executor = ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="oneconnect"
+        )
+        self.contacts = Contacts(self)
+        self.lists = Lists(self)
+        self.campaigns = Campaigns(self)
+        self.birthday_campaigns = BirthdayCampaigns(self)
+        self.messages = Messages(self)
+        self.titles = Titles(self)
+        self.templates = Templates(self)
+
+    def __repr__(self) -> str:
+        return f"OneConnect({self.base_url!r})"
+
+    @property
+    def stats(self) -> CallStats:
+        """Requests, retries, pages and records so far (``stats.snapshot()`` for a dict)."""
+        return self._transport.stats
+
+    @property
+    def timezone_if_known(self) -> tzinfo | None:
+        return self._timezone
+
+    @property
+    def timezone(self) -> tzinfo:
+        """The account's timezone: configured, or read off its records' UTC offset."""
+        if self._timezone is None:
+            for path in _PROBES:
+                found = self._transport.call("GET", path, params={"limit": 1})
+                if isinstance(found, list) and found and found[0].get("created_at"):
+                    self._timezone = timestamp_offset(found[0]["created_at"])
+                    break
+            else:
+                raise OneConnectError(
+                    "cannot infer the account's timezone from an empty account: "
+                    "pass timezone='Area/City'"
+                )
+        return self._timezone
+
+    def balance(self) -> int:
+        """SMS left on the account."""
+        return int(self._transport.call("GET", "/balance")["sms_balance"])
+
+    def pricing(self) -> list[Plan]:
+        return [Plan.from_api(r) for r in self._transport.call("GET", "/pricing")]
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any endpoint through the same request loop (for what the sections don't cover)."""
+        return self._transport.call(method, path, **kwargs)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._transport.close()
+
+    def __enter__(self) -> OneConnect:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

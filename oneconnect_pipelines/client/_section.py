@@ -1,0 +1,111 @@
+"""What every API section shares: paged listing, reconciled creates, form values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from oneconnect_pipelines.formats import format_birthday, join_ids
+
+from ._pagination import Page, iter_pages
+from .errors import NotFoundError, OutcomeUnknownError, ResponseError, ValidationError
+
+if TYPE_CHECKING:
+    from ._client import OneConnect
+
+T = TypeVar("T")
+Record = dict[str, Any]
+
+
+class Section:
+    def __init__(self, client: OneConnect) -> None:
+        self._client = client
+        self._transport = client._transport
+
+    def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
+        """Raw pages of a collection, fetched ahead concurrently, in order."""
+        per_page = self._client.per_page
+        base = {k: v for k, v in (params or {}).items() if v is not None}
+        call = f"GET {path}"
+
+        def fetch(page: int) -> Page:
+            answer = self._transport.call(
+                "GET", path, params={**base, "page": page, "per_page": per_page}
+            )
+            if not isinstance(answer, list):
+                raise ResponseError(
+                    f"expected a JSON array, got {type(answer).__name__}", call=call
+                )
+            return answer
+
+        return iter_pages(
+            fetch,
+            per_page,
+            executor=self._client._executor,
+            concurrency=self._client.concurrency,
+            stats=self._transport.stats,
+            call=call,
+        )
+
+    def _iter(
+        self, path: str, params: Mapping[str, Any] | None, parse: Callable[[Record], T]
+    ) -> Iterator[T]:
+        for page in self._pages(path, params):
+            yield from map(parse, page)
+
+    def _create(
+        self, path: str, data: Mapping[str, Any], find: Callable[[], Record | None]
+    ) -> Record:
+        """POST a new record. When the answer is lost, read back (``find``) before trying
+        again, so a retry can never make a second record."""
+        attempts = self._transport.retry.max_attempts
+        lost: OutcomeUnknownError | None = None
+        for _ in range(attempts):
+            try:
+                record: Record = self._transport.call(
+                    "POST", path, data=dict(data), replay_safe=False
+                )
+                return record
+            except OutcomeUnknownError as unknown:
+                lost = unknown
+            except ValidationError:
+                if lost is None:
+                    raise
+                # "already taken": the lost attempt did take effect after all
+            found = find()
+            if found is not None:
+                return found
+        assert lost is not None
+        raise lost
+
+    def _delete(self, path: str) -> None:
+        """DELETE is replayed on a lost answer; 'not found' on the replay means done."""
+        try:
+            self._transport.call("DELETE", path, replay_safe=False)
+        except OutcomeUnknownError:
+            try:
+                self._transport.call("DELETE", path, replay_safe=True)
+            except NotFoundError:
+                return
+
+
+def form_value(value: Any) -> str:
+    """A Python value as the API's form field: booleans, dates, ids and numbers joined."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        raise TypeError("datetimes need the account timezone: format them in the section")
+    if isinstance(value, date):
+        return format_birthday(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return join_ids(sorted(value) if isinstance(value, (set, frozenset)) else value)
+    return "" if value is None else str(value)
+
+
+def form(fields: Mapping[str, Any]) -> dict[str, str]:
+    return {name: form_value(value) for name, value in fields.items()}
+
+
+def ids_of(values: Iterable[int | str]) -> list[int]:
+    return [int(value) for value in values]

@@ -1,0 +1,301 @@
+"""The one request loop: auth, timeouts, rate limit, retries, error mapping, statistics.
+
+Retry rules. Reads are retried on connection errors, timeouts, 429 and 5xx. Writes are
+retried only when the server cannot have acted: the connection was never made, or it
+answered 429 or 503 (refused before processing). Any other failure of a write is
+ambiguous and surfaces as ``OutcomeUnknownError``, so the caller can reconcile
+(creates read back; sends are never replayed).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+import orjson
+
+from . import errors as e
+
+#: Statuses that mean "refused before processing": safe to retry for every method.
+REFUSED_STATUSES = (429, 503)
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait: capped exponential backoff with full jitter."""
+
+    max_attempts: int = 6
+    backoff_base: float = 0.2
+    backoff_max: float = 20.0
+    #: A server's Retry-After is honoured up to this many seconds.
+    retry_after_max: float = 60.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Wait before retry number ``attempt`` (1-based): in [cap/2, cap] of the doubling."""
+        cap = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
+        return cap * (0.5 + rng.random() / 2)
+
+    def wait(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Retry-After when given (capped), never less than the backoff: ``0`` cannot spin."""
+        backoff = self.backoff(attempt, rng)
+        if retry_after is None:
+            return backoff
+        return min(self.retry_after_max, max(retry_after, backoff))
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    read: float = 30.0
+    write: float = 30.0
+    pool: float = 60.0
+
+    def httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+class RateLimiter:
+    """Requests per second shared by every thread of a client; a 429 pauses them all."""
+
+    def __init__(self, rate: float | None, clock: Clock) -> None:
+        if rate is not None and rate <= 0:
+            raise ValueError("rate_limit must be positive (or None for no limit)")
+        self.rate = rate
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock.monotonic()
+            start = max(now, self._paused_until)
+            if self.rate is not None:
+                start = max(start, self._next_slot)
+                self._next_slot = start + 1.0 / self.rate
+        if start > now:
+            self._clock.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+
+
+@dataclass
+class CallStats:
+    """What a client did: requests sent, retries, pages read, records, by status."""
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    records: int = 0
+    duplicates_dropped: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def status(self, code: int | str) -> None:
+        with self._lock:
+            self.statuses[str(code)] = self.statuses.get(str(code), 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "pages": self.pages,
+                "records": self.records,
+                "duplicates_dropped": self.duplicates_dropped,
+                "statuses": dict(self.statuses),
+            }
+
+
+class Transport:
+    """Sends one logical call, retrying as the module docstring says, and decodes it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        api_key: str,
+        *,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+        rate_limit: float | None,
+        connections: int,
+        clock: Clock,
+        transport: httpx.BaseTransport | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.retry = retry
+        self.clock = clock
+        self.stats = CallStats()
+        self.limiter = RateLimiter(rate_limit, clock)
+        self._rng = random.Random(seed)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=httpx.BasicAuth(email, api_key),
+            timeout=timeouts.httpx(),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "oneconnect-pipelines"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"Transport({self._http.base_url!s})"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        replay_safe: bool | None = None,
+    ) -> Any:
+        """The decoded JSON answer of ``method path``; see the module docstring for retries."""
+        return decode(
+            self.send(method, path, params=params, data=data, replay_safe=replay_safe),
+            f"{method} {path}",
+        )
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        replay_safe: bool | None = None,
+    ) -> httpx.Response:
+        """The raw successful response (status < 400, or a 4xx that retrying cannot fix)."""
+        call = f"{method} {path}"
+        safe = method in ("GET", "HEAD") if replay_safe is None else replay_safe
+        attempt = 0
+        while True:
+            attempt += 1
+            self.limiter.acquire()
+            self.stats.add(requests=1)
+            retry_after: float | None = None
+            try:
+                response = self._http.request(method, path, params=params, data=data)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                error: e.OneConnectError = e.ConnectError(_describe(exc), call=call)
+                retryable, ambiguous = True, False
+                self.stats.status("connect_error")
+            except httpx.TimeoutException as exc:
+                error = e.RequestTimeout(_describe(exc), call=call)
+                retryable, ambiguous = safe, not safe
+                self.stats.status("timeout")
+            except httpx.TransportError as exc:
+                error = e.TransportError(_describe(exc), call=call)
+                retryable, ambiguous = safe, not safe
+                self.stats.status("transport_error")
+            else:
+                self.stats.status(response.status_code)
+                status = response.status_code
+                if status in REFUSED_STATUSES:
+                    retry_after = _retry_after(response)
+                    error = status_error(response, call, retry_after)
+                    retryable, ambiguous = True, False
+                elif status >= 500:
+                    error = status_error(response, call, None)
+                    retryable, ambiguous = safe, not safe
+                else:
+                    return response
+            if not retryable or attempt >= self.retry.max_attempts:
+                if ambiguous:
+                    raise e.OutcomeUnknownError(
+                        f"the answer was lost ({error.message}); the write may have taken effect",
+                        call=call,
+                    ) from error
+                raise error
+            wait = self.retry.wait(attempt, retry_after, self._rng)
+            if retry_after is not None:
+                self.limiter.pause(wait)
+            self.stats.add(retries=1)
+            self.clock.sleep(wait)
+
+
+def decode(response: httpx.Response, call: str) -> Any:
+    """JSON of a response, or the exception its status and body stand for."""
+    try:
+        payload = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        if response.status_code >= 400:
+            raise status_error(response, call, None) from None
+        raise e.ResponseError(f"expected JSON, got {response.text[:80]!r}", call=call) from None
+    if response.status_code >= 400:
+        raise status_error(response, call, None, payload)
+    if isinstance(payload, dict):
+        code = payload.get("error_code")
+        if code not in (None, 0, "0") or payload.get("errors"):
+            raise api_error(payload, call, response.status_code)
+    return payload
+
+
+def status_error(
+    response: httpx.Response, call: str, retry_after: float | None, payload: Any = None
+) -> e.OneConnectError:
+    status = response.status_code
+    if isinstance(payload, dict) and status not in e.STATUS_CLASSES and status < 500:
+        code = payload.get("error_code")
+        if payload.get("errors") or (isinstance(code, int) and code in e.ERROR_CLASSES):
+            return api_error(payload, call, status)
+    message = payload.get("message") if isinstance(payload, dict) else None
+    text = str(message or response.reason_phrase or f"HTTP {status}")
+    if status == 429:
+        return e.RateLimitError(text, call=call, body=response.text, retry_after=retry_after)
+    cls = e.STATUS_CLASSES.get(status, e.ServerError if status >= 500 else e.HTTPStatusError)
+    return cls(text, call=call, status_code=status, body=response.text)
+
+
+def api_error(payload: dict[str, Any], call: str, status: int) -> e.APIError:
+    errors = [str(item) for item in payload.get("errors") or []]
+    try:
+        code = int(payload.get("error_code") or 0)
+    except (TypeError, ValueError):
+        code = 0
+    message = str(payload.get("message") or "; ".join(errors) or f"error {code}")
+    cls = e.ERROR_CLASSES.get(code, e.ValidationError if errors and not code else e.APIError)
+    return cls(message, call=call, error_code=code, errors=errors, status_code=status)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,82 @@
+"""``client.birthday_campaigns``: greetings OneConnect sends to list members on birthdays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ._pagination import Page
+from ._section import Record, Section, form, ids_of
+from .models import BirthdayCampaign
+
+
+class BirthdayCampaigns(Section):
+    def list(self, *, active: bool | None = None) -> Iterator[BirthdayCampaign]:
+        params = None if active is None else form({"active": active})
+        return self._iter("/birthday_campaigns", params, BirthdayCampaign.from_api)
+
+    def pages(self) -> Iterator[Page]:
+        return self._pages("/birthday_campaigns")
+
+    def get(self, campaign_id: int) -> BirthdayCampaign:
+        record = self._transport.call("GET", f"/birthday_campaigns/{int(campaign_id)}")
+        return BirthdayCampaign.from_api(record)
+
+    def create(
+        self,
+        name: str,
+        content: str,
+        lists: Iterable[int],
+        *,
+        title: int | None = None,
+        active: bool = True,
+    ) -> BirthdayCampaign:
+        """A new birthday campaign; a lost answer is reconciled by name and content."""
+        fields: dict[str, Any] = {
+            "name": name,
+            "content": content,
+            "active": active,
+            "recipient_lists": ids_of(lists),
+        }
+        if title is not None:
+            fields["title"] = title
+
+        def find() -> Record | None:
+            same = [
+                r
+                for page in self._pages("/birthday_campaigns")
+                for r in page
+                if r.get("name") == name and r.get("content") == content
+            ]
+            return max(same, key=lambda r: int(r["id"])) if same else None
+
+        return BirthdayCampaign.from_api(self._create("/birthday_campaigns", form(fields), find))
+
+    def update(
+        self,
+        campaign_id: int,
+        *,
+        name: str | None = None,
+        content: str | None = None,
+        lists: Iterable[int] | None = None,
+        title: int | None = None,
+        active: bool | None = None,
+    ) -> BirthdayCampaign:
+        """Change only the fields given. Safe to replay."""
+        fields = {
+            "name": name,
+            "content": content,
+            "active": active,
+            "title": title,
+            "recipient_lists": None if lists is None else ids_of(lists),
+        }
+        record = self._transport.call(
+            "PATCH",
+            f"/birthday_campaigns/{int(campaign_id)}",
+            data=form({k: v for k, v in fields.items() if v is not None}),
+            replay_safe=True,
+        )
+        return BirthdayCampaign.from_api(record)
+
+    def delete(self, campaign_id: int) -> None:
+        self._delete(f"/birthday_campaigns/{int(campaign_id)}")

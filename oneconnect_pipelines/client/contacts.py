@@ -1,0 +1,97 @@
+"""``client.contacts``: list (filters, multi-key sort), CSV export, get, create, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from oneconnect_pipelines.formats import format_birthday
+
+from ._pagination import Page
+from ._section import Record, Section, form_value
+from .models import Contact
+
+FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "birthday",
+    "post_code",
+    "city",
+    "street",
+    "additional_numbers",
+    "gender",
+)
+
+
+class Contacts(Section):
+    def list(
+        self, *, sort: str | Sequence[str] | None = None, limit: int | None = None, **filters: Any
+    ) -> Iterator[Contact]:
+        """Every contact matching ``filters`` (exact values of any field), in ``sort`` order
+        (field names, ``-`` for descending), else by id."""
+        return self._iter("/contacts", self._params(sort, limit, filters), Contact.from_api)
+
+    def pages(
+        self, *, sort: str | Sequence[str] | None = None, limit: int | None = None, **filters: Any
+    ) -> Iterator[Page]:
+        """The same listing as raw JSON pages (what DataFrame builders want)."""
+        return self._pages("/contacts", self._params(sort, limit, filters))
+
+    def get(self, contact_id: int) -> Contact:
+        return Contact.from_api(self._transport.call("GET", f"/contacts/{int(contact_id)}"))
+
+    def find_by_phone(self, phone_number: str) -> Contact | None:
+        found = self._transport.call("GET", "/contacts", params={"phone_number": phone_number})
+        return Contact.from_api(found[0]) if found else None
+
+    def export_csv(self) -> str:
+        """``/contacts_csv``: every contact as CSV text, as OneConnect renders it."""
+        return self._transport.send("GET", "/contacts_csv").text
+
+    def create(self, phone_number: str, **fields: Any) -> Contact:
+        """A new contact. A lost answer is reconciled by phone number, never duplicated."""
+        data = contact_form({"phone_number": phone_number, **fields})
+
+        def find() -> Record | None:
+            found: list[Record] = self._transport.call(
+                "GET", "/contacts", params={"phone_number": phone_number}
+            )
+            return found[0] if found else None
+
+        return Contact.from_api(self._create("/contacts", data, find))
+
+    def update(self, contact_id: int, **fields: Any) -> Contact:
+        """Change only the fields given (``None`` or ``""`` clears one). Safe to replay."""
+        record = self._transport.call(
+            "PATCH", f"/contacts/{int(contact_id)}", data=contact_form(fields), replay_safe=True
+        )
+        return Contact.from_api(record)
+
+    def delete(self, contact_id: int) -> None:
+        self._delete(f"/contacts/{int(contact_id)}")
+
+    @staticmethod
+    def _params(
+        sort: str | Sequence[str] | None, limit: int | None, filters: dict[str, Any]
+    ) -> dict[str, Any]:
+        params = contact_form(filters)
+        if sort:
+            params["sort"] = sort if isinstance(sort, str) else ",".join(sort)
+        if limit is not None:
+            params["limit"] = str(limit)
+        return params
+
+
+def contact_form(fields: dict[str, Any]) -> dict[str, str]:
+    """Contact fields as form values, refusing names the API does not know."""
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise TypeError(f"unknown contact fields: {', '.join(sorted(unknown))}")
+    values = dict(fields)
+    birthday = values.get("birthday")
+    if isinstance(birthday, date):
+        values["birthday"] = format_birthday(birthday)
+    return {name: form_value(value) for name, value in values.items()}

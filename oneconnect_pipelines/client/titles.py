@@ -1,0 +1,63 @@
+"""``client.titles`` (sender names) and ``client.templates`` (saved message texts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ._section import Record, Section, form
+from .models import Template, Title
+
+
+class Titles(Section):
+    def list(self) -> Iterator[Title]:
+        return self._iter("/titles", None, Title.from_api)
+
+    def export_csv(self) -> str:
+        return self._transport.send("GET", "/titles_csv").text
+
+    def get(self, title_id: int) -> Title:
+        return Title.from_api(self._transport.call("GET", f"/titles/{int(title_id)}"))
+
+    def by_name(self, name: str) -> Title | None:
+        return next((title for title in self.list() if title.name == name), None)
+
+    def create(self, name: str) -> Title:
+        """A new sender name; it stays inactive until OneConnect's staff activate it."""
+
+        def find() -> Record | None:
+            return next(
+                (r for page in self._pages("/titles") for r in page if r.get("name") == name), None
+            )
+
+        return Title.from_api(self._create("/titles", form({"name": name}), find))
+
+    def delete(self, title_id: int) -> None:
+        self._delete(f"/titles/{int(title_id)}")
+
+
+class Templates(Section):
+    def list(self) -> Iterator[Template]:
+        return self._iter("/templates", None, Template.from_api)
+
+    def get(self, template_id: int) -> Template:
+        return Template.from_api(self._transport.call("GET", f"/templates/{int(template_id)}"))
+
+    def by_title(self, title: str) -> Template | None:
+        return next((template for template in self.list() if template.title == title), None)
+
+    def create(self, title: str, body: str) -> Template:
+        def find() -> Record | None:
+            same = [
+                r
+                for page in self._pages("/templates")
+                for r in page
+                if r.get("title") == title and r.get("body") == body
+            ]
+            return max(same, key=lambda r: int(r["id"])) if same else None
+
+        return Template.from_api(
+            self._create("/templates", form({"title": title, "body": body}), find)
+        )
+
+    def delete(self, template_id: int) -> None:
+        self._delete(f"/templates/{int(template_id)}")
