@@ -1,20 +1,21 @@
 """Paging without totals: a sliding window of concurrent page requests, in order, once each.
 
 The API has no count and no next link: a page shorter than ``per_page`` is the last. So
-pages are requested ahead (the window starts at one page and doubles up to the client's
-concurrency while pages come back full), handed out strictly in page order, and the
-window stops at the first short page; requests already in flight past the end are
-ignored. A page identical to the previous one means the server ignores ``page``: that is
-an error, not an endless loop. Records already seen (a collection shifting under a
-sorted listing) are dropped so each comes back exactly once.
+pages are requested ahead (one page first, so a small collection costs one request;
+once it comes back full, the client's whole concurrency), handed out strictly in page
+order, and no new page is requested once a short one has been read; requests already
+in flight past the end are ignored. A page identical to the previous one means the
+server ignores ``page``: an error, not an endless loop. Records already seen (a
+collection shifting under a sorted listing) are dropped so each comes once.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 from ._transport import CallStats
 from .errors import PaginationError
@@ -22,40 +23,111 @@ from .errors import PaginationError
 MAX_PAGES = 1_000_000
 
 Page = list[dict[str, Any]]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Window(Generic[R]):
+    """The downloads of one listing. Each finished download starts the next one from its
+    own thread, so the window never waits for the consumer; at most ``concurrency``
+    pages are held ahead of it."""
+
+    def __init__(
+        self, fetch: Callable[[int], R], executor: Executor, concurrency: int, max_pages: int
+    ) -> None:
+        self._fetch = fetch
+        self._executor = executor
+        self._concurrency = concurrency
+        self._max_pages = max_pages
+        self._lock = threading.Condition(threading.RLock())  # callbacks may run inline
+        self._futures: dict[int, Future[R]] = {}
+        self._finished: set[int] = set()
+        self._next_page = 1
+        self._next_out = 1
+        self._ahead = 1  # pages past the consumer: one first, a small collection costs one
+        self._in_flight = 0
+        self._ended = False
+
+    def take(self, number: int) -> Future[R] | None:
+        """The finished download of page ``number`` (waits for it); None past max_pages."""
+        with self._lock:
+            self._top_up()
+            while number not in self._finished:
+                if number not in self._futures:
+                    return None
+                self._lock.wait()
+            self._finished.discard(number)
+            return self._futures.pop(number)
+
+    def advance(self, number: int, full: bool) -> None:
+        """Page ``number`` was read: a full one opens the window, a short one ends it."""
+        with self._lock:
+            if full:
+                self._ahead = self._concurrency + 1  # the page being read, and a full window
+            else:
+                self._ended = True
+            self._next_out = number + 1
+            self._top_up()
+
+    def close(self) -> None:
+        with self._lock:
+            self._ended = True
+            for future in self._futures.values():
+                future.cancel()
+
+    def _top_up(self) -> None:
+        while (
+            not self._ended
+            and self._in_flight < self._concurrency
+            and self._next_page <= self._max_pages
+            and self._next_page - self._next_out < self._ahead
+        ):
+            number = self._next_page
+            self._next_page += 1
+            self._in_flight += 1
+            future = self._executor.submit(self._fetch, number)
+            self._futures[number] = future
+            future.add_done_callback(partial(self._arrived, number))
+
+    def _arrived(self, number: int, _: Future[R]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._finished.add(number)
+            self._top_up()
+            self._lock.notify_all()
 
 
 def iter_pages(
-    fetch: Callable[[int], Page],
+    fetch: Callable[[int], R],
+    load: Callable[[R], list[T]],
     per_page: int,
+    id_of: Callable[[T], Any],
     *,
     executor: Executor,
     concurrency: int,
     stats: CallStats,
     call: str,
     max_pages: int = MAX_PAGES,
-) -> Iterator[Page]:
-    """Yield pages 1, 2, ... of ``fetch(page)`` until the first short or empty one."""
-    pending: deque[Future[Page]] = deque()
-    next_page = 1
-    window = 1
+) -> Iterator[list[T]]:
+    """Yield ``load(fetch(page))`` for pages 1, 2, ... until the first short or empty one.
+
+    ``fetch`` runs on the executor and only downloads; ``load`` (decoding, parsing) runs
+    here, on the consumer's thread, while the next downloads are in flight.
+    """
+    window = _Window(fetch, executor, concurrency, max_pages)
     previous_ids: list[Any] | None = None
     seen: set[Any] = set()
-
-    def submit() -> None:
-        nonlocal next_page
-        if next_page > max_pages:
-            return
-        pending.append(executor.submit(fetch, next_page))
-        next_page += 1
-
-    submit()
     number = 0
     try:
-        while pending:
-            page = pending.popleft().result()
+        while True:
             number += 1
+            download = window.take(number)
+            if download is None:
+                raise PaginationError(f"more than {max_pages} pages", call=call)
+            page = load(download.result())
+            window.advance(number, full=len(page) >= per_page)
             stats.add(pages=1)
-            ids = [record.get("id") for record in page]
+            ids = list(map(id_of, page))
             if page and ids == previous_ids:
                 raise PaginationError(f"page {number} repeats page {number - 1}", call=call)
             previous_ids = ids
@@ -67,11 +139,5 @@ def iter_pages(
             yield fresh
             if len(page) < per_page:
                 return
-            if next_page > max_pages and not pending:
-                raise PaginationError(f"more than {max_pages} pages", call=call)
-            window = min(concurrency, window * 2)
-            while len(pending) < window and next_page <= max_pages:
-                submit()
     finally:
-        for future in pending:
-            future.cancel()
+        window.close()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
 from ._pagination import Page, iter_pages
+from ._transport import decode
 from .errors import NotFoundError, OutcomeUnknownError, ResponseError, ValidationError
 
 if TYPE_CHECKING:
@@ -25,34 +29,50 @@ class Section:
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
         """Raw pages of a collection, fetched ahead concurrently, in order."""
+        return self._paged(path, params, lambda page: page, _record_id)
+
+    def _iter(
+        self, path: str, params: Mapping[str, Any] | None, parse: Callable[[Record], T]
+    ) -> Iterator[T]:
+        """Typed records of a collection, in order."""
+        pages = self._paged(path, params, lambda page: list(map(parse, page)), attrgetter("id"))
+        for page in pages:
+            yield from page
+
+    def _paged(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        convert: Callable[[Page], list[T]],
+        id_of: Callable[[T], Any],
+    ) -> Iterator[list[T]]:
         per_page = self._client.per_page
         base = {k: v for k, v in (params or {}).items() if v is not None}
         call = f"GET {path}"
 
-        def fetch(page: int) -> Page:
-            answer = self._transport.call(
+        def fetch(page: int) -> httpx.Response:
+            return self._transport.send(
                 "GET", path, params={**base, "page": page, "per_page": per_page}
             )
+
+        def load(response: httpx.Response) -> list[T]:
+            answer = decode(response, call)
             if not isinstance(answer, list):
                 raise ResponseError(
                     f"expected a JSON array, got {type(answer).__name__}", call=call
                 )
-            return answer
+            return convert(answer)
 
         return iter_pages(
             fetch,
+            load,
             per_page,
+            id_of,
             executor=self._client._executor,
             concurrency=self._client.concurrency,
             stats=self._transport.stats,
             call=call,
         )
-
-    def _iter(
-        self, path: str, params: Mapping[str, Any] | None, parse: Callable[[Record], T]
-    ) -> Iterator[T]:
-        for page in self._pages(path, params):
-            yield from map(parse, page)
 
     def _create(
         self, path: str, data: Mapping[str, Any], find: Callable[[], Record | None]
@@ -88,6 +108,10 @@ class Section:
                 self._transport.call("DELETE", path, replay_safe=True)
             except NotFoundError:
                 return
+
+
+def _record_id(record: Record) -> Any:
+    return record.get("id")
 
 
 def form_value(value: Any) -> str:

@@ -9,6 +9,7 @@ ambiguous and surfaces as ``OutcomeUnknownError``, so the caller can reconcile
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -18,10 +19,31 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
+from oneconnect_pipelines.masking import mask_digits
+
 from . import errors as e
 
 #: Statuses that mean "refused before processing": safe to retry for every method.
 REFUSED_STATUSES = (429, 503)
+
+
+class MaskingFilter(logging.Filter):
+    """httpx logs every request's URL at INFO, and lookups carry phone numbers in their
+    query (``?phone_number=...``): mask digit runs before any handler sees the line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_digits(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_masking() -> None:
+    """Put one ``MaskingFilter`` on the "httpx" logger (idempotent)."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+        logger.addFilter(MaskingFilter())
 
 
 class Clock(Protocol):
@@ -150,6 +172,7 @@ class Transport:
         transport: httpx.BaseTransport | None = None,
         seed: int | None = None,
     ) -> None:
+        install_log_masking()
         self.retry = retry
         self.clock = clock
         self.stats = CallStats()

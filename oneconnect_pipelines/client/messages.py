@@ -23,7 +23,10 @@ MAX_CONTENT = 160
 
 
 def new_reference() -> str:
-    return f"oc-{uuid.uuid4().hex}"
+    """``oc-`` and a random id in dash-separated groups of four: error messages mask runs of
+    six or more digits, and the reference they tell you to look for must survive that."""
+    digits = uuid.uuid4().hex
+    return "oc-" + "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
 class Messages(Section):

@@ -1,6 +1,8 @@
 """Typed records of every OneConnect resource, parsed from the API's JSON.
 
 Datetimes are timezone-aware UTC, birthdays are dates, phone numbers stay strings.
+Records are immutable named tuples: cheap to build, and once built the garbage collector
+stops tracking them, which keeps listing 100,000 contacts from spending its time in GC.
 Each ``from_api`` is the single place that knows its resource's quirks (``title`` ``""``
 meaning none, ``campaign_id`` 0 meaning an ad-hoc send, schedules in two shapes, ...).
 """
@@ -8,10 +10,9 @@ meaning none, ``campaign_id`` 0 meaning an ad-hoc send, schedules in two shapes,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from oneconnect_pipelines.formats import (
     Repeat,
@@ -38,8 +39,14 @@ def _stamp(record: Mapping[str, Any], name: str) -> datetime:
     return parse_timestamp(record[name])
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+def _stamps(record: Mapping[str, Any]) -> tuple[datetime, datetime]:
+    """``created_at`` and ``updated_at``, parsed once when they are the same text."""
+    created, updated = record["created_at"], record["updated_at"]
+    first = parse_timestamp(created)
+    return first, first if updated == created else parse_timestamp(updated)
+
+
+class Contact(NamedTuple):
     id: int
     phone_number: str
     email: str | None
@@ -56,29 +63,30 @@ class Contact:
 
     @classmethod
     def from_api(cls, r: Mapping[str, Any]) -> Contact:
+        # The hot path of every contact listing: positional arguments, no helper calls.
         birthday = r.get("birthday")
+        created, updated = _stamps(r)
         return cls(
-            id=int(r["id"]),
-            phone_number=str(r["phone_number"]),
-            email=_text(r.get("email")),
-            first_name=_text(r.get("first_name")),
-            last_name=_text(r.get("last_name")),
-            birthday=parse_birthday(birthday) if birthday else None,
-            post_code=_text(r.get("post_code")),
-            city=_text(r.get("city")),
-            street=_text(r.get("street")),
-            additional_numbers=tuple(str(n) for n in r.get("additional_numbers") or ()),
-            gender=_text(r.get("gender")),
-            created_at=_stamp(r, "created_at"),
-            updated_at=_stamp(r, "updated_at"),
+            int(r["id"]),
+            str(r["phone_number"]),
+            r.get("email") or None,
+            r.get("first_name") or None,
+            r.get("last_name") or None,
+            parse_birthday(birthday) if birthday else None,
+            r.get("post_code") or None,
+            r.get("city") or None,
+            r.get("street") or None,
+            tuple(r.get("additional_numbers") or ()),
+            r.get("gender") or None,
+            created,
+            updated,
         )
 
     def __repr__(self) -> str:  # no personal data in logs
         return f"Contact(id={self.id}, phone_number={mask_phone(self.phone_number)!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class ContactList:
+class ContactList(NamedTuple):
     id: int
     name: str
     members: tuple[Contact, ...]
@@ -90,6 +98,9 @@ class ContactList:
     @property
     def member_ids(self) -> list[int]:
         return [member.id for member in self.members]
+
+    def __repr__(self) -> str:  # noncontact_members are raw phone numbers
+        return f"ContactList(id={self.id}, name={self.name!r}, members={len(self.members)})"
 
     @classmethod
     def from_api(cls, r: Mapping[str, Any]) -> ContactList:
@@ -106,8 +117,7 @@ class ContactList:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A campaign's schedule: recurring (``start``, ``repeat``, ``end`` if scheduled) or
     certain dates (``dates``). ``permanent`` campaigns never complete."""
 
@@ -139,8 +149,7 @@ class Schedule:
         return cls(kind, start=start, end=end, repeat=repeat)
 
 
-@dataclass(frozen=True, slots=True)
-class Campaign:
+class Campaign(NamedTuple):
     id: int
     name: str
     active: bool
@@ -175,9 +184,15 @@ class Campaign:
             updated_at=_stamp(r, "updated_at"),
         )
 
+    def __repr__(self) -> str:  # recipients are phone numbers
+        recipients = tuple(mask_phone(number) for number in self.recipients)
+        return (
+            f"Campaign(id={self.id}, name={self.name!r}, type={self.schedule.type!r}, "
+            f"recipients={recipients!r}, recipients_list={self.recipients_list!r})"
+        )
 
-@dataclass(frozen=True, slots=True)
-class BirthdayCampaign:
+
+class BirthdayCampaign(NamedTuple):
     id: int
     name: str
     active: bool
@@ -201,8 +216,7 @@ class BirthdayCampaign:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     id: int
     final_status: str
     #: The campaign (or birthday campaign) that sent it; None for an ad-hoc send.
@@ -219,17 +233,18 @@ class Message:
     def from_api(cls, r: Mapping[str, Any]) -> Message:
         sms = r.get("sms") or {}
         report = r.get("delivery_report") or {}
+        created, updated = _stamps(r)
         return cls(
-            id=int(r["id"]),
-            final_status=str(r["final_status"]),
-            campaign_id=int(r.get("campaign_id") or 0) or None,
-            birthday_campaign=bool(r.get("birthday_campaign")),
-            destination=str(sms.get("destination") or ""),
-            content=str(sms.get("content") or ""),
-            delivery_status=_text(report.get("status")),
-            delivery_reason=_text(report.get("reason")),
-            created_at=_stamp(r, "created_at"),
-            updated_at=_stamp(r, "updated_at"),
+            int(r["id"]),
+            str(r["final_status"]),
+            int(r.get("campaign_id") or 0) or None,
+            bool(r.get("birthday_campaign")),
+            str(sms.get("destination") or ""),
+            str(sms.get("content") or ""),
+            report.get("status") or None,
+            report.get("reason") or None,
+            created,
+            updated,
         )
 
     def __repr__(self) -> str:
@@ -239,8 +254,7 @@ class Message:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Title:
+class Title(NamedTuple):
     id: int
     name: str
     active: bool
@@ -258,8 +272,7 @@ class Title:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(NamedTuple):
     id: int
     #: The template's name (the docs call it ``title`` and type it boolean; it is text).
     title: str
@@ -278,8 +291,7 @@ class Template:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     name: str
     price: Decimal
     price_yearly: Decimal
@@ -314,8 +326,7 @@ class Plan:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SmsCode:
+class SmsCode(NamedTuple):
     """What the SMS authenticator sent: compare ``code`` with what the user types."""
 
     code: str
@@ -325,8 +336,7 @@ class SmsCode:
         return f"SmsCode(code='***', phone_number={mask_phone(self.phone_number)!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class SendReceipt:
+class SendReceipt(NamedTuple):
     """An accepted send: ``reference`` comes back in its delivery reports."""
 
     reference: str

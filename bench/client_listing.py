@@ -1,0 +1,144 @@
+"""Listing every contact: our client vs. the raw HTTP ceiling vs. a naive loop, one run.
+
+Against a simulator process (25 ms latency per request) with 100,000 contacts:
+- ours: ``list(OneConnect(...).contacts.list())``, typed records, default settings;
+- ceiling: the very pages ours requested, at the same concurrency, bodies read but not
+  parsed (what the network and server allow);
+- naive: sequential ``httpx.get`` at per_page=100 and ``response.json()``.
+The contenders alternate, several rounds; medians and per-round ratios are printed.
+Targets (issue 3): ours within 1.15x of the ceiling, at least 8x faster than naive.
+
+    python -m bench.client_listing [--quick] [--latency-ms 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
+
+from ._simulator import simulator_process
+
+EMAIL, KEY = "demo@example.com", "demo-key"
+
+
+def ours(base_url: str) -> tuple[float, int, int]:
+    """Seconds, records and requests of a full typed listing with default settings."""
+    started = time.perf_counter()
+    with OneConnect(base_url, EMAIL, KEY) as client:
+        contacts = list(client.contacts.list())
+        requests = client.stats.snapshot()["requests"]
+    return time.perf_counter() - started, len(contacts), requests
+
+
+def ceiling(base_url: str, pages: int, concurrency: int) -> float:
+    """The same ``pages`` requests, ``concurrency`` in flight, bodies read, not parsed."""
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    started = time.perf_counter()
+    with httpx.Client(base_url=base_url, auth=(EMAIL, KEY), limits=limits, timeout=60) as http:
+
+        def fetch(page: int) -> int:
+            answer = http.get("/contacts", params={"page": page, "per_page": 1000})
+            answer.raise_for_status()
+            return len(answer.content)
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            assert sum(pool.map(fetch, range(1, pages + 1))) > 0
+    return time.perf_counter() - started
+
+
+def naive(base_url: str) -> tuple[float, int]:
+    """What a first script does: one page of 100 after another, ``response.json()``."""
+    started = time.perf_counter()
+    records: list[Any] = []
+    page = 1
+    while True:
+        batch = httpx.get(
+            f"{base_url}/contacts",
+            params={"page": page, "per_page": 100},
+            auth=(EMAIL, KEY),
+            timeout=60,
+        ).json()
+        records.extend(batch)
+        if len(batch) < 100:
+            return time.perf_counter() - started, len(records)
+        page += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="20,000 contacts, 2 rounds")
+    parser.add_argument("--latency-ms", type=float, default=25.0)
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args()
+    contacts = 20_000 if args.quick else 100_000
+    rounds = args.rounds or (2 if args.quick else 5)
+    print(
+        f"simulator: {contacts:,} contacts, {args.latency_ms:g} ms latency; {rounds} rounds",
+        flush=True,
+    )
+    seed = [
+        "--contacts",
+        str(contacts),
+        "--messages",
+        "0",
+        "--lists",
+        "0",
+        "--campaigns",
+        "0",
+        "--birthday-campaigns",
+        "0",
+        "--latency-ms",
+        str(args.latency_ms),
+    ]
+    rows = []
+    with simulator_process(*seed) as base_url:
+        ours(base_url)  # warm-up: connections, caches
+        for round_no in range(1, rounds + 1):
+            ours_s, count, requests = ours(base_url)
+            ceiling_s = ceiling(base_url, requests, DEFAULT_CONCURRENCY)
+            naive_s, naive_count = naive(base_url)
+            assert count == naive_count == contacts, (count, naive_count)
+            rows.append(
+                {
+                    "round": round_no,
+                    "ours_s": ours_s,
+                    "ceiling_s": ceiling_s,
+                    "naive_s": naive_s,
+                    "ours_over_ceiling": ours_s / ceiling_s,
+                    "naive_over_ours": naive_s / ours_s,
+                    "requests": requests,
+                }
+            )
+            print(
+                f"round {round_no}: ours {ours_s:.3f}s  ceiling {ceiling_s:.3f}s  "
+                f"naive {naive_s:.2f}s  ours/ceiling {ours_s / ceiling_s:.3f}  "
+                f"naive/ours {naive_s / ours_s:.1f}x",
+                flush=True,
+            )
+    summary = {
+        key: round(statistics.median(row[key] for row in rows), 3)
+        for key in ("ours_s", "ceiling_s", "naive_s", "ours_over_ceiling", "naive_over_ours")
+    }
+    summary.update(
+        contacts=contacts,
+        latency_ms=args.latency_ms,
+        rounds=rounds,
+        concurrency=DEFAULT_CONCURRENCY,
+    )
+    print(json.dumps(summary, indent=2))
+    print(
+        f"median ours/ceiling {summary['ours_over_ceiling']} (target <= 1.15), "
+        f"naive/ours {summary['naive_over_ours']}x (target >= 8)"
+    )
+
+
+if __name__ == "__main__":
+    main()

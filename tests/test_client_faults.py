@@ -1,0 +1,287 @@
+"""The SDK under injected faults (500s, 429s, dropped connections): listings come back
+exactly as without faults, creates never duplicate, sends are never made twice, updates
+land; plus the failures the simulator cannot produce, through ``httpx.MockTransport``."""
+
+from __future__ import annotations
+
+import socket
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from oneconnect_pipelines.client import OneConnect, RetryPolicy
+from oneconnect_pipelines.client import errors as e
+from oneconnect_pipelines.simulator import SeedSizes
+
+from .conftest import API_KEY, EMAIL, TZ, Sim
+
+FAST = RetryPolicy(backoff_base=0.01, backoff_max=0.05, retry_after_max=0.05, max_attempts=12)
+MEDIUM = SeedSizes(
+    contacts=400, lists=6, campaigns=4, birthday_campaigns=2, messages=500, titles=2, templates=2
+)
+
+
+def faults(retry_after_s: float = 0, seed: int = 3) -> dict[str, Any]:
+    return {
+        "error_rates": {"500": 0.1, "429": 0.05},
+        "retry_after_s": retry_after_s,
+        "drop_rate": 0.05,
+        "seed": seed,
+    }
+
+
+def set_faults(sim: Sim, settings: dict[str, Any]) -> None:
+    sim.admin.put("/faults", json=settings).raise_for_status()
+
+
+def raw(sim: Sim, path: str) -> Any:
+    answer = sim.api.get(path)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def lost_answers(sim: Sim, route: str) -> int:
+    """How many ``route`` requests the simulator processed but answered 5xx or dropped."""
+    statuses = sim.stats()["route_statuses"]
+    return sum(statuses.get(f"{route} {status}", 0) for status in ("500", "dropped"))
+
+
+@pytest.fixture
+def oc(sim: Sim) -> Iterator[OneConnect]:
+    with OneConnect(sim.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST, seed=1) as client:
+        yield client
+
+
+# ------------------------------------------------------------------ listings
+
+
+@pytest.mark.parametrize("retry_after_s", [0, 1])
+def test_listings_under_faults_equal_the_fault_free_ones(sim: Sim, retry_after_s: float) -> None:
+    sim.reset(MEDIUM)
+    options: dict[str, Any] = {"timezone": TZ, "retry": FAST, "per_page": 20, "concurrency": 4}
+    with OneConnect(sim.base_url, EMAIL, API_KEY, **options) as calm:
+        contacts, messages = list(calm.contacts.list()), list(calm.messages.list())
+        lists = list(calm.lists.list())
+        assert calm.stats.snapshot()["retries"] == 0
+    assert (len(contacts), len(messages)) == (400, 500)
+    set_faults(sim, faults(retry_after_s))
+    with OneConnect(sim.base_url, EMAIL, API_KEY, **options) as client:
+        assert list(client.contacts.list()) == contacts
+        assert list(client.messages.list()) == messages
+        assert list(client.lists.list()) == lists
+        stats = client.stats.snapshot()
+    assert stats["retries"] > 0
+    assert stats["statuses"].get("429", 0) > 0
+    assert sim.stats()["statuses"].get("dropped", 0) > 0
+
+
+# ------------------------------------------------------------------ creates
+
+
+def test_contact_creates_under_faults_make_one_contact_each(sim: Sim, oc: OneConnect) -> None:
+    numbers = [f"0588{i:06d}" for i in range(150)]
+    set_faults(sim, faults())
+    created = [oc.contacts.create(number, first_name=f"N{i}") for i, number in enumerate(numbers)]
+    assert lost_answers(sim, "POST /contacts") > 0  # the reconciliation path ran
+    set_faults(sim, {})
+    assert [c.phone_number for c in created] == numbers
+    assert len({c.id for c in created}) == 150
+    counts = Counter(r["phone_number"] for r in raw(sim, "/contacts"))
+    assert all(counts[number] == 1 for number in numbers)
+    assert len(counts) == 60 + 150
+
+
+def test_list_creates_under_faults_make_one_list_each(sim: Sim, oc: OneConnect) -> None:
+    names = [f"Segment {i}" for i in range(60)]
+    set_faults(sim, faults(seed=5))
+    created = [oc.lists.create(name, members=[i % 60 + 1]) for i, name in enumerate(names)]
+    assert lost_answers(sim, "POST /lists") > 0
+    set_faults(sim, {})
+    assert [x.name for x in created] == names
+    assert [x.member_ids for x in created] == [[i % 60 + 1] for i in range(60)]
+    counts = Counter(r["name"] for r in raw(sim, "/lists"))
+    assert all(counts[name] == 1 for name in names)
+
+
+# ------------------------------------------------------------------ sends
+
+
+def test_no_sms_is_sent_twice_under_faults(sim: Sim, oc: OneConnect) -> None:
+    set_faults(sim, faults(seed=11))
+    delivered: list[str] = []
+    unknown: dict[str, e.SendOutcomeUnknownError] = {}
+    for i in range(100):
+        content = f"Fault-tolerant hello number {i}"
+        destination = f"0577{i:06d}"
+        try:
+            oc.messages.send(content, destinations=[destination])
+        except e.SendOutcomeUnknownError as lost:
+            assert destination not in str(lost)
+            assert API_KEY not in str(lost)
+            unknown[content] = lost
+        else:
+            delivered.append(content)
+    set_faults(sim, {})
+    times = Counter(m["sms"]["content"] for m in raw(sim, "/messages"))
+    assert all(times[content] == 1 for content in delivered)
+    assert all(times[content] in (0, 1) for content in unknown)
+    assert unknown, "some sends should have lost their answer"
+    assert delivered
+    references = [error.reference for error in unknown.values()]
+    assert all(ref.startswith("oc-") for ref in references)
+    assert len(set(references)) == len(references)
+    for error in unknown.values():
+        assert error.call == "POST /messages"
+        assert error.reference in str(error)  # the reference the message tells you to look for
+    # Never replayed: one POST per send.
+    assert sim.stats()["routes"]["POST /messages"] - counted_refusals(sim) == 100
+
+
+def counted_refusals(sim: Sim) -> int:
+    """POST /messages answered 429/503 before processing: those are safe to resend."""
+    statuses = sim.stats()["route_statuses"]
+    return sum(statuses.get(f"POST /messages {status}", 0) for status in ("429", "503"))
+
+
+# ------------------------------------------------------------------ updates and deletes
+
+
+def test_updates_and_deletes_under_faults_end_in_the_intended_state(
+    sim: Sim, oc: OneConnect
+) -> None:
+    set_faults(sim, faults(retry_after_s=1, seed=17))
+    for contact_id in range(1, 41):
+        assert (
+            oc.contacts.update(contact_id, city=f"Town {contact_id}").city == f"Town {contact_id}"
+        )
+    for list_id in (1, 2, 3, 4):
+        oc.lists.update(list_id, name=f"Renamed {list_id}", members=[list_id, 50 + list_id])
+        oc.lists.add_members(list_id, [10, 11, 12, 13], batch_size=1)
+        oc.lists.remove_members(list_id, [11, 13], batch_size=1)
+    for campaign_id in (1, 2, 3, 4):
+        oc.campaigns.update(campaign_id, content=f"New text {campaign_id}", active=True)
+    for contact_id in range(41, 61):
+        oc.contacts.delete(contact_id)
+    assert lost_answers(sim, "PATCH /contacts/:id") > 0
+    set_faults(sim, {})
+    contacts = {r["id"]: r for r in raw(sim, "/contacts")}
+    assert sorted(contacts) == list(range(1, 41))
+    assert all(contacts[i]["city"] == f"Town {i}" for i in range(1, 41))
+    lists = {r["id"]: r for r in raw(sim, "/lists")}
+    for list_id in (1, 2, 3, 4):
+        assert lists[list_id]["name"] == f"Renamed {list_id}"
+        members = sorted(m["id"] for m in lists[list_id]["members"])
+        assert members == sorted({list_id, 10, 12} & set(contacts))
+    campaigns = {r["id"]: r for r in raw(sim, "/campaigns")}
+    assert all(
+        campaigns[i]["content"] == f"New text {i}" and campaigns[i]["active"] for i in (1, 2, 3, 4)
+    )
+
+
+# ------------------------------------------------------------------ no server
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda c: c.balance(),
+        lambda c: list(c.contacts.list()),
+        lambda c: c.contacts.create("0599000001"),
+        lambda c: c.messages.send("hello", destinations=["0599000001"]),
+    ],
+    ids=["read", "listing", "create", "send"],
+)
+def test_a_closed_port_raises_connect_error_after_retries(
+    action: Callable[[OneConnect], object],
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/api/v1"
+    with OneConnect(url, EMAIL, API_KEY, timezone=TZ, retry=FAST) as client:
+        with pytest.raises(e.ConnectError) as caught:
+            action(client)
+        assert client.stats.snapshot()["requests"] == FAST.max_attempts
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert "ConnectError" in str(caught.value)
+
+
+# ------------------------------------------------------------------ odd answers (MockTransport)
+
+
+def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> OneConnect:
+    return OneConnect(
+        "http://oneconnect.test/api/v1",
+        EMAIL,
+        API_KEY,
+        timezone=TZ,
+        retry=FAST,
+        transport=httpx.MockTransport(handler),
+    )
+
+
+def test_an_answer_that_is_not_json_raises_response_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>Down for maintenance</html>")
+
+    with mock_client(handler) as client:
+        with pytest.raises(e.ResponseError, match="GET /balance") as caught:
+            client.balance()
+        assert "maintenance" in str(caught.value)
+        with pytest.raises(e.ResponseError, match="GET /contacts"):
+            list(client.contacts.list())
+
+
+def test_an_object_where_a_page_is_expected_raises_response_error() -> None:
+    with (
+        mock_client(lambda request: httpx.Response(200, json={"contacts": []})) as client,
+        pytest.raises(e.ResponseError, match="JSON array"),
+    ):
+        list(client.contacts.list())
+
+
+def test_an_error_code_inside_http_200_is_an_error() -> None:
+    body = {"error_code": 1002, "status": "ERROR", "message": "no recipients"}
+    with (
+        mock_client(lambda request: httpx.Response(200, json=body)) as client,
+        pytest.raises(e.RecipientsRequiredError) as caught,
+    ):
+        client.messages.send("hi", destinations=["0599000001"])
+    assert (caught.value.error_code, caught.value.status_code) == (1002, 200)
+
+
+def test_a_gateway_error_page_is_retried_then_raised_as_server_error() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(502, text="<html>Bad gateway</html>")
+
+    with mock_client(handler) as client, pytest.raises(e.ServerError) as caught:
+        client.balance()
+    assert caught.value.status_code == 502
+    assert len(calls) == FAST.max_attempts
+
+
+def test_a_timed_out_send_is_not_replayed_and_a_timed_out_read_is() -> None:
+    calls: Counter[str] = Counter()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls[request.method] += 1
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    with mock_client(handler) as client:
+        with pytest.raises(e.SendOutcomeUnknownError) as lost:
+            client.messages.send("hi", destinations=["0599000001"])
+        assert calls["POST"] == 1
+        assert lost.value.reference in str(lost.value)
+        with pytest.raises(e.RequestTimeout):
+            client.balance()
+        assert calls["GET"] == FAST.max_attempts
+    assert not isinstance(lost.value, httpx.HTTPError)

@@ -1,0 +1,233 @@
+"""No secret and no raw phone number in what the SDK shows: reprs, exception texts, logs."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from oneconnect_pipelines.client import (
+    Campaign,
+    Contact,
+    ContactList,
+    Message,
+    OneConnect,
+    OneConnectError,
+    RetryPolicy,
+    SmsCode,
+)
+from oneconnect_pipelines.client import errors as e
+from oneconnect_pipelines.masking import mask_phone
+
+from .conftest import API_KEY, EMAIL, TZ, Sim
+
+FAST = RetryPolicy(backoff_base=0.01, backoff_max=0.05, retry_after_max=0.05, max_attempts=3)
+WRONG_KEY = "wrong-key-Zq81xv"
+SECRETS = (
+    API_KEY,
+    WRONG_KEY,
+    base64.b64encode(f"{EMAIL}:{API_KEY}".encode()).decode(),
+    base64.b64encode(f"{EMAIL}:{WRONG_KEY}".encode()).decode(),
+)
+NEW_NUMBER, NEW_EXTRA = "0599123456", "995598765432"
+
+
+def leaks(text: str, numbers: Iterable[str]) -> list[str]:
+    """The secrets and raw phone numbers found in ``text``."""
+    return [s for s in (*SECRETS, *numbers) if s and s in text]
+
+
+def all_numbers(sim: Sim) -> set[str]:
+    """Every phone number the account holds: contacts, extra numbers, list uploads, campaigns."""
+    numbers = {NEW_NUMBER, NEW_EXTRA}
+    for contact in sim.api.get("/contacts").json():
+        numbers.add(contact["phone_number"])
+        numbers.update(contact["additional_numbers"])
+    for record in sim.api.get("/lists").json():
+        numbers.update((record["noncontact_members"] or {}).get("phone_number", []))
+    for campaign in sim.api.get("/campaigns").json():
+        numbers.update(n for n in campaign["recipients"].split(",") if n)
+    for message in sim.api.get("/messages").json():
+        numbers.add(message["sms"]["destination"])
+    return numbers
+
+
+@pytest.fixture
+def oc(sim: Sim) -> Iterator[OneConnect]:
+    with OneConnect(sim.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST) as client:
+        yield client
+
+
+def test_client_and_transport_reprs_hide_credentials(oc: OneConnect) -> None:
+    for text in (repr(oc), str(oc), repr(oc._transport), repr(oc.stats)):
+        assert leaks(text, ()) == []
+    assert "OneConnect(" in repr(oc)
+
+
+def test_record_reprs_mask_numbers_and_hide_codes(sim: Sim, oc: OneConnect) -> None:
+    numbers = all_numbers(sim)
+    contacts = list(oc.contacts.list())
+    lists = list(oc.lists.list())
+    campaigns = list(oc.campaigns.list())
+    messages = list(oc.messages.list(limit=50))
+    assert any(x.noncontact_members for x in lists)
+    assert any(c.recipients for c in campaigns)
+    records: list[Contact | ContactList | Campaign | Message] = [
+        *contacts,
+        *lists,
+        *campaigns,
+        *messages,
+    ]
+    for record in records:
+        assert leaks(repr(record), numbers) == [], type(record).__name__
+    assert mask_phone(contacts[0].phone_number) in repr(contacts[0])
+    assert mask_phone(messages[0].destination) in repr(messages[0])
+    code = oc.messages.sms_auth("0599000042", length=8)
+    assert code.code not in repr(code)
+    assert "0599000042" not in repr(code)
+    assert repr(SmsCode("483920", "0599000042")) == "SmsCode(code='***', phone_number='0599****42')"
+
+
+def _raise(action: Callable[[], object]) -> OneConnectError:
+    with pytest.raises(OneConnectError) as caught:
+        action()
+    return caught.value
+
+
+def exception_texts(error: BaseException) -> Iterator[str]:
+    """What a user or a log handler can see of an error, along its whole chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        yield str(seen)
+        yield repr(seen)
+        for name in ("message", "body", "errors", "call"):
+            yield str(getattr(seen, name, ""))
+        seen = seen.__cause__ or seen.__context__
+
+
+def test_exceptions_from_the_simulator_hide_numbers_and_keys(sim: Sim, oc: OneConnect) -> None:
+    taken = sim.api.get("/contacts").json()[0]["phone_number"]
+    with OneConnect(sim.base_url, EMAIL, WRONG_KEY, timezone=TZ) as intruder:
+        raised = [
+            _raise(lambda: intruder.contacts.find_by_phone(taken)),
+            _raise(lambda: intruder.contacts.create(NEW_NUMBER)),
+        ]
+    raised += [
+        _raise(lambda: oc.contacts.create(taken)),
+        _raise(lambda: oc.contacts.create("12ab", additional_numbers=[NEW_EXTRA, "x"])),
+        _raise(lambda: oc.contacts.update(1, phone_number=taken + "x")),
+        _raise(lambda: oc.messages.send("hi", destinations=[NEW_NUMBER, "12"])),
+        _raise(lambda: oc.messages.sms_auth("12")),
+        _raise(lambda: oc.messages.send("x" * 161, destinations=[NEW_NUMBER])),
+        _raise(lambda: oc.contacts.get(424242)),
+    ]
+    assert [type(error) for error in raised] == [
+        e.AuthenticationError,
+        e.AuthenticationError,
+        e.ValidationError,
+        e.ValidationError,
+        e.ValidationError,
+        e.ValidationError,
+        e.InvalidPhoneNumberError,
+        e.ContentTooLongError,
+        e.NotFoundError,
+    ]
+    numbers = all_numbers(sim) | {taken + "x"}
+    for error in raised:
+        for text in exception_texts(error):
+            assert leaks(text, numbers) == [], text
+
+
+def test_exceptions_mask_numbers_a_server_echoes_back() -> None:
+    """A real service may quote the request in its errors: the SDK still masks them."""
+    echoes = {
+        "/contacts": httpx.Response(422, json={"errors": [f"Phone number {NEW_NUMBER} is taken"]}),
+        "/lists": httpx.Response(404, json={"error_code": 404, "message": f"No {NEW_NUMBER}"}),
+        "/balance": httpx.Response(200, text=f"<html>{NEW_NUMBER}</html>"),
+        "/messages": httpx.Response(500, text=f"crash while sending to {NEW_NUMBER}"),
+        "/titles": httpx.Response(503, text=f"busy with {NEW_NUMBER}"),
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return echoes[request.url.path.removeprefix("/api/v1")]
+
+    with OneConnect(
+        "http://oneconnect.test/api/v1",
+        EMAIL,
+        API_KEY,
+        timezone=TZ,
+        retry=FAST,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        raised = [
+            _raise(lambda: client.contacts.create(NEW_NUMBER)),
+            _raise(lambda: client.call("GET", "/lists", params={"name": NEW_NUMBER})),
+            _raise(client.balance),
+            _raise(lambda: client.messages.send("hi", destinations=[NEW_NUMBER])),
+            _raise(lambda: list(client.titles.list())),
+        ]
+    assert [type(error) for error in raised] == [
+        e.ValidationError,
+        e.NotFoundError,
+        e.ResponseError,
+        e.SendOutcomeUnknownError,
+        e.ServerError,
+    ]
+    for error in raised:
+        for text in exception_texts(error):
+            assert leaks(text, [NEW_NUMBER]) == [], text
+    assert mask_phone(NEW_NUMBER) in str(raised[0])
+
+
+def _log_text(records: Iterable[logging.LogRecord]) -> str:
+    return "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in records)
+
+
+def test_debug_logs_hide_keys_and_numbers(
+    sim: Sim, oc: OneConnect, caplog: pytest.LogCaptureFixture
+) -> None:
+    numbers = all_numbers(sim)
+    existing = sim.api.get("/contacts").json()[5]["phone_number"]
+    with caplog.at_level(logging.DEBUG):
+        contacts = list(oc.contacts.list())
+        assert oc.contacts.find_by_phone(existing) is not None
+        created = oc.contacts.create(NEW_NUMBER, additional_numbers=[NEW_EXTRA])
+        list(oc.lists.list())
+        list(oc.contacts.list(phone_number=NEW_NUMBER, additional_numbers=NEW_EXTRA))
+        with (
+            OneConnect(sim.base_url, EMAIL, WRONG_KEY, timezone=TZ) as intruder,
+            pytest.raises(e.AuthenticationError),
+        ):
+            intruder.contacts.find_by_phone(existing)
+        logging.getLogger("tests").info("contacts: %r, created: %r", contacts[:5], created)
+    text = _log_text(caplog.records)
+    assert leaks(text, numbers) == []
+    # The lines are still there, with the numbers masked: logs stay useful.
+    requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any(f"phone_number={mask_phone(existing)}" in line for line in requests)
+    assert any("401 Unauthorized" in line for line in requests)
+    assert len(requests) >= 6
+
+
+def test_log_masking_leaves_other_loggers_and_short_numbers_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("tests.other").info("order %s", "0599123456")
+        logging.getLogger("httpx").info("HTTP Request: %s %s", "GET", "/contacts/42?page=3")
+    other, httpx_line = (r.getMessage() for r in caplog.records)
+    assert other == "order 0599123456"
+    assert httpx_line == "HTTP Request: GET /contacts/42?page=3"
+
+
+def test_log_filter_is_installed_once(sim: Sim) -> None:
+    before = list(logging.getLogger("httpx").filters)
+    clients: list[Any] = [OneConnect(sim.base_url, EMAIL, API_KEY, timezone=TZ) for _ in range(3)]
+    for client in clients:
+        client.close()
+    assert logging.getLogger("httpx").filters == before
+    assert before, "the SDK masks httpx's request log lines"
