@@ -1,0 +1,328 @@
+"""API records (decoded JSON pages) -> typed DataFrames shaped as ``schemas`` declares.
+
+Columns are converted whole (``pd.to_datetime`` with the contract's formats, nullable
+dtypes); the few per-record steps are plain extraction of nested fields. Values the
+contract does not allow raise ``FrameError`` naming the table, field and record ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pyarrow
+import pyarrow.compute
+
+from . import schemas as s
+from .formats import (
+    BIRTHDAY_READ_FORMAT,
+    BIRTHDAY_WRITE_FORMAT,
+    TIMESTAMP_FORMAT,
+    FormatError,
+    parse_datetime,
+    parse_repeat,
+    split_date_range,
+    split_ids,
+)
+
+Record = Mapping[str, Any]
+DATE32 = pd.ArrowDtype(pyarrow.date32())
+ID_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.int64()))
+STAMP_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.timestamp("ns", "UTC")))
+MONEY = pd.ArrowDtype(pyarrow.decimal128(12, 2))
+
+
+class FrameError(ValueError):
+    """A record breaks the API contract in a way no table can hold."""
+
+
+# ----------------------------------------------------------------------------- columns
+def text(values: Iterable[Any]) -> pd.Series:
+    """Strings, with empty and missing both as <NA>."""
+    series = pd.Series(list(values), dtype="string")
+    return series.mask(series == "")
+
+
+def ids(values: Iterable[Any]) -> pd.Series:
+    return pd.Series(list(values), dtype="Int64")
+
+
+def flags(values: Iterable[Any]) -> pd.Series:
+    return pd.Series(list(values), dtype="boolean")
+
+
+def category(values: Iterable[Any], allowed: Sequence[str]) -> pd.Series:
+    series = text(values)
+    return pd.Series(pd.Categorical(series, categories=list(allowed)), index=series.index)
+
+
+def stamps(values: Iterable[Any], table: str, field: str, record_ids: Sequence[Any]) -> pd.Series:
+    """``"2019-06-17 11:16:55 +0400"`` strings -> UTC timestamps, all at once (Arrow's
+    strptime: pandas' is per value once ``%z`` is in the format)."""
+    raw = pyarrow.array(list(values), type=pyarrow.string())
+    parsed = pyarrow.compute.strptime(raw, format=TIMESTAMP_FORMAT, unit="s",
+                                      error_is_null=True)
+    bad = pd.Series(parsed.is_null().to_numpy(zero_copy_only=False)) & pd.Series(
+        raw.is_valid().to_numpy(zero_copy_only=False))
+    _refuse(bad, table, field, record_ids, "is not a timestamp")
+    return pd.Series(parsed.cast(pyarrow.timestamp("ns", "UTC")).to_pandas(),
+                     dtype="datetime64[ns, UTC]")
+
+
+def birthdays(values: Iterable[Any], table: str, record_ids: Sequence[Any]) -> pd.Series:
+    """``DD/MM/YYYY`` (what the API returns) or ``DD.MM.YYYY`` -> Arrow dates."""
+    raw = text(values)
+    parsed = pd.to_datetime(raw, format=BIRTHDAY_READ_FORMAT, errors="coerce")
+    parsed = parsed.fillna(pd.to_datetime(raw, format=BIRTHDAY_WRITE_FORMAT, errors="coerce"))
+    _refuse(raw.notna() & parsed.isna(), table, "birthday", record_ids, "is not a date")
+    return parsed.astype(DATE32)
+
+
+def _refuse(bad: pd.Series, table: str, field: str, record_ids: Sequence[Any], why: str) -> None:
+    if bad.any():
+        offenders = [record_ids[i] for i in bad.to_numpy().nonzero()[0][:10]]
+        raise FrameError(
+            f"{table}.{field} {why} for {int(bad.sum())} record(s), ids {offenders}"
+        )
+
+
+def _column(records: Sequence[Record], name: str) -> list[Any]:
+    return [record.get(name) for record in records]
+
+
+# ----------------------------------------------------------------------------- tables
+def contacts_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    frame = pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "phone_number": pd.Series(_column(records, "phone_number"), dtype="string"),
+            "email": text(_column(records, "email")),
+            "first_name": text(_column(records, "first_name")),
+            "last_name": text(_column(records, "last_name")),
+            "birthday": birthdays(_column(records, "birthday"), "contacts", record_ids),
+            "post_code": text(_column(records, "post_code")),
+            "city": text(_column(records, "city")),
+            "street": text(_column(records, "street")),
+            "additional_numbers": text(
+                ", ".join(r.get("additional_numbers") or ()) for r in records
+            ),
+            "gender": category(_column(records, "gender"), s.GENDERS),
+            "created_at": stamps(_column(records, "created_at"), "contacts", "created_at",
+                                 record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "contacts", "updated_at",
+                                 record_ids),
+        }
+    )
+    return frame
+
+
+def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``GET /lists`` -> (one row per list, one row per list x member)."""
+    record_ids = _column(records, "id")
+    members: list[tuple[Any, str, Any, Any, Any, Any]] = []
+    noncontact_counts = []
+    for record in records:
+        list_id = record["id"]
+        for member in record.get("members") or ():
+            members.append((list_id, "contact", member["id"], member.get("phone_number"),
+                            member.get("first_name"), member.get("last_name")))
+        extra = record.get("noncontact_members") or {}
+        numbers = list(extra.get("phone_number") or ())
+        firsts, lasts = list(extra.get("first_name") or ()), list(extra.get("last_name") or ())
+        for i, number in enumerate(numbers):
+            members.append((list_id, "noncontact", None, number,
+                            firsts[i] if i < len(firsts) else None,
+                            lasts[i] if i < len(lasts) else None))
+        noncontact_counts.append(len(numbers))
+    lists = pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "member_count": ids(len(r.get("members") or ()) for r in records),
+            "noncontact_count": ids(noncontact_counts),
+            "created_at": stamps(_column(records, "created_at"), "lists", "created_at",
+                                 record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "lists", "updated_at",
+                                 record_ids),
+        }
+    )
+    columns = list(zip(*members, strict=True)) if members else [[]] * 6
+    list_members = pd.DataFrame(
+        {
+            "list_id": ids(columns[0]),
+            "member_type": category(columns[1], s.MEMBER_TYPES),
+            "contact_id": ids(columns[2]),
+            "phone_number": text(columns[3]),
+            "first_name": text(columns[4]),
+            "last_name": text(columns[5]),
+        }
+    )
+    return lists, list_members
+
+
+def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
+    """Schedules flattened: type, start, end, repeat (count and period), certain dates.
+    Schedule dates carry no offset; they are read in the account's timezone ``tz``."""
+    record_ids = _column(records, "id")
+    rows = [_schedule(record, tz) for record in records]
+    recipients = [split_ids(r.get("recipients") or "") for r in records]
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "active": flags(bool(r.get("active")) for r in records),
+            "recipients": text(",".join(numbers) for numbers in recipients),
+            "recipient_count": ids(len(numbers) for numbers in recipients),
+            "recipients_list": pd.Series(
+                [[int(i) for i in r.get("recipients_list") or ()] for r in records],
+                dtype=ID_LIST),
+            "title": text(_column(records, "title")),
+            "content": pd.Series([r.get("content") or "" for r in records], dtype="string"),
+            "job_type": ids(int(r.get("job_type") or 0) for r in records),
+            "schedule_type": category((row[0] for row in rows), s.SCHEDULE_TYPES),
+            "start_at": pd.Series([row[1] for row in rows], dtype="datetime64[ns, UTC]"),
+            "end_at": pd.Series([row[2] for row in rows], dtype="datetime64[ns, UTC]"),
+            "repeat_every": ids(row[3] for row in rows),
+            "repeat_period": category((row[4] for row in rows), s.REPEAT_PERIODS),
+            "dates": pd.Series([row[5] for row in rows], dtype=STAMP_LIST),
+            "completed": flags(_column(records, "completed")),
+            "created_at": stamps(_column(records, "created_at"), "campaigns", "created_at",
+                                 record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "campaigns", "updated_at",
+                                 record_ids),
+        }
+    )
+
+
+def _schedule(
+    record: Record, tz: tzinfo
+) -> tuple[str, datetime | None, datetime | None, int | None, str | None, list[datetime]]:
+    schedule = record.get("schedule") or {}
+    try:
+        kind = str(schedule["type"])
+        dates = schedule.get("dates")
+        if dates is not None:
+            items = split_ids(dates) if isinstance(dates, str) else list(dates)
+            moments = sorted(parse_datetime(d, tz).astimezone(UTC) for d in items)
+            return kind, None, None, None, None, moments
+        parts = split_date_range(str(schedule.get("date-range") or ""))
+        repeat = parse_repeat(str(schedule["repeat"])) if schedule.get("repeat") else None
+        start = parse_datetime(parts[0], tz).astimezone(UTC) if parts[0] else None
+        end = parse_datetime(parts[1], tz).astimezone(UTC) if len(parts) > 1 else None
+    except (KeyError, FormatError) as exc:
+        raise FrameError(f"campaigns.schedule of campaign {record.get('id')}: {exc}") from exc
+    return (kind, start, end, repeat.count if repeat else None,
+            repeat.period if repeat else None, [])
+
+
+def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "active": flags(bool(r.get("active")) for r in records),
+            "content": pd.Series([r.get("content") or "" for r in records], dtype="string"),
+            "recipient_lists": pd.Series(
+                [[int(i) for i in r.get("recipient_lists") or ()] for r in records],
+                dtype=ID_LIST),
+            "title": text(_column(records, "title")),
+            "created_at": stamps(_column(records, "created_at"), "birthday_campaigns",
+                                 "created_at", record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "birthday_campaigns",
+                                 "updated_at", record_ids),
+        }
+    )
+
+
+def messages_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    campaign = [int(r.get("campaign_id") or 0) for r in records]
+    birthday = [bool(r.get("birthday_campaign")) for r in records]
+    sender = ["birthday" if b else "campaign" if c else "adhoc"
+              for c, b in zip(campaign, birthday, strict=True)]
+    created = stamps(_column(records, "created_at"), "messages", "created_at", record_ids)
+    sms = [r.get("sms") or {} for r in records]
+    report = [r.get("delivery_report") or {} for r in records]
+    frame = pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "final_status": category(_column(records, "final_status"), s.FINAL_STATUSES),
+            "sender_type": category(sender, s.SENDER_TYPES),
+            "campaign_id": ids(c or None for c in campaign),
+            "destination": pd.Series([m.get("destination") or "" for m in sms], dtype="string"),
+            "content": pd.Series([m.get("content") or "" for m in sms], dtype="string"),
+            "delivery_status": text(d.get("status") for d in report),
+            "delivery_reason": text(d.get("reason") for d in report),
+            "created_at": created,
+            "updated_at": stamps(_column(records, "updated_at"), "messages", "updated_at",
+                                 record_ids),
+            "sent_local": created.dt.tz_convert(tz).dt.tz_localize(None),
+        }
+    )
+    statuses = pd.Series(_column(records, "final_status"), dtype="string")
+    _refuse(statuses.notna() & frame["final_status"].isna(), "messages", "final_status",
+            record_ids, "is not delivered/undelivered/pending")
+    return frame
+
+
+def titles_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "active": flags(bool(r.get("active")) for r in records),
+            "created_at": stamps(_column(records, "created_at"), "titles", "created_at",
+                                 record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "titles", "updated_at",
+                                 record_ids),
+        }
+    )
+
+
+def templates_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "title": pd.Series([str(r.get("title") or "") for r in records], dtype="string"),
+            "body": pd.Series([r.get("body") or "" for r in records], dtype="string"),
+            "created_at": stamps(_column(records, "created_at"), "templates", "created_at",
+                                 record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "templates", "updated_at",
+                                 record_ids),
+        }
+    )
+
+
+def balance_frame(answer: Record, fetched_at: datetime) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sms_balance": ids([answer["sms_balance"]]),
+            "fetched_at": pd.Series([fetched_at], dtype="datetime64[ns, UTC]"),
+        }
+    )
+
+
+def pricing_frame(records: Sequence[Record]) -> pd.DataFrame:
+    def money(name: str) -> pd.Series:
+        return pd.Series([Decimal(str(r[name])) for r in records], dtype=MONEY)
+
+    limits = ("messages_history_limit", "contacts_limit", "lists_limit", "titles_limit",
+              "campaigns_limit")
+    flags_ = ("upload_contacts_from_csv", "upload_lists_from_csv", "integrations",
+              "api_ip_restriction")
+    return pd.DataFrame(
+        {
+            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "price": money("price"),
+            "price_yearly": money("price_yearly"),
+            **{name: ids(_column(records, name)) for name in limits},
+            **{name: flags(bool(r.get(name)) for r in records) for name in flags_},
+        }
+    )
