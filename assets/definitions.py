@@ -1,11 +1,23 @@
-"""The code location's ``Definitions``: what ``dagster dev -w workspace.yaml`` loads.
-
-Assets, checks, jobs, schedules and sensors are added here as they are built; the
-resources they share come from ``assets.resources``.
-"""
-
-from __future__ import annotations
+"""The code location's ``Definitions``: what ``dagster dev -w workspace.yaml`` loads."""
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
-defs = dg.Definitions()
+from .analytics import ANALYTICS_ASSETS
+from .checks import CHECKS
+from .extract import EXTRACT_ASSETS
+from .resources import oneconnect_resource, warehouse_io_manager
+from .schedules import JOBS, SCHEDULES
+from .settings import SETTINGS
+
+defs = dg.Definitions(
+    assets=[*EXTRACT_ASSETS, *ANALYTICS_ASSETS],
+    asset_checks=CHECKS,
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    resources={
+        "oneconnect": oneconnect_resource(),
+        "io_manager": warehouse_io_manager(),
+        "warehouse": DuckDBResource(database=str(SETTINGS.warehouse)),
+    },
+)

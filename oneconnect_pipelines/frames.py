@@ -63,13 +63,14 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Sequence[A
     """``"2019-06-17 11:16:55 +0400"`` strings -> UTC timestamps, all at once (Arrow's
     strptime: pandas' is per value once ``%z`` is in the format)."""
     raw = pyarrow.array(list(values), type=pyarrow.string())
-    parsed = pyarrow.compute.strptime(raw, format=TIMESTAMP_FORMAT, unit="s",
-                                      error_is_null=True)
+    parsed = pyarrow.compute.strptime(raw, format=TIMESTAMP_FORMAT, unit="s", error_is_null=True)
     bad = pd.Series(parsed.is_null().to_numpy(zero_copy_only=False)) & pd.Series(
-        raw.is_valid().to_numpy(zero_copy_only=False))
+        raw.is_valid().to_numpy(zero_copy_only=False)
+    )
     _refuse(bad, table, field, record_ids, "is not a timestamp")
-    return pd.Series(parsed.cast(pyarrow.timestamp("ns", "UTC")).to_pandas(),
-                     dtype="datetime64[ns, UTC]")
+    return pd.Series(
+        parsed.cast(pyarrow.timestamp("ns", "UTC")).to_pandas(), dtype="datetime64[ns, UTC]"
+    )
 
 
 def birthdays(values: Iterable[Any], table: str, record_ids: Sequence[Any]) -> pd.Series:
@@ -84,9 +85,7 @@ def birthdays(values: Iterable[Any], table: str, record_ids: Sequence[Any]) -> p
 def _refuse(bad: pd.Series, table: str, field: str, record_ids: Sequence[Any], why: str) -> None:
     if bad.any():
         offenders = [record_ids[i] for i in bad.to_numpy().nonzero()[0][:10]]
-        raise FrameError(
-            f"{table}.{field} {why} for {int(bad.sum())} record(s), ids {offenders}"
-        )
+        raise FrameError(f"{table}.{field} {why} for {int(bad.sum())} record(s), ids {offenders}")
 
 
 def _column(records: Sequence[Record], name: str) -> list[Any]:
@@ -111,10 +110,12 @@ def contacts_frame(records: Sequence[Record]) -> pd.DataFrame:
                 ", ".join(r.get("additional_numbers") or ()) for r in records
             ),
             "gender": category(_column(records, "gender"), s.GENDERS),
-            "created_at": stamps(_column(records, "created_at"), "contacts", "created_at",
-                                 record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "contacts", "updated_at",
-                                 record_ids),
+            "created_at": stamps(
+                _column(records, "created_at"), "contacts", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "contacts", "updated_at", record_ids
+            ),
         }
     )
     return frame
@@ -128,15 +129,30 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
     for record in records:
         list_id = record["id"]
         for member in record.get("members") or ():
-            members.append((list_id, "contact", member["id"], member.get("phone_number"),
-                            member.get("first_name"), member.get("last_name")))
+            members.append(
+                (
+                    list_id,
+                    "contact",
+                    member["id"],
+                    member.get("phone_number"),
+                    member.get("first_name"),
+                    member.get("last_name"),
+                )
+            )
         extra = record.get("noncontact_members") or {}
         numbers = list(extra.get("phone_number") or ())
         firsts, lasts = list(extra.get("first_name") or ()), list(extra.get("last_name") or ())
         for i, number in enumerate(numbers):
-            members.append((list_id, "noncontact", None, number,
-                            firsts[i] if i < len(firsts) else None,
-                            lasts[i] if i < len(lasts) else None))
+            members.append(
+                (
+                    list_id,
+                    "noncontact",
+                    None,
+                    number,
+                    firsts[i] if i < len(firsts) else None,
+                    lasts[i] if i < len(lasts) else None,
+                )
+            )
         noncontact_counts.append(len(numbers))
     lists = pd.DataFrame(
         {
@@ -144,13 +160,11 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
             "name": pd.Series(_column(records, "name"), dtype="string"),
             "member_count": ids(len(r.get("members") or ()) for r in records),
             "noncontact_count": ids(noncontact_counts),
-            "created_at": stamps(_column(records, "created_at"), "lists", "created_at",
-                                 record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "lists", "updated_at",
-                                 record_ids),
+            "created_at": stamps(_column(records, "created_at"), "lists", "created_at", record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "lists", "updated_at", record_ids),
         }
     )
-    columns = list(zip(*members, strict=True)) if members else [[]] * 6
+    columns = list(zip(*members, strict=True)) or [()] * 6
     list_members = pd.DataFrame(
         {
             "list_id": ids(columns[0]),
@@ -178,8 +192,8 @@ def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
             "recipients": text(",".join(numbers) for numbers in recipients),
             "recipient_count": ids(len(numbers) for numbers in recipients),
             "recipients_list": pd.Series(
-                [[int(i) for i in r.get("recipients_list") or ()] for r in records],
-                dtype=ID_LIST),
+                [[int(i) for i in r.get("recipients_list") or ()] for r in records], dtype=ID_LIST
+            ),
             "title": text(_column(records, "title")),
             "content": pd.Series([r.get("content") or "" for r in records], dtype="string"),
             "job_type": ids(int(r.get("job_type") or 0) for r in records),
@@ -190,10 +204,12 @@ def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
             "repeat_period": category((row[4] for row in rows), s.REPEAT_PERIODS),
             "dates": pd.Series([row[5] for row in rows], dtype=STAMP_LIST),
             "completed": flags(_column(records, "completed")),
-            "created_at": stamps(_column(records, "created_at"), "campaigns", "created_at",
-                                 record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "campaigns", "updated_at",
-                                 record_ids),
+            "created_at": stamps(
+                _column(records, "created_at"), "campaigns", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "campaigns", "updated_at", record_ids
+            ),
         }
     )
 
@@ -215,8 +231,14 @@ def _schedule(
         end = parse_datetime(parts[1], tz).astimezone(UTC) if len(parts) > 1 else None
     except (KeyError, FormatError) as exc:
         raise FrameError(f"campaigns.schedule of campaign {record.get('id')}: {exc}") from exc
-    return (kind, start, end, repeat.count if repeat else None,
-            repeat.period if repeat else None, [])
+    return (
+        kind,
+        start,
+        end,
+        repeat.count if repeat else None,
+        repeat.period if repeat else None,
+        [],
+    )
 
 
 def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
@@ -228,13 +250,15 @@ def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
             "active": flags(bool(r.get("active")) for r in records),
             "content": pd.Series([r.get("content") or "" for r in records], dtype="string"),
             "recipient_lists": pd.Series(
-                [[int(i) for i in r.get("recipient_lists") or ()] for r in records],
-                dtype=ID_LIST),
+                [[int(i) for i in r.get("recipient_lists") or ()] for r in records], dtype=ID_LIST
+            ),
             "title": text(_column(records, "title")),
-            "created_at": stamps(_column(records, "created_at"), "birthday_campaigns",
-                                 "created_at", record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "birthday_campaigns",
-                                 "updated_at", record_ids),
+            "created_at": stamps(
+                _column(records, "created_at"), "birthday_campaigns", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "birthday_campaigns", "updated_at", record_ids
+            ),
         }
     )
 
@@ -243,8 +267,10 @@ def messages_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
     record_ids = _column(records, "id")
     campaign = [int(r.get("campaign_id") or 0) for r in records]
     birthday = [bool(r.get("birthday_campaign")) for r in records]
-    sender = ["birthday" if b else "campaign" if c else "adhoc"
-              for c, b in zip(campaign, birthday, strict=True)]
+    sender = [
+        "birthday" if b else "campaign" if c else "adhoc"
+        for c, b in zip(campaign, birthday, strict=True)
+    ]
     created = stamps(_column(records, "created_at"), "messages", "created_at", record_ids)
     sms = [r.get("sms") or {} for r in records]
     report = [r.get("delivery_report") or {} for r in records]
@@ -259,14 +285,20 @@ def messages_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
             "delivery_status": text(d.get("status") for d in report),
             "delivery_reason": text(d.get("reason") for d in report),
             "created_at": created,
-            "updated_at": stamps(_column(records, "updated_at"), "messages", "updated_at",
-                                 record_ids),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "messages", "updated_at", record_ids
+            ),
             "sent_local": created.dt.tz_convert(tz).dt.tz_localize(None),
         }
     )
     statuses = pd.Series(_column(records, "final_status"), dtype="string")
-    _refuse(statuses.notna() & frame["final_status"].isna(), "messages", "final_status",
-            record_ids, "is not delivered/undelivered/pending")
+    _refuse(
+        statuses.notna() & frame["final_status"].isna(),
+        "messages",
+        "final_status",
+        record_ids,
+        "is not delivered/undelivered/pending",
+    )
     return frame
 
 
@@ -277,10 +309,12 @@ def titles_frame(records: Sequence[Record]) -> pd.DataFrame:
             "id": ids(record_ids),
             "name": pd.Series(_column(records, "name"), dtype="string"),
             "active": flags(bool(r.get("active")) for r in records),
-            "created_at": stamps(_column(records, "created_at"), "titles", "created_at",
-                                 record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "titles", "updated_at",
-                                 record_ids),
+            "created_at": stamps(
+                _column(records, "created_at"), "titles", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "titles", "updated_at", record_ids
+            ),
         }
     )
 
@@ -292,10 +326,12 @@ def templates_frame(records: Sequence[Record]) -> pd.DataFrame:
             "id": ids(record_ids),
             "title": pd.Series([str(r.get("title") or "") for r in records], dtype="string"),
             "body": pd.Series([r.get("body") or "" for r in records], dtype="string"),
-            "created_at": stamps(_column(records, "created_at"), "templates", "created_at",
-                                 record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "templates", "updated_at",
-                                 record_ids),
+            "created_at": stamps(
+                _column(records, "created_at"), "templates", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "templates", "updated_at", record_ids
+            ),
         }
     )
 
@@ -313,10 +349,19 @@ def pricing_frame(records: Sequence[Record]) -> pd.DataFrame:
     def money(name: str) -> pd.Series:
         return pd.Series([Decimal(str(r[name])) for r in records], dtype=MONEY)
 
-    limits = ("messages_history_limit", "contacts_limit", "lists_limit", "titles_limit",
-              "campaigns_limit")
-    flags_ = ("upload_contacts_from_csv", "upload_lists_from_csv", "integrations",
-              "api_ip_restriction")
+    limits = (
+        "messages_history_limit",
+        "contacts_limit",
+        "lists_limit",
+        "titles_limit",
+        "campaigns_limit",
+    )
+    flags_ = (
+        "upload_contacts_from_csv",
+        "upload_lists_from_csv",
+        "integrations",
+        "api_ip_restriction",
+    )
     return pd.DataFrame(
         {
             "name": pd.Series(_column(records, "name"), dtype="string"),

@@ -83,7 +83,7 @@ class ListMembersSchema(_Strict):
     last_name: Text = pa.Field(nullable=True)
 
     class Config:
-        unique = ["list_id", "member_type", "contact_id", "phone_number"]
+        unique = ("list_id", "member_type", "contact_id", "phone_number")
 
 
 class CampaignsSchema(_Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ._pagination import Page
 from ._section import Record, Section, form
 from .models import Template, Title
 
@@ -11,6 +12,9 @@ from .models import Template, Title
 class Titles(Section):
     def list(self) -> Iterator[Title]:
         return self._iter("/titles", None, Title.from_api)
+
+    def pages(self) -> Iterator[Page]:
+        return self._pages("/titles")
 
     def export_csv(self) -> str:
         return self._transport.send("GET", "/titles_csv").text
@@ -38,6 +42,9 @@ class Titles(Section):
 class Templates(Section):
     def list(self) -> Iterator[Template]:
         return self._iter("/templates", None, Template.from_api)
+
+    def pages(self) -> Iterator[Page]:
+        return self._pages("/templates")
 
     def get(self, template_id: int) -> Template:
         return Template.from_api(self._transport.call("GET", f"/templates/{int(template_id)}"))

@@ -1,0 +1,116 @@
+"""Asset checks: uniqueness, referential integrity, freshness, and whether the balance
+covers the coming week."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from dagster import AssetCheckExecutionContext
+
+from .analytics import sms_forecast
+from .extract import birthday_campaigns, campaigns, contacts, lists, messages, recent_partitions
+
+MAX_MESSAGES_AGE = timedelta(hours=2)
+
+
+def _ids(values: pd.Series) -> set[int]:
+    return {int(v) for v in values.dropna()}
+
+
+def _list_ids(values: pd.Series) -> set[int]:
+    return {int(i) for v in values if v is not None for i in np.asarray(v).ravel()}
+
+
+@dg.asset_check(asset=contacts, description="Contact ids and phone numbers are unique.")
+def contacts_unique(contacts: pd.DataFrame) -> dg.AssetCheckResult:
+    duplicate_ids = int(contacts["id"].duplicated().sum())
+    duplicate_phones = int(contacts["phone_number"].duplicated().sum())
+    return dg.AssetCheckResult(
+        passed=duplicate_ids == 0 and duplicate_phones == 0,
+        metadata={"duplicate_ids": duplicate_ids, "duplicate_phone_numbers": duplicate_phones},
+    )
+
+
+@dg.asset_check(
+    asset=lists.keys_by_output_name["list_members"],
+    additional_ins={"contacts": dg.AssetIn(key=contacts.key)},
+    description="Every contact member of a list is a contact of the account.",
+)
+def list_members_are_contacts(
+    list_members: pd.DataFrame, contacts: pd.DataFrame
+) -> dg.AssetCheckResult:
+    members = _ids(
+        list_members.loc[list_members["member_type"].astype(str) == "contact", "contact_id"]
+    )
+    missing = sorted(members - _ids(contacts["id"]))
+    return dg.AssetCheckResult(
+        passed=not missing,
+        metadata={"missing_contact_ids": len(missing), "sample": str(missing[:10])},
+    )
+
+
+@dg.asset_check(
+    asset=campaigns,
+    additional_ins={
+        "lists": dg.AssetIn(key=lists.keys_by_output_name["lists"]),
+        "birthday_campaigns": dg.AssetIn(key=birthday_campaigns.key),
+    },
+    description="Every list a campaign or birthday campaign targets exists.",
+)
+def campaign_lists_exist(
+    campaigns: pd.DataFrame, lists: pd.DataFrame, birthday_campaigns: pd.DataFrame
+) -> dg.AssetCheckResult:
+    known = _ids(lists["id"])
+    missing = sorted(
+        (_list_ids(campaigns["recipients_list"]) | _list_ids(birthday_campaigns["recipient_lists"]))
+        - known
+    )
+    return dg.AssetCheckResult(passed=not missing, metadata={"missing_list_ids": str(missing[:20])})
+
+
+@dg.asset_check(
+    asset=sms_forecast,
+    description="Warns when the SMS balance does not cover the next 7 days of sends.",
+)
+def balance_covers_next_week(sms_forecast: pd.DataFrame) -> dg.AssetCheckResult:
+    week = sms_forecast[sms_forecast["horizon_days"].astype(int) == 7].iloc[0]
+    return dg.AssetCheckResult(
+        passed=bool(week["covered"]),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "sms_needed_7_days": int(week["sms_needed"]),
+            "sms_balance": int(week["sms_balance"]),
+            "shortfall": int(week["shortfall"]),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=messages,
+    description="Messages are fresh: yesterday's and today's partitions are in the "
+    "warehouse, and the newest materialization is under 2 hours old.",
+)
+def messages_fresh(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    now = datetime.now(UTC)
+    wanted = recent_partitions(now, 1)
+    materialized = context.instance.get_materialized_partitions(messages.key)
+    missing = [key for key in wanted if key not in materialized]
+    latest = context.instance.get_latest_materialization_event(messages.key)
+    age = None if latest is None else now.timestamp() - latest.timestamp
+    return dg.AssetCheckResult(
+        passed=not missing and age is not None and age < MAX_MESSAGES_AGE.total_seconds(),
+        metadata={
+            "missing_partitions": ", ".join(missing) or "none",
+            "minutes_since_last_materialization": None if age is None else round(age / 60, 1),
+        },
+    )
+
+
+CHECKS = [
+    contacts_unique,
+    list_members_are_contacts,
+    campaign_lists_exist,
+    balance_covers_next_week,
+    messages_fresh,
+]

@@ -1,0 +1,40 @@
+"""Metadata every table asset shows in the UI: column schema, row count, masked preview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+
+from oneconnect_pipelines.preview import markdown_preview
+
+#: What ``dg.asset(...)`` returns: a decorator turning a function into an asset.
+AssetDecorator = Callable[[Callable[..., Any]], dg.AssetsDefinition]
+
+
+def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
+    """The pandera model's columns as Dagster shows them on the asset."""
+    schema = model.to_schema()
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name,
+                type=str(column.dtype),
+                description=column.description,
+                constraints=dg.TableColumnConstraints(
+                    nullable=column.nullable, unique=column.unique
+                ),
+            )
+            for name, column in schema.columns.items()
+        ]
+    )
+
+
+def table_metadata(frame: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "dagster/row_count": len(frame),
+        "preview": dg.MetadataValue.md(markdown_preview(frame)),
+    }

@@ -1,0 +1,80 @@
+"""The resources every asset shares: the OneConnect account and the DuckDB warehouse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+from pydantic import Field
+
+from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
+
+from .settings import SETTINGS
+
+#: Where ``oneconnect simulator`` (and ``make demo``/``make ui``) serve, with its demo login.
+SIMULATOR_DEFAULTS = {
+    "ONECONNECT_BASE_URL": "http://127.0.0.1:8765/api/v1",
+    "ONECONNECT_EMAIL": "demo@example.com",
+    "ONECONNECT_API_KEY": "demo-key",
+}
+
+
+class OneConnectResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """A OneConnect account. Credentials come from ``EnvVar``; the defaults are the local
+    simulator's demo account."""
+
+    base_url: str = Field(description="API base URL, e.g. https://oneconnect.uno/api/v1")
+    email: str = Field(description="The account's e-mail (HTTP Basic user)")
+    api_key: str = Field(description="The account's API key (HTTP Basic password)", repr=False)
+    timezone: str | None = Field(
+        default=None,
+        description="The account's timezone, e.g. Asia/Tbilisi; default: read off the "
+        "UTC offset of the account's own timestamps",
+    )
+    concurrency: int = Field(default=DEFAULT_CONCURRENCY, description="Requests in flight")
+    rate_limit: float | None = Field(
+        default=None, description="Requests per second across all threads (None: no cap)"
+    )
+
+    @contextmanager
+    def client(self) -> Iterator[OneConnect]:
+        with OneConnect(
+            self.base_url,
+            self.email,
+            self.api_key,
+            timezone=self.timezone,
+            concurrency=self.concurrency,
+            rate_limit=self.rate_limit,
+        ) as client:
+            yield client
+
+
+def from_env(name: str) -> Any:
+    """``EnvVar(name)`` when the variable is set (read at run time, never stored in the
+    definitions); the simulator's default otherwise."""
+    return dg.EnvVar(name) if name in os.environ else SIMULATOR_DEFAULTS[name]
+
+
+def oneconnect_resource() -> OneConnectResource:
+    return OneConnectResource(
+        base_url=from_env("ONECONNECT_BASE_URL"),
+        email=from_env("ONECONNECT_EMAIL"),
+        api_key=from_env("ONECONNECT_API_KEY"),
+    )
+
+
+class WarehouseIOManager(DuckDBPandasIOManager):
+    """DuckDB through dagster-duckdb-pandas, creating the database's folder on first use."""
+
+    def create_io_manager(self, context: dg.InitResourceContext) -> Any:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        return super().create_io_manager(context)
+
+
+def warehouse_io_manager(database: Path = SETTINGS.warehouse) -> WarehouseIOManager:
+    return WarehouseIOManager(database=str(database))

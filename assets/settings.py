@@ -1,0 +1,42 @@
+"""Settings the code location needs when it loads (partitions, paths), from the environment.
+
+These are structure, not secrets: the messages partitions must exist before any run,
+so their timezone and first day are read here, once, when Dagster loads the code.
+Credentials never pass through here; they reach the resource as ``EnvVar`` (see
+``assets.resources``), read only when a run starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: The account's timezone: messages are partitioned by its calendar days.
+    timezone: str = "Asia/Tbilisi"
+    #: The first day of the messages partitions.
+    messages_start: str = "2026-01-01"
+    #: Days before today that the hourly refresh re-reads, for late delivery reports.
+    messages_lookback_days: int = 2
+    warehouse: Path = Path("data/warehouse.duckdb")
+    export_dir: Path = Path("data/exports")
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        env = os.environ
+        defaults = cls()
+        return cls(
+            timezone=env.get("ONECONNECT_TIMEZONE", defaults.timezone),
+            messages_start=env.get("ONECONNECT_MESSAGES_START", defaults.messages_start),
+            messages_lookback_days=int(
+                env.get("ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days)
+            ),
+            warehouse=Path(env.get("ONECONNECT_WAREHOUSE", str(defaults.warehouse))),
+            export_dir=Path(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
+        )
+
+
+SETTINGS = Settings.from_environment()

@@ -1,0 +1,32 @@
+"""Previews of tables that are safe to show: phone numbers, e-mails, birthdays masked."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .masking import mask_digits, mask_email
+
+#: Columns holding personal data, and how each is shown in a preview.
+PHONE_COLUMNS = ("phone_number", "destination", "recipients", "additional_numbers")
+EMAIL_COLUMNS = ("email",)
+HIDDEN_COLUMNS = ("birthday", "street", "post_code")
+
+
+def masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with personal data masked (digits runs, e-mail local parts) or hidden."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in PHONE_COLUMNS:
+            out[column] = out[column].map(lambda v: v if pd.isna(v) else mask_digits(str(v)))
+        elif column in EMAIL_COLUMNS:
+            out[column] = out[column].map(lambda v: v if pd.isna(v) else mask_email(str(v)))
+        elif column in HIDDEN_COLUMNS:
+            out[column] = out[column].map(lambda v: v if pd.isna(v) else "***")
+    return out
+
+
+def markdown_preview(frame: pd.DataFrame, rows: int = 5) -> str:
+    """The first ``rows`` rows as a Markdown table, masked."""
+    if frame.empty:
+        return "_no rows_"
+    return str(masked(frame.head(rows)).to_markdown(index=False))
