@@ -1,6 +1,7 @@
 """Jobs and the schedules that run them."""
 
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -8,6 +9,11 @@ from .analytics import delivery_rates
 from .exports import analytics_export
 from .extract import messages, messages_partitions, recent_partitions
 from .settings import SETTINGS
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 oneconnect_extract = dg.define_asset_job(
     "oneconnect_extract",
@@ -57,7 +63,7 @@ analytics_export_daily = dg.ScheduleDefinition(
     description="Every night at 02:30 account time: Parquet and CSV files for analysts.",
 )
 
-JOBS: list[dg.JobDefinition | dg.UnresolvedAssetJobDefinition] = [
+JOBS: "list[dg.JobDefinition | UnresolvedAssetJobDefinition]" = [
     oneconnect_extract,
     messages_refresh,
     analytics_export,
