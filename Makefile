@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: $(INSTALLED)
-	$(BIN)/python -m oneconnect_pipelines.demo
+	$(BIN)/python -m assets.demo
 
 simulator: $(INSTALLED)
 	$(BIN)/oneconnect simulator

@@ -100,6 +100,7 @@ def messages_fresh(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
     age = None if latest is None else now.timestamp() - latest.timestamp
     return dg.AssetCheckResult(
         passed=not missing and age is not None and age < MAX_MESSAGES_AGE.total_seconds(),
+        severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "missing_partitions": ", ".join(missing) or "none",
             "minutes_since_last_materialization": None if age is None else round(age / 60, 1),

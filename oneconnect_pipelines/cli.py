@@ -1,4 +1,9 @@
-"""The ``oneconnect`` command: ``oneconnect simulator`` runs the simulator on loopback."""
+"""The library's commands: ``simulator`` runs the OneConnect simulator on loopback.
+
+The ``oneconnect`` console script itself lives in ``assets.cli``: it adds the commands
+that run Dagster jobs (``extract``, ``sync``) on top of these, so this package never
+needs Dagster. ``python -m oneconnect_pipelines.cli simulator`` works without it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 
-def _simulator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_simulator_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = commands.add_parser(
         "simulator",
         help="run the OneConnect simulator on loopback",
@@ -113,7 +118,7 @@ def run_simulator(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oneconnect", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    _simulator_parser(commands)
+    add_simulator_command(commands)
     args = parser.parse_args(argv)
     if args.command == "simulator":
         return run_simulator(args)

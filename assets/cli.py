@@ -1,0 +1,93 @@
+"""The ``oneconnect`` console script: the library's commands plus those that run Dagster.
+
+oneconnect simulator [...]       a OneConnect simulator on loopback
+oneconnect extract [--date D]    the extraction, in-process (for cron users)
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from oneconnect_pipelines.cli import add_simulator_command, run_simulator
+
+
+def instance() -> dg.DagsterInstance:
+    """The persistent instance when ``DAGSTER_HOME`` is set (runs show up in the UI)."""
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else (dg.DagsterInstance.ephemeral())
+    )
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    from .analytics import ANALYTICS_ASSETS
+    from .checks import CHECKS
+    from .definitions import defs
+    from .extract import EXTRACT_ASSETS, account_timezone
+
+    day = args.date or datetime.now(UTC).astimezone(account_timezone()).date().isoformat()
+    resources = {name: defs.resources[name] for name in ("oneconnect", "io_manager")}
+    result = dg.materialize(
+        [*EXTRACT_ASSETS, *ANALYTICS_ASSETS, *CHECKS],
+        partition_key=day,
+        resources=resources,
+        instance=instance(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    print(f"{'asset':<32} {'partition':<11} {'rows':>9}")
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        rows = materialization.metadata.get("dagster/row_count")
+        partition = materialization.partition or "-"
+        count = f"{rows.value:,}" if rows is not None else "?"
+        print(f"{materialization.asset_key.to_user_string():<32} {partition:<11} {count:>9}")
+    checks = result.get_asset_check_evaluations()
+    failed = [c for c in checks if not c.passed]
+    print(
+        f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed"
+        + "".join(
+            f"\n  failed: {c.asset_key.to_user_string()} {c.check_name} ({c.severity.value})"
+            for c in failed
+        )
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data is not None:
+                error = event.step_failure_data.error
+                print(
+                    f"failed: {event.step_key}: {error.message.strip() if error else ''}",
+                    file=sys.stderr,
+                )
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="oneconnect", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_simulator_command(commands)
+    extract = commands.add_parser(
+        "extract",
+        help="materialize the extraction and analytics in-process",
+        description="Run every oneconnect/* and analytics/* asset (one day of messages) "
+        "and print what was materialized. Uses ONECONNECT_* like the code location.",
+    )
+    extract.add_argument(
+        "--date", help="the messages day, YYYY-MM-DD (default: today, account time)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "simulator":
+        return run_simulator(args)
+    return run_extract(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
