@@ -27,11 +27,12 @@ def instance() -> dg.DagsterInstance:
 def run_extract(args: argparse.Namespace) -> int:
     from .analytics import ANALYTICS_ASSETS
     from .checks import CHECKS
-    from .definitions import defs
     from .extract import EXTRACT_ASSETS, account_timezone
+    from .metadata import materialized_rows
+    from .resources import oneconnect_resource, warehouse_io_manager
 
     day = args.date or datetime.now(UTC).astimezone(account_timezone()).date().isoformat()
-    resources = {name: defs.resources[name] for name in ("oneconnect", "io_manager")}
+    resources = {"oneconnect": oneconnect_resource(), "io_manager": warehouse_io_manager()}
     result = dg.materialize(
         [*EXTRACT_ASSETS, *ANALYTICS_ASSETS, *CHECKS],
         partition_key=day,
@@ -41,12 +42,8 @@ def run_extract(args: argparse.Namespace) -> int:
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     print(f"{'asset':<32} {'partition':<11} {'rows':>9}")
-    for event in result.get_asset_materialization_events():
-        materialization = event.materialization
-        rows = materialization.metadata.get("dagster/row_count")
-        partition = materialization.partition or "-"
-        count = f"{rows.value:,}" if rows is not None else "?"
-        print(f"{materialization.asset_key.to_user_string():<32} {partition:<11} {count:>9}")
+    for key, partition, rows in materialized_rows(result):
+        print(f"{key:<32} {partition:<11} {'?' if rows is None else f'{rows:,}':>9}")
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed]
     print(

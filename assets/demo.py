@@ -58,6 +58,7 @@ def run(base_url: str) -> int:
 
     from .definitions import defs
     from .extract import account_timezone
+    from .metadata import materialized_rows
     from .settings import SETTINGS
 
     instance = dg.DagsterInstance.get()
@@ -74,15 +75,9 @@ def run(base_url: str) -> int:
         if not result.success:
             step(f"oneconnect_extract failed for {day}: see the run in the Dagster UI")
             return 1
-        for event in result.get_asset_materialization_events():
-            count = event.materialization.metadata.get("dagster/row_count")
-            key = event.materialization.asset_key.to_user_string()
-            if count is not None:
-                rows[key] = (
-                    rows.get(key, 0) + int(count.value)
-                    if key.endswith("messages")
-                    else int(count.value)
-                )
+        for key, _, count in materialized_rows(result):
+            # messages add up over the days; every other table is replaced each run
+            rows[key] = rows.get(key, 0) + (count or 0) if key.endswith("messages") else count or 0
     step("running analytics_export")
     export = defs.get_job_def("analytics_export").execute_in_process(
         instance=instance, run_config=quiet, raise_on_error=False

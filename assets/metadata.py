@@ -38,3 +38,20 @@ def table_metadata(frame: pd.DataFrame) -> dict[str, Any]:
         "dagster/row_count": len(frame),
         "preview": dg.MetadataValue.md(markdown_preview(frame)),
     }
+
+
+def materialized_rows(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, int | None]]:
+    """(asset, partition or "-", row count) of every materialization of a run."""
+    rows = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        count = materialization.metadata.get("dagster/row_count")
+        value = count.value if count is not None else None
+        rows.append(
+            (
+                materialization.asset_key.to_user_string(),
+                materialization.partition or "-",
+                value if isinstance(value, int) else None,
+            )
+        )
+    return rows

@@ -1,0 +1,492 @@
+"""The whole graph materialized against a seeded simulator: every warehouse table holds
+exactly what the API serves, typed as an analyst expects, with safe metadata."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from assets.extract import messages as messages_asset
+from oneconnect_pipelines import schemas as s
+from oneconnect_pipelines.formats import (
+    format_schedule_datetime,
+    parse_birthday,
+    parse_repeat,
+    parse_timestamp,
+    split_date_range,
+    split_ids,
+)
+
+from .conftest import SMALL, TZ
+from .extract_helpers import (
+    RECENT,
+    api_get,
+    column_types,
+    local_day,
+    materialize,
+    private_sim,
+    rows,
+)
+
+COLLECTIONS = (
+    "/contacts",
+    "/lists",
+    "/campaigns",
+    "/birthday_campaigns",
+    "/titles",
+    "/templates",
+    "/balance",
+    "/pricing",
+)
+
+
+@dataclass
+class Extracted:
+    warehouse: Path
+    api: dict[str, Any]
+    messages: list[dict[str, Any]]
+    keys: list[str]
+    results: list[dg.ExecuteInProcessResult]
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
+    """Three days of messages materialized one partition at a time, then the whole graph
+    (with its checks) for the newest day, all into one warehouse and one instance."""
+    with private_sim(RECENT) as sim:
+        api = {path: api_get(sim, path) for path in COLLECTIONS}
+        messages = api_get(sim, "/messages")
+        keys = sorted({local_day(m).isoformat() for m in messages})[-3:]
+        assert len(keys) == 3, keys
+        warehouse = tmp_path_factory.mktemp("e2e") / "wh.duckdb"
+        instance = dg.DagsterInstance.ephemeral()
+        results = [
+            materialize(sim, warehouse, instance, key, assets=[messages_asset], checks=False)
+            for key in keys[:-1]
+        ]
+        results.append(materialize(sim, warehouse, instance, keys[-1]))
+        yield Extracted(warehouse, api, messages, keys, results)
+
+
+def by_id(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {int(r["id"]): r for r in records}
+
+
+def table(extracted: Extracted, name: str, order: str = "id") -> list[dict[str, Any]]:
+    return rows(extracted.warehouse, f"SELECT * FROM {name} ORDER BY {order}")
+
+
+def blank(value: Any) -> Any:
+    """What the warehouse holds for an API text field: empty and null are both NULL."""
+    return None if value in ("", None) else value
+
+
+def instant(text: str) -> datetime:
+    return parse_timestamp(text)
+
+
+# ----------------------------------------------------------------------- tables = API
+def test_contacts_match_the_api_field_by_field(extracted: Extracted) -> None:
+    api = by_id(extracted.api["/contacts"])
+    stored = table(extracted, "oneconnect.contacts")
+    assert [r["id"] for r in stored] == sorted(api)
+    assert any(r["phone_number"].startswith("0") for r in stored)  # the seed has them
+    for row in stored:
+        record = api[row["id"]]
+        assert row == {
+            "id": record["id"],
+            "phone_number": record["phone_number"],
+            "email": blank(record["email"]),
+            "first_name": blank(record["first_name"]),
+            "last_name": blank(record["last_name"]),
+            "birthday": parse_birthday(record["birthday"]) if record["birthday"] else None,
+            "post_code": blank(record["post_code"]),
+            "city": blank(record["city"]),
+            "street": blank(record["street"]),
+            "additional_numbers": ", ".join(record["additional_numbers"]) or None,
+            "gender": blank(record["gender"]),
+            "created_at": instant(record["created_at"]),
+            "updated_at": instant(record["updated_at"]),
+        }, record["id"]
+        if row["birthday"] is not None:
+            assert row["birthday"].strftime("%d/%m/%Y") == record["birthday"]
+
+
+def test_lists_and_members_match_the_api(extracted: Extracted) -> None:
+    api = by_id(extracted.api["/lists"])
+    stored = table(extracted, "oneconnect.lists")
+    assert [r["id"] for r in stored] == sorted(api)
+    expected_members: set[tuple[Any, ...]] = set()
+    for row in stored:
+        record = api[row["id"]]
+        extra = record["noncontact_members"] or {}
+        numbers = extra.get("phone_number") or []
+        assert row == {
+            "id": record["id"],
+            "name": record["name"],
+            "member_count": len(record["members"]),
+            "noncontact_count": len(numbers),
+            "created_at": instant(record["created_at"]),
+            "updated_at": instant(record["updated_at"]),
+        }
+        for member in record["members"]:
+            expected_members.add(
+                (
+                    record["id"],
+                    "contact",
+                    member["id"],
+                    member["phone_number"],
+                    blank(member["first_name"]),
+                    blank(member["last_name"]),
+                )
+            )
+        for i, number in enumerate(numbers):
+            expected_members.add(
+                (
+                    record["id"],
+                    "noncontact",
+                    None,
+                    number,
+                    blank(extra["first_name"][i]),
+                    blank(extra["last_name"][i]),
+                )
+            )
+    assert any(row["noncontact_count"] for row in stored)  # the seed has some
+    members = table(extracted, "oneconnect.list_members", "list_id, contact_id")
+    assert len(members) == len(expected_members)
+    assert {tuple(m.values()) for m in members} == expected_members
+
+
+def test_campaign_schedules_match_the_api(extracted: Extracted) -> None:
+    api = by_id(extracted.api["/campaigns"])
+    stored = table(extracted, "oneconnect.campaigns")
+    assert [r["id"] for r in stored] == sorted(api)
+    assert {r["schedule_type"] for r in stored} == set(s.SCHEDULE_TYPES)
+    for row in stored:
+        record = api[row["id"]]
+        schedule = record["schedule"]
+        numbers = split_ids(record["recipients"] or "")
+        assert row["name"] == record["name"]
+        assert row["active"] is record["active"]
+        assert row["recipients"] == (",".join(numbers) or None)
+        assert row["recipient_count"] == len(numbers)
+        assert row["recipients_list"] == record["recipients_list"]
+        assert row["title"] == record["title"]
+        assert row["content"] == record["content"]
+        assert row["job_type"] == record["job_type"]
+        assert row["completed"] == record["completed"]
+        assert row["schedule_type"] == schedule["type"]
+        assert row["created_at"] == instant(record["created_at"])
+        assert row["updated_at"] == instant(record["updated_at"])
+        if "dates" in schedule:
+            shown = [format_schedule_datetime(d, TZ) for d in row["dates"]]
+            assert sorted(shown, key=lambda d: datetime.strptime(d, "%d/%m/%Y %H:%M")) == sorted(
+                schedule["dates"], key=lambda d: datetime.strptime(d, "%d/%m/%Y %H:%M")
+            )
+            assert (row["start_at"], row["end_at"], row["repeat_every"]) == (None, None, None)
+        else:
+            parts = split_date_range(schedule["date-range"])
+            assert format_schedule_datetime(row["start_at"], TZ) == parts[0]
+            ends = [format_schedule_datetime(row["end_at"], TZ)] if row["end_at"] else []
+            assert ends == parts[1:]
+            repeat = parse_repeat(schedule["repeat"])
+            assert (row["repeat_every"], row["repeat_period"]) == (repeat.count, repeat.period)
+            assert row["dates"] == []
+
+
+def test_birthday_campaigns_titles_templates_match_the_api(extracted: Extracted) -> None:
+    birthday = by_id(extracted.api["/birthday_campaigns"])
+    assert table(extracted, "oneconnect.birthday_campaigns") == [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "active": r["active"],
+            "content": r["content"],
+            "recipient_lists": r["recipient_lists"],
+            "title": blank(r["title"]),
+            "created_at": instant(r["created_at"]),
+            "updated_at": instant(r["updated_at"]),
+        }
+        for _, r in sorted(birthday.items())
+    ]
+    assert table(extracted, "oneconnect.titles") == [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "active": r["active"],
+            "created_at": instant(r["created_at"]),
+            "updated_at": instant(r["updated_at"]),
+        }
+        for _, r in sorted(by_id(extracted.api["/titles"]).items())
+    ]
+    assert table(extracted, "oneconnect.templates") == [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "body": r["body"],
+            "created_at": instant(r["created_at"]),
+            "updated_at": instant(r["updated_at"]),
+        }
+        for _, r in sorted(by_id(extracted.api["/templates"]).items())
+    ]
+
+
+def test_balance_and_pricing_match_the_api_with_exact_decimals(extracted: Extracted) -> None:
+    [balance] = table(extracted, "oneconnect.balance", "fetched_at")
+    assert balance["sms_balance"] == extracted.api["/balance"]["sms_balance"]
+    assert abs(balance["fetched_at"] - datetime.now(UTC)) < timedelta(minutes=10)
+    pricing = {r["name"]: r for r in table(extracted, "oneconnect.pricing", "name")}
+    assert set(pricing) == {plan["name"] for plan in extracted.api["/pricing"]}
+    for plan in extracted.api["/pricing"]:
+        row = pricing[plan["name"]]
+        assert row == {
+            **plan,
+            "price": Decimal(str(plan["price"])),
+            "price_yearly": Decimal(str(plan["price_yearly"])),
+        }
+    assert pricing["Basic"]["price"] == Decimal("9.98")
+    assert pricing["Business"]["price_yearly"] == Decimal("399.80")
+
+
+# ----------------------------------------------------------------------- types
+DUCKDB_TYPES = {
+    "Int64": "BIGINT",
+    "string": "VARCHAR",
+    "category": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "datetime64[ns, UTC]": "TIMESTAMPTZ",
+    "datetime64[ns]": "TIMESTAMP",
+    "date32[day][pyarrow]": "DATE",
+    "list<item: int64>[pyarrow]": "BIGINT[]",
+    "list<item: timestamp[ns, tz=UTC]>[pyarrow]": "TIMESTAMPTZ[]",
+    "decimal128(12, 2)[pyarrow]": "DECIMAL(12,2)",
+    "float64": "DOUBLE",
+}
+
+
+def duckdb_kind(name: str) -> str:
+    """DuckDB's spelling folded: TIMESTAMPTZ_NS is TIMESTAMPTZ; an ENUM is text."""
+    kind = name.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ").replace("TIMESTAMPTZ_NS", "TIMESTAMPTZ")
+    kind = kind.replace("TIMESTAMP_NS", "TIMESTAMP")
+    return "VARCHAR" if kind.startswith("ENUM(") else kind
+
+
+TABLES: dict[str, type[pa.DataFrameModel]] = {
+    "oneconnect.contacts": s.ContactsSchema,
+    "oneconnect.lists": s.ListsSchema,
+    "oneconnect.list_members": s.ListMembersSchema,
+    "oneconnect.campaigns": s.CampaignsSchema,
+    "oneconnect.birthday_campaigns": s.BirthdayCampaignsSchema,
+    "oneconnect.messages": s.MessagesSchema,
+    "oneconnect.titles": s.TitlesSchema,
+    "oneconnect.templates": s.TemplatesSchema,
+    "oneconnect.balance": s.BalanceSchema,
+    "oneconnect.pricing": s.PricingSchema,
+    "analytics.delivery_rates": s.DeliveryRatesSchema,
+    "analytics.campaign_calendar": s.CampaignCalendarSchema,
+    "analytics.upcoming_birthdays": s.UpcomingBirthdaysSchema,
+    "analytics.sms_forecast": s.SmsForecastSchema,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_warehouse_columns_have_the_models_types(extracted: Extracted, name: str) -> None:
+    schema = TABLES[name].to_schema()
+    expected = {column: DUCKDB_TYPES[str(c.dtype)] for column, c in schema.columns.items()}
+    stored = {column: duckdb_kind(kind) for column, kind in column_types(extracted.warehouse, name).items()}
+    assert stored == expected
+    assert list(stored) == list(expected)
+
+
+def test_the_types_a_user_relies_on(extracted: Extracted) -> None:
+    contacts = column_types(extracted.warehouse, "oneconnect.contacts")
+    assert (contacts["phone_number"], contacts["birthday"]) == ("VARCHAR", "DATE")
+    assert column_types(extracted.warehouse, "oneconnect.pricing")["price"] == "DECIMAL(12,2)"
+
+
+# ----------------------------------------------------------------------- messages
+def expected_message(record: dict[str, Any]) -> dict[str, Any]:
+    created = instant(record["created_at"])
+    campaign = record["campaign_id"]
+    sender = "birthday" if record["birthday_campaign"] else "campaign" if campaign else "adhoc"
+    return {
+        "id": record["id"],
+        "final_status": record["final_status"],
+        "sender_type": sender,
+        "campaign_id": campaign or None,
+        "destination": record["sms"]["destination"],
+        "content": record["sms"]["content"],
+        "delivery_status": blank(record["delivery_report"]["status"]),
+        "delivery_reason": blank(record["delivery_report"]["reason"]),
+        "created_at": created,
+        "updated_at": instant(record["updated_at"]),
+        "sent_local": created.astimezone(TZ).replace(tzinfo=None),
+    }
+
+
+def partition(warehouse: Path, key: str) -> list[dict[str, Any]]:
+    return rows(
+        warehouse,
+        f"SELECT * FROM oneconnect.messages WHERE sent_local::DATE = DATE '{key}' ORDER BY id",
+    )
+
+
+def test_each_partition_holds_exactly_that_local_days_messages(extracted: Extracted) -> None:
+    everything = rows(extracted.warehouse, "SELECT id FROM oneconnect.messages")
+    assert len(everything) == len({r["id"] for r in everything})  # none twice
+    total = 0
+    for key in extracted.keys:
+        day = date.fromisoformat(key)
+        wanted = [m for m in extracted.messages if local_day(m) == day]
+        stored = partition(extracted.warehouse, key)
+        assert stored == [expected_message(m) for m in sorted(wanted, key=lambda m: m["id"])]
+        assert wanted
+        total += len(stored)
+    assert len(everything) == total  # nothing outside the materialized days
+    assert any(m["birthday_campaign"] for m in extracted.messages)
+
+
+def test_rematerializing_a_partition_replaces_its_rows(
+    extracted: Extracted, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copy(extracted.warehouse, warehouse)
+    key = extracted.keys[-1]
+    before = partition(warehouse, key)
+    assert any(r["final_status"] == "pending" for r in before)
+    with private_sim(RECENT) as sim:  # same seed and sizes: the same account
+        assert api_get(sim, "/messages") == extracted.messages
+        sim.advance(120)
+        settled = [m for m in api_get(sim, "/messages") if local_day(m).isoformat() == key]
+        materialize(
+            sim, warehouse, dg.DagsterInstance.ephemeral(), key, [messages_asset], checks=False
+        )
+    after = partition(warehouse, key)
+    assert [r["id"] for r in after] == [r["id"] for r in before]
+    assert {r["final_status"] for r in after} <= {"delivered", "undelivered"}
+    assert after == [expected_message(m) for m in sorted(settled, key=lambda m: m["id"])]
+    others = rows(warehouse, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM oneconnect.messages")
+    assert others[0]["n"] == others[0]["d"]
+
+
+# ----------------------------------------------------------------------- metadata
+def account_secrets(extracted: Extracted) -> set[str]:
+    """Every phone number, e-mail and birthday of the account, as the API writes them."""
+    secrets: set[str] = set()
+    for contact in extracted.api["/contacts"]:
+        secrets.add(contact["phone_number"])
+        secrets.update(contact["additional_numbers"])
+        if contact["email"]:
+            secrets.add(contact["email"])
+        if contact["birthday"]:
+            secrets.add(contact["birthday"])
+            secrets.add(parse_birthday(contact["birthday"]).isoformat())
+    for record in extracted.api["/lists"]:
+        secrets.update((record["noncontact_members"] or {}).get("phone_number") or [])
+    for campaign in extracted.api["/campaigns"]:
+        secrets.update(split_ids(campaign["recipients"] or ""))
+    secrets.update(m["sms"]["destination"] for m in extracted.messages)
+    return secrets
+
+
+def materializations(extracted: Extracted) -> dict[str, list[dg.AssetMaterialization]]:
+    found: dict[str, list[dg.AssetMaterialization]] = {}
+    for result in extracted.results:
+        for event in result.get_asset_materialization_events():
+            mat = event.event_specific_data.materialization  # type: ignore[union-attr]
+            found.setdefault(mat.asset_key.to_user_string(), []).append(mat)
+    return found
+
+
+def test_metadata_counts_rows_and_fetches(extracted: Extracted) -> None:
+    found = materializations(extracted)
+    assert set(found) == {name.replace(".", "/") for name in TABLES}
+    for name, mats in found.items():
+        if name == "oneconnect/messages":
+            assert len(mats) == 3
+            counts = [int(m.metadata["dagster/row_count"].value) for m in mats]  # type: ignore[arg-type]
+            assert sorted(counts) == sorted(
+                len(partition(extracted.warehouse, k)) for k in extracted.keys
+            )
+            continue
+        [mat] = mats
+        rows_now = rows(extracted.warehouse, f"SELECT count(*) AS n FROM {name.replace('/', '.')}")
+        assert mat.metadata["dagster/row_count"].value == rows_now[0]["n"], name
+        assert isinstance(mat.metadata["preview"], dg.MarkdownMetadataValue), name
+        if name.startswith("oneconnect/") and name != "oneconnect/list_members":
+            assert int(mat.metadata["fetched/requests"].value) >= 1, name  # type: ignore[arg-type]
+            assert "fetched/pages" in mat.metadata, name
+
+
+def test_metadata_never_shows_personal_data(extracted: Extracted) -> None:
+    secrets = account_secrets(extracted)
+    assert len(secrets) > 100
+    found = materializations(extracted)
+    contacts_preview = str(found["oneconnect/contacts"][0].metadata["preview"].value)
+    assert contacts_preview.startswith("|") and "*" in contacts_preview
+    shown = [
+        (name, key, str(value.value))
+        for name, mats in found.items()
+        for mat in mats
+        for key, value in mat.metadata.items()
+    ]
+    leaks = [(name, key, secret) for name, key, text in shown for secret in secrets if secret in text]
+    assert leaks == []
+
+
+# ----------------------------------------------------------------------- checks
+def test_asset_checks_pass_on_a_healthy_account(extracted: Extracted) -> None:
+    evaluations = extracted.results[-1].get_asset_check_evaluations()
+    assert {e.check_name for e in evaluations} == {
+        "contacts_unique",
+        "list_members_are_contacts",
+        "campaign_lists_exist",
+        "balance_covers_next_week",
+        "messages_fresh",
+    }
+    assert [(e.check_name, e.metadata) for e in evaluations if not e.passed] == []
+
+
+def test_a_tiny_balance_warns_that_next_week_is_not_covered(tmp_path: Path) -> None:
+    with private_sim(SMALL, sms_balance=1) as sim:
+        answer = sim.api.post(
+            "/campaigns",
+            data={
+                "name": "Daily promo",
+                "recipients": "995551000001,0555100002",
+                "content": "Promo",
+                "active": "true",
+                "job_type": "1",
+                "campaign_type": "0",
+                "dates": (datetime.now(TZ) + timedelta(hours=2)).strftime("%d.%m.%Y %H:%M"),
+                "repeat": "1 day",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        today = datetime.now(TZ).date().isoformat()
+        result = materialize(sim, tmp_path / "wh.duckdb", dg.DagsterInstance.ephemeral(), today)
+    [check] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "balance_covers_next_week"
+    ]
+    assert not check.passed
+    assert check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["sms_balance"].value == 1
+    needed = check.metadata["sms_needed_7_days"].value
+    assert isinstance(needed, int) and needed >= 14  # two numbers a day for a week
+    assert check.metadata["shortfall"].value == needed - 1
+
+
+def test_frames_of_the_warehouse_validate(extracted: Extracted) -> None:
+    """What an analyst reads back is still the table the model describes (row count)."""
+    contacts = pd.DataFrame(table(extracted, "oneconnect.contacts"))
+    assert len(contacts) == len(extracted.api["/contacts"])
