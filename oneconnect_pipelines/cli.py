@@ -33,6 +33,7 @@ def add_simulator_command(commands: argparse._SubParsersAction[argparse.Argument
     sim.add_argument("--campaigns", type=int, default=8)
     sim.add_argument("--birthday-campaigns", type=int, default=3)
     sim.add_argument("--messages", type=int, default=5000)
+    sim.add_argument("--message-days", type=int, default=90, help="days of message history")
     sim.add_argument(
         "--title-activation-s",
         type=float,
@@ -109,6 +110,7 @@ def run_simulator(args: argparse.Namespace) -> int:
         campaigns=args.campaigns,
         birthday_campaigns=args.birthday_campaigns,
         messages=args.messages,
+        message_days=args.message_days,
     )
     simulator = Simulator.create(account, sizes, args.db, SimClock(frozen=args.frozen), faults)
     serve(simulator, args.host, args.port)

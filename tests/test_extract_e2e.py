@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 import pandera.pandas as pa
 import pytest
 
@@ -27,7 +26,7 @@ from oneconnect_pipelines.formats import (
     split_ids,
 )
 
-from .conftest import SMALL, TZ
+from .conftest import SMALL, TZ, Sim
 from .extract_helpers import (
     RECENT,
     api_get,
@@ -52,6 +51,7 @@ COLLECTIONS = (
 
 @dataclass
 class Extracted:
+    sim: Sim
     warehouse: Path
     api: dict[str, Any]
     messages: list[dict[str, Any]]
@@ -75,7 +75,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
             for key in keys[:-1]
         ]
         results.append(materialize(sim, warehouse, instance, keys[-1]))
-        yield Extracted(warehouse, api, messages, keys, results)
+        yield Extracted(sim, warehouse, api, messages, keys, results)
 
 
 def by_id(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -262,6 +262,7 @@ def test_balance_and_pricing_match_the_api_with_exact_decimals(extracted: Extrac
 DUCKDB_TYPES = {
     "Int64": "BIGINT",
     "string": "VARCHAR",
+    "string[python]": "VARCHAR",
     "category": "VARCHAR",
     "boolean": "BOOLEAN",
     "datetime64[ns, UTC]": "TIMESTAMPTZ",
@@ -364,13 +365,11 @@ def test_rematerializing_a_partition_replaces_its_rows(
     key = extracted.keys[-1]
     before = partition(warehouse, key)
     assert any(r["final_status"] == "pending" for r in before)
-    with private_sim(RECENT) as sim:  # same seed and sizes: the same account
-        assert api_get(sim, "/messages") == extracted.messages
-        sim.advance(120)
-        settled = [m for m in api_get(sim, "/messages") if local_day(m).isoformat() == key]
-        materialize(
-            sim, warehouse, dg.DagsterInstance.ephemeral(), key, [messages_asset], checks=False
-        )
+    # the module's account moves on here; the other tests read only what the fixture kept
+    sim = extracted.sim
+    sim.advance(120)
+    settled = [m for m in api_get(sim, "/messages") if local_day(m).isoformat() == key]
+    materialize(sim, warehouse, dg.DagsterInstance.ephemeral(), key, [messages_asset], checks=False)
     after = partition(warehouse, key)
     assert [r["id"] for r in after] == [r["id"] for r in before]
     assert {r["final_status"] for r in after} <= {"delivered", "undelivered"}
@@ -485,8 +484,3 @@ def test_a_tiny_balance_warns_that_next_week_is_not_covered(tmp_path: Path) -> N
     assert isinstance(needed, int) and needed >= 14  # two numbers a day for a week
     assert check.metadata["shortfall"].value == needed - 1
 
-
-def test_frames_of_the_warehouse_validate(extracted: Extracted) -> None:
-    """What an analyst reads back is still the table the model describes (row count)."""
-    contacts = pd.DataFrame(table(extracted, "oneconnect.contacts"))
-    assert len(contacts) == len(extracted.api["/contacts"])

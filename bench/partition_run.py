@@ -1,0 +1,47 @@
+"""One messages partition run in a process of its own, as Dagster's executor runs a step:
+prints its rows, seconds and peak RSS as JSON. Used by ``bench.messages_memory``.
+
+    python -m bench.partition_run YYYY-MM-DD   (ONECONNECT_BASE_URL / _WAREHOUSE set)
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def main(partition: str) -> None:
+    import dagster as dg
+
+    from assets.extract import messages
+    from assets.metadata import materialized_rows
+    from assets.resources import oneconnect_resource, warehouse_io_manager
+
+    started = time.perf_counter()
+    result = dg.materialize(
+        [messages],
+        partition_key=partition,
+        resources={"oneconnect": oneconnect_resource(), "io_manager": warehouse_io_manager()},
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    seconds = time.perf_counter() - started
+    rows = sum(count or 0 for _, _, count in materialized_rows(result))
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(
+        json.dumps(
+            {
+                "partition": partition,
+                "rows": rows,
+                "seconds": round(seconds, 3),
+                "peak_rss_mib": round(peak_kib / 1024, 1),
+                "success": result.success,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
