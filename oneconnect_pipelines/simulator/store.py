@@ -201,6 +201,32 @@ class Store:
             )
         return [by_id[i] for i in ids]
 
+    def rows_by_id(
+        self, table: str, columns: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, tuple[Any, ...]]:
+        """Rows of ``ids`` keyed by id; ``columns`` must start with ``id``."""
+        if not len(ids):
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT {', '.join(columns)} FROM {table} WHERE id IN ({marks})"
+        return {row[0]: row for row in self.db.execute(sql, list(ids))}
+
+    def update_fields(self, table: str, record_id: int, fields: dict[str, Any]) -> None:
+        """``UPDATE table SET field = value, ...`` for one record (nothing when empty)."""
+        if not fields:
+            return
+        sets = ", ".join(f"{column} = ?" for column in fields)
+        with self.transaction():
+            self.db.execute(
+                f"UPDATE {table} SET {sets} WHERE id = ?", (*fields.values(), record_id)
+            )
+        self.touch(table)
+
+    def delete_row(self, table: str, record_id: int) -> None:
+        with self.transaction():
+            self.db.execute(f"DELETE FROM {table} WHERE id = ?", (record_id,))
+        self.deleted(table, [record_id])
+
     def exists(self, table: str, record_id: int) -> bool:
         ids = self._ids[table]
         position = bisect_left(ids, record_id)

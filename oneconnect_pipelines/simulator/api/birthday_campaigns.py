@@ -31,16 +31,7 @@ def routes(platform: Platform) -> list[Route]:
     store = platform.store
 
     def records(ids: Any) -> list[dict[str, Any]]:
-        if not len(ids):
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = {
-            row[0]: row
-            for row in store.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM birthday_campaigns WHERE id IN ({marks})",
-                list(ids),
-            )
-        }
+        rows = store.rows_by_id("birthday_campaigns", _COLUMNS, ids)
         titles = dict(store.execute("SELECT id, name FROM titles").fetchall())
         tz = platform.tz
         out = []
@@ -128,23 +119,16 @@ def routes(platform: Platform) -> list[Route]:
             raise not_found()
         fields = fields_of(form, creating=False)
         if fields:
-            fields["updated_at"] = platform.now()
-            with store.transaction():
-                sets = ", ".join(f"{column} = ?" for column in fields)
-                store.execute(
-                    f"UPDATE birthday_campaigns SET {sets} WHERE id = ?",
-                    (*fields.values(), campaign_id),
-                )
-            store.touch("birthday_campaigns")
+            store.update_fields(
+                "birthday_campaigns", campaign_id, {**fields, "updated_at": platform.now()}
+            )
         return one(campaign_id)
 
     async def delete_campaign(request: Request) -> Response:
         campaign_id = request.path_params["id"]
         if not store.exists("birthday_campaigns", campaign_id):
             raise not_found()
-        with store.transaction():
-            store.execute("DELETE FROM birthday_campaigns WHERE id = ?", (campaign_id,))
-        store.deleted("birthday_campaigns", [campaign_id])
+        store.delete_row("birthday_campaigns", campaign_id)
         platform.changed()
         return ok("Birthday Campaign deleted.")
 

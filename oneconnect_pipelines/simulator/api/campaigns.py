@@ -53,15 +53,7 @@ def routes(platform: Platform) -> list[Route]:
     store = platform.store
 
     def records(ids: Any) -> list[dict[str, Any]]:
-        if not len(ids):
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = {
-            row[0]: row
-            for row in store.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM campaigns WHERE id IN ({marks})", list(ids)
-            )
-        }
+        rows = store.rows_by_id("campaigns", _COLUMNS, ids)
         titles = dict(store.execute("SELECT id, name FROM titles").fetchall())
         return [campaign_record(platform, rows[i], titles) for i in ids]
 
@@ -136,22 +128,14 @@ def routes(platform: Platform) -> list[Route]:
             raise invalid("The type and schedule of a campaign cannot be changed")
         fields = common_fields(platform, form, creating=False)
         if fields:
-            fields["updated_at"] = platform.now()
-            with store.transaction():
-                sets = ", ".join(f"{column} = ?" for column in fields)
-                store.execute(
-                    f"UPDATE campaigns SET {sets} WHERE id = ?", (*fields.values(), campaign_id)
-                )
-                store.touch("campaigns")
+            store.update_fields("campaigns", campaign_id, {**fields, "updated_at": platform.now()})
         return one(campaign_id)
 
     async def delete_campaign(request: Request) -> Response:
         campaign_id = request.path_params["id"]
         if not store.exists("campaigns", campaign_id):
             raise not_found()
-        with store.transaction():
-            store.execute("DELETE FROM campaigns WHERE id = ?", (campaign_id,))
-        store.deleted("campaigns", [campaign_id])
+        store.delete_row("campaigns", campaign_id)
         platform.changed()
         return ok("Campaign deleted.")
 

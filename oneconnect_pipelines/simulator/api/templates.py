@@ -19,15 +19,7 @@ def routes(platform: Platform) -> list[Route]:
     store = platform.store
 
     def records(ids: Any) -> list[dict[str, Any]]:
-        if not len(ids):
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = {
-            row[0]: row
-            for row in store.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM templates WHERE id IN ({marks})", list(ids)
-            )
-        }
+        rows = store.rows_by_id("templates", _COLUMNS, ids)
         tz = platform.tz
         return [
             {
@@ -74,9 +66,7 @@ def routes(platform: Platform) -> list[Route]:
         template_id = request.path_params["id"]
         if not store.exists("templates", template_id):
             raise not_found()
-        with store.transaction():
-            store.execute("DELETE FROM templates WHERE id = ?", (template_id,))
-        store.deleted("templates", [template_id])
+        store.delete_row("templates", template_id)
         return ok("Template deleted.")
 
     return [

@@ -23,15 +23,7 @@ def routes(platform: Platform) -> list[Route]:
     store = platform.store
 
     def records(ids: Any) -> list[dict[str, Any]]:
-        if not len(ids):
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = {
-            row[0]: row
-            for row in store.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM titles WHERE id IN ({marks})", list(ids)
-            )
-        }
+        rows = store.rows_by_id("titles", _COLUMNS, ids)
         tz = platform.tz
         return [
             {
