@@ -30,14 +30,19 @@ messages_refresh = dg.define_asset_job(
     description="Re-read one day of messages (late delivery reports) and the delivery rates.",
 )
 
-oneconnect_extract_daily = dg.build_schedule_from_partitioned_job(
-    oneconnect_extract,
-    name="oneconnect_extract_daily",
-    hour_of_day=1,
-    minute_of_hour=0,
+
+@dg.schedule(
+    job=oneconnect_extract,
+    cron_schedule="0 1 * * *",
+    execution_timezone=SETTINGS.timezone,
     description="Every night at 01:00 account time: the full extraction for the day "
     "that just ended.",
 )
+def oneconnect_extract_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    # Not build_schedule_from_partitioned_job: the partitions end a day ahead (end_offset=1,
+    # so the hourly refresh can read today), and it would ask for today instead.
+    now = context.scheduled_execution_time.astimezone(UTC)
+    return [dg.RunRequest(run_key=key, partition_key=key) for key in recent_partitions(now, 1)[1:]]
 
 
 @dg.schedule(

@@ -64,6 +64,14 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Sequence[A
     strptime: pandas' is per value once ``%z`` is in the format)."""
     raw = pyarrow.array(list(values), type=pyarrow.string())
     parsed = pyarrow.compute.strptime(raw, format=TIMESTAMP_FORMAT, unit="s", error_is_null=True)
+    # Arrow rolls impossible dates over (30 February -> 2 March): the wall time must read
+    # back exactly as written
+    wall = pyarrow.compute.utf8_slice_codeunits(raw, 0, 19)
+    local = pyarrow.compute.strptime(wall, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    rolled = pyarrow.compute.not_equal(
+        pyarrow.compute.strftime(local, format="%Y-%m-%d %H:%M:%S"), wall
+    )
+    parsed = pyarrow.compute.if_else(rolled, pyarrow.scalar(None, type=parsed.type), parsed)
     bad = pd.Series(parsed.is_null().to_numpy(zero_copy_only=False)) & pd.Series(
         raw.is_valid().to_numpy(zero_copy_only=False)
     )
@@ -117,6 +125,14 @@ def contacts_frame(records: Sequence[Record]) -> pd.DataFrame:
                 _column(records, "updated_at"), "contacts", "updated_at", record_ids
             ),
         }
+    )
+    genders = text(_column(records, "gender"))
+    _refuse(
+        genders.notna() & frame["gender"].isna(),
+        "contacts",
+        "gender",
+        record_ids,
+        "is not Male/Female",
     )
     return frame
 

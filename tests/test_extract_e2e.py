@@ -277,7 +277,9 @@ DUCKDB_TYPES = {
 
 def duckdb_kind(name: str) -> str:
     """DuckDB's spelling folded: TIMESTAMPTZ_NS is TIMESTAMPTZ; an ENUM is text."""
-    kind = name.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ").replace("TIMESTAMPTZ_NS", "TIMESTAMPTZ")
+    kind = name.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ").replace(
+        "TIMESTAMPTZ_NS", "TIMESTAMPTZ"
+    )
     kind = kind.replace("TIMESTAMP_NS", "TIMESTAMP")
     return "VARCHAR" if kind.startswith("ENUM(") else kind
 
@@ -304,7 +306,10 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
 def test_warehouse_columns_have_the_models_types(extracted: Extracted, name: str) -> None:
     schema = TABLES[name].to_schema()
     expected = {column: DUCKDB_TYPES[str(c.dtype)] for column, c in schema.columns.items()}
-    stored = {column: duckdb_kind(kind) for column, kind in column_types(extracted.warehouse, name).items()}
+    stored = {
+        column: duckdb_kind(kind)
+        for column, kind in column_types(extracted.warehouse, name).items()
+    }
     assert stored == expected
     assert list(stored) == list(expected)
 
@@ -374,7 +379,9 @@ def test_rematerializing_a_partition_replaces_its_rows(
     assert [r["id"] for r in after] == [r["id"] for r in before]
     assert {r["final_status"] for r in after} <= {"delivered", "undelivered"}
     assert after == [expected_message(m) for m in sorted(settled, key=lambda m: m["id"])]
-    others = rows(warehouse, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM oneconnect.messages")
+    others = rows(
+        warehouse, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM oneconnect.messages"
+    )
     assert others[0]["n"] == others[0]["d"]
 
 
@@ -439,7 +446,9 @@ def test_metadata_never_shows_personal_data(extracted: Extracted) -> None:
         for mat in mats
         for key, value in mat.metadata.items()
     ]
-    leaks = [(name, key, secret) for name, key, text in shown for secret in secrets if secret in text]
+    leaks = [
+        (name, key, secret) for name, key, text in shown for secret in secrets if secret in text
+    ]
     assert leaks == []
 
 
@@ -475,7 +484,9 @@ def test_a_tiny_balance_warns_that_next_week_is_not_covered(tmp_path: Path) -> N
         today = datetime.now(TZ).date().isoformat()
         result = materialize(sim, tmp_path / "wh.duckdb", dg.DagsterInstance.ephemeral(), today)
     [check] = [
-        e for e in result.get_asset_check_evaluations() if e.check_name == "balance_covers_next_week"
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "balance_covers_next_week"
     ]
     assert not check.passed
     assert check.severity == dg.AssetCheckSeverity.WARN
@@ -483,4 +494,3 @@ def test_a_tiny_balance_warns_that_next_week_is_not_covered(tmp_path: Path) -> N
     needed = check.metadata["sms_needed_7_days"].value
     assert isinstance(needed, int) and needed >= 14  # two numbers a day for a week
     assert check.metadata["shortfall"].value == needed - 1
-

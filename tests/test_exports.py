@@ -1,0 +1,185 @@
+"""The ``analytics_export`` job: one Parquet and one CSV per table (messages per day) that
+round-trip to the warehouse, with CSV cells a spreadsheet cannot run as formulas."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from assets.exports import analytics_export
+from assets.extract import messages as messages_asset
+from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
+
+from .extract_helpers import RECENT, api_get, local_day, materialize, private_sim
+
+RISKY = {
+    "first_name": '=HYPERLINK("http://evil.example","click")',
+    "last_name": "+SUM(A1:A9)",
+    "city": "-2+3",
+    "street": "@cmd",
+    "post_code": "0179",
+}
+
+
+@dataclass
+class Exported:
+    warehouse: Path
+    root: Path
+    risky_id: int
+    days: list[str]
+    result: dg.ExecuteInProcessResult
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
+    tmp = tmp_path_factory.mktemp("exports")
+    warehouse, root = tmp / "wh.duckdb", tmp / "out"
+    with private_sim(RECENT) as sim:
+        answer = sim.api.post("/contacts", data={"phone_number": "0555000777", **RISKY})
+        assert answer.status_code == 200, answer.text
+        risky_id = int(answer.json()["id"])
+        answer = sim.api.post("/templates", data={"title": "=1+1", "body": "-50% today"})
+        assert answer.status_code == 200, answer.text
+        days = sorted({local_day(m).isoformat() for m in api_get(sim, "/messages")})[-2:]
+        instance = dg.DagsterInstance.ephemeral()
+        materialize(sim, warehouse, instance, days[0], [messages_asset], checks=False)
+        materialize(sim, warehouse, instance, days[1], checks=False)
+    result = analytics_export.execute_in_process(
+        run_config={"ops": {"export_tables": {"config": {"export_dir": str(root)}}}},
+        resources={"warehouse": DuckDBResource(database=str(warehouse))},
+    )
+    assert result.success
+    yield Exported(warehouse, root, risky_id, days, result)
+
+
+def warehouse_tables(warehouse: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        found = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
+        ).fetchall()
+    return [(str(schema), str(name)) for schema, name in found]
+
+
+def warehouse_frame(warehouse: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        frame: pd.DataFrame = connection.execute(sql).fetchdf()
+    return frame
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_one_parquet_and_one_csv_per_table_and_per_message_day(exported: Exported) -> None:
+    expected: set[str] = set()
+    for schema, name in warehouse_tables(exported.warehouse):
+        if (schema, name) == ("oneconnect", "messages"):
+            expected |= {
+                f"{schema}/{name}/{day}{ext}"
+                for day in exported.days
+                for ext in (".parquet", ".csv")
+            }
+        else:
+            expected |= {f"{schema}/{name}.parquet", f"{schema}/{name}.csv"}
+    files = {
+        p.relative_to(exported.root).as_posix() for p in exported.root.rglob("*") if p.is_file()
+    }
+    assert files == expected
+    assert len(expected) == 2 * (13 + len(exported.days))  # 14 tables, messages split by day
+    assert not list(exported.root.rglob("*.partial"))
+
+
+def test_parquet_round_trips_to_the_warehouse_rows(exported: Exported) -> None:
+    for schema, name in warehouse_tables(exported.warehouse):
+        stored = warehouse_frame(exported.warehouse, f'SELECT * FROM "{schema}"."{name}"')
+        if name == "messages":
+            parts = sorted((exported.root / schema / name).glob("*.parquet"))
+            read = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        else:
+            read = pd.read_parquet(exported.root / schema / f"{name}.parquet")
+        key = [
+            c
+            for c in ("id", "list_id", "contact_id", "phone_number", "day", "send_at")
+            if c in stored
+        ]
+        order = key or list(stored.columns[:1])
+        pd.testing.assert_frame_equal(
+            read.sort_values(order).reset_index(drop=True),
+            stored.sort_values(order).reset_index(drop=True),
+            check_dtype=False,
+            check_categorical=False,
+        )
+
+
+def test_each_message_day_file_holds_only_that_day(exported: Exported) -> None:
+    for day in exported.days:
+        frame = pd.read_parquet(exported.root / "oneconnect" / "messages" / f"{day}.parquet")
+        assert len(frame) > 0
+        assert {str(d) for d in pd.to_datetime(frame["sent_local"]).dt.date} == {day}
+
+
+def test_csv_cells_that_would_run_as_formulas_are_quoted(exported: Exported) -> None:
+    contacts = {r["id"]: r for r in read_csv(exported.root / "oneconnect" / "contacts.csv")}
+    risky = contacts[str(exported.risky_id)]
+    assert risky["first_name"] == "'" + RISKY["first_name"]
+    assert risky["last_name"] == "'+SUM(A1:A9)"
+    assert risky["city"] == "'-2+3"
+    assert risky["street"] == "'@cmd"
+    assert risky["post_code"] == "0179"  # a harmless text stays as it is
+    assert risky["phone_number"] == "0555000777"  # leading zero intact
+    templates = read_csv(exported.root / "oneconnect" / "templates.csv")
+    template = max(templates, key=lambda r: int(r["id"]))  # the one made above
+    assert (template["title"], template["body"]) == ("'=1+1", "'-50% today")
+
+
+def test_no_csv_text_cell_starts_a_formula_and_numbers_are_untouched(exported: Exported) -> None:
+    for path in exported.root.rglob("*.csv"):
+        for row in read_csv(path):
+            for column, cell in row.items():
+                assert not cell.startswith(FORMULA_STARTS), (path.name, column, cell)
+    rates = read_csv(exported.root / "analytics" / "sms_forecast.csv")
+    stored = warehouse_frame(exported.warehouse, "SELECT * FROM analytics.sms_forecast")
+    assert [int(r["sms_balance"]) for r in rates] == stored["sms_balance"].tolist()
+    pricing = read_csv(exported.root / "oneconnect" / "pricing.csv")
+    assert {r["name"]: r["price"] for r in pricing} == {
+        "Basic": "9.98",
+        "Premium": "19.98",
+        "Business": "39.98",
+    }
+
+
+def test_the_export_reports_what_it_wrote(exported: Exported) -> None:
+    [materialization] = [
+        e for e in exported.result.all_events if e.event_type_value == "STEP_OUTPUT"
+    ]
+    metadata: Any = materialization.event_specific_data.metadata  # type: ignore[union-attr]
+    contacts = warehouse_frame(exported.warehouse, "SELECT count(*) AS n FROM oneconnect.contacts")
+    assert metadata["oneconnect/contacts"].value == int(contacts["n"][0])
+    assert metadata["export_dir"].value == str(exported.root.resolve())
+
+
+def test_csv_safe_quotes_tab_and_carriage_return_and_leaves_numbers() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["\tcmd", "\rcmd", "plain", None, "-1"], dtype="string"),
+            "number": [-1, 2, 3, 4, 5],
+            "amount": [-1.5, 0.0, 1.0, 2.0, 3.0],
+        }
+    )
+    safe = csv_safe(frame)
+    assert safe["text"].tolist()[:3] == ["'\tcmd", "'\rcmd", "plain"]
+    assert pd.isna(safe["text"].iloc[3])
+    assert safe["text"].iloc[4] == "'-1"  # text that looks like a number is still text
+    assert safe["number"].tolist() == [-1, 2, 3, 4, 5]
+    assert safe["amount"].tolist() == [-1.5, 0.0, 1.0, 2.0, 3.0]
+    assert frame["text"].iloc[0] == "\tcmd"  # the input is not modified
