@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_duckdb_pandas import DuckDBPandasIOManager
+import pandas as pd
+import pyarrow
+from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
@@ -48,6 +50,7 @@ class OneConnectResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             self.email,
             self.api_key,
             timezone=self.timezone,
+            fallback_timezone=SETTINGS.timezone,
             concurrency=self.concurrency,
             rate_limit=self.rate_limit,
         ) as client:
@@ -68,8 +71,53 @@ def oneconnect_resource() -> OneConnectResource:
     )
 
 
+class ArrowPandasTypeHandler(DuckDBPandasTypeHandler):
+    """Writes every DataFrame through Arrow, so that every table gets the same types
+    (categoricals as VARCHAR, timestamps as TIMESTAMPTZ, Arrow dates, lists and decimals
+    as DATE, LIST and DECIMAL) and an empty frame still creates its (empty) table, which
+    the stock handler skips, leaving downstream assets nothing to read."""
+
+    def handle_output(
+        self, context: dg.OutputContext, table_slice: Any, obj: pd.DataFrame, connection: Any
+    ) -> None:
+        arrow = pyarrow.Table.from_pandas(obj, preserve_index=False)
+        arrow = arrow.cast(pyarrow.schema([_plain(field) for field in arrow.schema]))
+        target = f"{table_slice.schema}.{table_slice.table}"
+        connection.register("_frame", arrow)
+        try:
+            connection.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _frame")
+            if not connection.fetchall():  # the table existed: add the rows
+                connection.execute(f"INSERT INTO {target} SELECT * FROM _frame")
+        finally:
+            connection.unregister("_frame")
+        rows = {
+            "dagster/partition_row_count"
+            if context.has_partition_key
+            else "dagster/row_count": len(obj)
+        }
+        context.add_output_metadata(rows)
+
+
+def _plain(field: pyarrow.Field) -> pyarrow.Field:
+    """Dictionary (categorical) columns as plain text; nanosecond timestamps as DuckDB's
+    native microseconds (the API has whole seconds)."""
+    kind = field.type
+    if pyarrow.types.is_dictionary(kind):
+        return field.with_type(kind.value_type)
+    if pyarrow.types.is_timestamp(kind) and kind.unit == "ns":
+        return field.with_type(pyarrow.timestamp("us", kind.tz))
+    if pyarrow.types.is_list(kind) and pyarrow.types.is_timestamp(kind.value_type):
+        return field.with_type(pyarrow.list_(pyarrow.timestamp("us", kind.value_type.tz)))
+    return field
+
+
 class WarehouseIOManager(DuckDBPandasIOManager):
-    """DuckDB through dagster-duckdb-pandas, creating the database's folder on first use."""
+    """DuckDB through dagster-duckdb-pandas: tables written through Arrow (see
+    ``ArrowPandasTypeHandler``), the database's folder created on first use."""
+
+    @staticmethod
+    def type_handlers() -> Sequence[Any]:
+        return [ArrowPandasTypeHandler()]
 
     def create_io_manager(self, context: dg.InitResourceContext) -> Any:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)

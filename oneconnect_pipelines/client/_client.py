@@ -34,7 +34,8 @@ class OneConnect:
     """A OneConnect account. Thread-safe; use it as a context manager or call ``close``.
 
     ``timezone`` is the account's (request datetimes are written in it); when not given
-    it is inferred from the UTC offset of the account's own timestamps. ``rate_limit``
+    it is inferred from the UTC offset of the account's own timestamps, or, for an
+    account with no records yet, taken from ``fallback_timezone``. ``rate_limit``
     caps requests per second across every thread (None: only the server's 429s slow us).
     """
 
@@ -45,6 +46,7 @@ class OneConnect:
         api_key: str = "",
         *,
         timezone: tzinfo | str | None = None,
+        fallback_timezone: tzinfo | str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         per_page: int = MAX_PER_PAGE,
         rate_limit: float | None = None,
@@ -61,7 +63,8 @@ class OneConnect:
         self.base_url = base_url
         self.per_page = per_page
         self.concurrency = concurrency
-        self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self._timezone = _zone(timezone)
+        self._fallback_timezone = _zone(fallback_timezone)
         self._transport = Transport(
             base_url,
             email,
@@ -107,10 +110,12 @@ class OneConnect:
                     self._timezone = timestamp_offset(found[0]["created_at"])
                     break
             else:
-                raise OneConnectError(
-                    "cannot infer the account's timezone from an empty account: "
-                    "pass timezone='Area/City'"
-                )
+                if self._fallback_timezone is None:
+                    raise OneConnectError(
+                        "cannot infer the account's timezone from an empty account: "
+                        "pass timezone='Area/City'"
+                    )
+                self._timezone = self._fallback_timezone
         return self._timezone
 
     def balance(self) -> int:
@@ -138,3 +143,7 @@ class OneConnect:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _zone(value: tzinfo | str | None) -> tzinfo | None:
+    return ZoneInfo(value) if isinstance(value, str) else value
