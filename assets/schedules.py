@@ -7,7 +7,7 @@ import dagster as dg
 
 from .analytics import delivery_rates
 from .exports import analytics_export
-from .extract import messages, messages_partitions, recent_partitions
+from .extract import messages, recent_partitions
 from .settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 oneconnect_extract = dg.define_asset_job(
     "oneconnect_extract",
     selection=dg.AssetSelection.groups("oneconnect", "analytics"),
-    partitions_def=messages_partitions,
     description="Pull every kind of OneConnect data (one day of messages) into the "
     "warehouse and rebuild the analytics tables.",
 )
@@ -26,7 +25,6 @@ oneconnect_extract = dg.define_asset_job(
 messages_refresh = dg.define_asset_job(
     "messages_refresh",
     selection=dg.AssetSelection.assets(messages, delivery_rates),
-    partitions_def=messages_partitions,
     description="Re-read one day of messages (late delivery reports) and the delivery rates.",
 )
 
