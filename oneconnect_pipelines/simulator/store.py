@@ -101,6 +101,8 @@ class Store:
         self.versions: dict[str, int] = dict.fromkeys(COLLECTIONS, 0)
         self._ids: dict[str, array[int]] = {}
         self._cache: OrderedDict[tuple[Any, ...], tuple[int, array[int]]] = OrderedDict()
+        #: Pre-rendered records already read, by table and id; emptied when the table changes.
+        self._doc_cache: dict[str, dict[int, bytes]] = {"contacts": {}, "messages": {}}
         self.reload_ids()
 
     # ------------------------------------------------------------------ plumbing
@@ -121,8 +123,10 @@ class Store:
             self.touch(table)
 
     def touch(self, table: str) -> None:
-        """Record that ``table`` changed: cached query results for it are stale."""
+        """Record that ``table`` changed: cached query results and records are stale."""
         self.versions[table] += 1
+        if table in self._doc_cache:
+            self._doc_cache[table].clear()
 
     # ------------------------------------------------------------------ id index
     def inserted(self, table: str, new_id: int) -> None:
@@ -177,29 +181,31 @@ class Store:
         return ids
 
     def docs(self, table: str, ids: Sequence[int], in_id_order: bool) -> list[bytes]:
-        """The pre-serialised records of ``ids``, in the order given."""
+        """The pre-serialised records of ``ids``, in the order given (from memory once read:
+        serving a page is then a join of bytes, not a scan)."""
+        cache = self._doc_cache[table]
+        try:
+            return [cache[i] for i in ids]
+        except KeyError:
+            pass
         if not ids:
             return []
-        if in_id_order and ids[-1] - ids[0] + 1 <= 2 * len(ids):  # else point lookups
+        span = ids[-1] - ids[0] + 1
+        if in_id_order and span <= 2 * len(ids):  # (mostly) dense: one range read
             rows = self.db.execute(
                 f"SELECT id, doc FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id",
                 (ids[0], ids[-1]),
-            )
-            span = ids[-1] - ids[0] + 1
-            if span == len(ids):  # dense run: every row in range is wanted
-                return [row[1] for row in rows]
-            wanted = set(ids)  # mostly dense: skip the few rows between
-            return [row[1] for row in rows if row[0] in wanted]
-        by_id: dict[int, bytes] = {}
-        for start in range(0, len(ids), 900):
-            chunk = list(ids[start : start + 900])
-            marks = ",".join("?" * len(chunk))
-            by_id.update(
-                self.db.execute(
+            ).fetchall()
+        else:
+            rows = []
+            for start in range(0, len(ids), 900):
+                chunk = list(ids[start : start + 900])
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(
                     f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk
                 ).fetchall()
-            )
-        return [by_id[i] for i in ids]
+        cache.update(rows)
+        return [cache[i] for i in ids]
 
     def rows_by_id(
         self, table: str, columns: Sequence[str], ids: Sequence[int]
