@@ -231,3 +231,13 @@ def test_log_filter_is_installed_once(sim: Sim) -> None:
         client.close()
     assert logging.getLogger("httpx").filters == before
     assert before, "the SDK masks httpx's request log lines"
+
+
+def test_a_raw_call_with_a_number_in_its_query_is_masked_in_the_error(oc: OneConnect) -> None:
+    number = "0555123987"
+    error = _raise(lambda: oc.call("GET", f"/no_such_endpoint?phone_number={number}"))
+    assert isinstance(error, e.NotFoundError)
+    assert error.error_code == error.status_code == 404
+    assert number not in str(error)
+    assert mask_phone(number) in str(error)
+    assert str(error).startswith("GET /no_such_endpoint?phone_number=")

@@ -38,7 +38,9 @@ class OneConnectError(Exception):
     """Root of every error the client raises."""
 
     def __init__(self, message: str, *, call: str = "") -> None:
-        self.call = call
+        path, query, values = call.partition("?")  # query values may be phone numbers
+        self.call = path + query + mask_digits(values)
+        call = self.call
         self.message = mask_digits(message)
         super().__init__(f"{call}: {self.message}" if call else self.message)
 
@@ -74,6 +76,8 @@ class HTTPStatusError(OneConnectError):
     def __init__(self, message: str, *, call: str = "", status_code: int, body: str = "") -> None:
         super().__init__(message, call=call)
         self.status_code = status_code
+        #: OneConnect answers these statuses with the status as its ``error_code`` too.
+        self.error_code = status_code
         self.body = mask_digits(body[:500])
 
 
