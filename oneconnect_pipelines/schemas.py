@@ -8,6 +8,7 @@ Arrow decimal. Every check here is a column operation: no per-row Python.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import pandas as pd
@@ -207,3 +208,25 @@ class SmsForecastSchema(_Strict):
     sms_balance: Count = pa.Field(ge=0)
     covered: Flag
     shortfall: Count = pa.Field(ge=0)
+
+
+class CrmContactsSchema(_Strict):
+    """A CRM export after normalisation (``crm.normalise``): one row per accepted file row.
+
+    ``row`` is the line the user sees in the file; ``phone_number`` is already in the
+    account's stored format; ``additional_numbers`` are joined by ", " like
+    ``ContactsSchema``. Uniqueness of numbers is part of the contract: a duplicate that
+    reaches this table is a bug upstream, and its rows are rejected, not synced.
+    """
+
+    row: Id = pa.Field(unique=True, ge=1)
+    phone_number: Text = pa.Field(unique=True, str_matches=r"^\d{6,15}$")
+    email: Text = pa.Field(nullable=True, str_matches=r"^[^@\sA-Z]+@[^@\sA-Z]+\.[^@\sA-Z]+$")
+    first_name: Text = pa.Field(nullable=True)
+    last_name: Text = pa.Field(nullable=True)
+    birthday: Day = pa.Field(nullable=True, ge=date(1900, 1, 1))
+    post_code: Text = pa.Field(nullable=True)
+    city: Text = pa.Field(nullable=True)
+    street: Text = pa.Field(nullable=True)
+    additional_numbers: Text = pa.Field(nullable=True, str_matches=r"^\d{6,15}(, \d{6,15})*$")
+    gender: Category = pa.Field(nullable=True, isin=GENDERS)

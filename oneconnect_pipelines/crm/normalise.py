@@ -1,0 +1,322 @@
+"""CRM cells -> contact values in OneConnect's terms, each bad cell a reason, not a crash.
+
+Every row comes out either accepted (in a frame valid under ``CrmContactsSchema``) or
+rejected with all its reasons at once, so a user fixes a file in one round. Columns
+are converted whole; only phone numbers are parsed one distinct value at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+
+from ..masking import mask_phone
+from ..schemas import GENDERS, CrmContactsSchema
+from .mapping import CONTACT_FIELDS
+from .phones import NumberFormat, PhoneNormaliser
+from .read import ROW, Rejection
+
+DATE32 = pd.ArrowDtype(pyarrow.date32())
+TEXT_FIELDS = ("first_name", "last_name", "post_code", "city", "street")
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DOTTED = r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"
+_SLASHED = r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})$"
+_SERIAL = r"^(?P<n>\d{1,5})(?:\.0+)?$"
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_NUMBER_SEPARATORS = re.compile(r"[,;|]")
+
+_GENDER_WORDS = {
+    "Male": ("m", "male", "man", "mr", "masculine", "boy", "männlich", "мужской", "м"),
+    "Female": (
+        "f",
+        "female",
+        "woman",
+        "w",
+        "mrs",
+        "ms",
+        "miss",
+        "feminine",
+        "girl",
+        "weiblich",
+        "женский",
+        "ж",
+    ),
+}
+GENDER_VALUES = {word: gender for gender, words in _GENDER_WORDS.items() for word in words}
+
+
+@dataclass(frozen=True)
+class NormaliseOptions:
+    """Per-account and per-CRM settings that change how cells are read."""
+
+    region: str = "GE"
+    number_format: NumberFormat = NumberFormat.E164_DIGITS
+    #: Read ``a/b/YYYY`` as month/day (US CRMs). Otherwise it is always day/month.
+    month_first: bool = False
+    #: "Today" for the no-future-birthdays rule; None means the real date (tests pin it).
+    today: date | None = None
+
+    def phones(self) -> PhoneNormaliser:
+        return PhoneNormaliser(self.region, self.number_format)
+
+
+@dataclass(frozen=True, repr=False)
+class Normalised:
+    """Accepted rows (``CrmContactsSchema``), rejected rows (``row``, ``match_key``
+    masked, ``reason``), and which contact fields the file actually fed."""
+
+    rows: pd.DataFrame
+    rejected: pd.DataFrame
+    fields: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"Normalised(accepted={len(self.rows)}, rejected={len(self.rejected)})"
+
+
+def normalise(
+    mapped: pd.DataFrame,
+    options: NormaliseOptions,
+    *,
+    fields: Sequence[str] = CONTACT_FIELDS,
+    read_rejections: Iterable[Rejection] = (),
+    phones: PhoneNormaliser | None = None,
+) -> Normalised:
+    """``mapped`` is ``Resolved.apply``'s frame: ``row`` plus one string column per field."""
+    phones = phones or options.phones()
+    read_rejections = tuple(read_rejections)
+    frame = pd.DataFrame({ROW: mapped[ROW].astype("Int64").reset_index(drop=True)})
+    reasons: list[pd.Series] = []
+
+    raw_phone = _text(mapped["phone_number"])
+    parsed = {value: phones.normalise(value) for value in raw_phone.dropna().unique()}
+    phone = pd.Series(
+        raw_phone.map(lambda v: parsed[v].number if v in parsed else None), dtype="string"
+    ).reset_index(drop=True)
+    phone_reason = pd.Series(
+        raw_phone.map(lambda v: parsed[v].reason if v in parsed else "no phone number"),
+        dtype="string",
+    ).reset_index(drop=True)
+    reasons.append(phone_reason)
+    reasons.append(_duplicates(frame[ROW], phone))
+    frame["phone_number"] = phone
+
+    email = _text(mapped["email"]).str.lower().reset_index(drop=True)
+    bad_email = email.notna() & ~email.str.match(_EMAIL).fillna(False).astype(bool)
+    reasons.append(_reason(bad_email, "bad e-mail: not like name@example.com"))
+    frame["email"] = email
+
+    for name in ("first_name", "last_name"):
+        frame[name] = _text(mapped[name]).reset_index(drop=True)
+
+    birthday, birthday_reason = parse_birthdays(
+        _text(mapped["birthday"]).reset_index(drop=True),
+        month_first=options.month_first,
+        today=options.today or date.today(),
+    )
+    reasons.append(birthday_reason)
+    frame["birthday"] = birthday
+
+    for name in ("post_code", "city", "street"):
+        frame[name] = _text(mapped[name]).reset_index(drop=True)
+
+    extra, extra_reason = _additional_numbers(
+        _text(mapped["additional_numbers"]).reset_index(drop=True), phone, phones
+    )
+    reasons.append(extra_reason)
+    frame["additional_numbers"] = extra
+
+    gender = _text(mapped["gender"]).reset_index(drop=True).str.casefold().map(GENDER_VALUES)
+    frame["gender"] = pd.Categorical(gender, categories=list(GENDERS))
+
+    reason = _join_reasons(reasons)
+    match_key = phone.fillna(raw_phone.reset_index(drop=True).str.replace(r"\D", "", regex=True))
+    rejected = pd.DataFrame(
+        {
+            ROW: frame[ROW],
+            "match_key": match_key.map(mask_phone, na_action="ignore").astype("string").fillna(""),
+            "reason": reason,
+        }
+    )[reason.notna()]
+    accepted = frame[reason.isna()].reset_index(drop=True)
+    accepted, failed = validate_rows(accepted)
+    read_rejected = pd.DataFrame(
+        {
+            ROW: pd.array([r.row for r in read_rejections], dtype="Int64"),
+            "match_key": pd.array([""] * len(read_rejections), dtype="string"),
+            "reason": pd.array([r.reason for r in read_rejections], dtype="string"),
+        }
+    )
+    all_rejected = pd.concat([read_rejected, rejected, failed], ignore_index=True)
+    all_rejected = all_rejected.sort_values(ROW, kind="stable").reset_index(drop=True)
+    return Normalised(accepted, all_rejected, tuple(f for f in CONTACT_FIELDS if f in fields))
+
+
+def validate_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``rows`` into those valid under ``CrmContactsSchema`` and rejections naming
+    each failed column and check; one lazy pass finds every failure."""
+    try:
+        return CrmContactsSchema.validate(rows, lazy=True), _no_rejections()
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        positional = cases[cases["index"].notna()]
+        if len(positional) < len(cases):  # a whole-table failure: a bug here, not bad data
+            raise
+    bad_index = pd.Index(positional["index"].astype(int).unique())
+    labels = positional.groupby(positional["index"].astype(int)).apply(
+        lambda g: "; ".join(
+            sorted(
+                {
+                    f"failed the CRM contract: {c} ({k})"
+                    for c, k in zip(g["column"], g["check"], strict=True)
+                }
+            )
+        ),
+        include_groups=False,
+    )
+    failed = pd.DataFrame(
+        {
+            ROW: rows.loc[bad_index, ROW].to_numpy(),
+            "match_key": rows.loc[bad_index, "phone_number"].map(mask_phone).to_numpy(),
+            "reason": labels.reindex(bad_index).to_numpy(),
+        }
+    ).astype({ROW: "Int64", "match_key": "string", "reason": "string"})
+    good = rows.drop(index=bad_index).reset_index(drop=True)
+    return CrmContactsSchema.validate(good, lazy=True), failed
+
+
+def parse_birthdays(
+    values: pd.Series, *, month_first: bool = False, today: date
+) -> tuple[pd.Series, pd.Series]:
+    """The one birthday parser: ISO ``YYYY-MM-DD``, ``DD.MM.YYYY``, ``DD/MM/YYYY`` (or, with
+    ``month_first``, ``MM/DD/YYYY``, falling back to day/month only when the first number
+    cannot be a month) and Excel serial day numbers. -> (Arrow dates, reasons)."""
+    values = values.astype("string").reset_index(drop=True)
+    year = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    month, day = year.copy(), year.copy()
+    for pattern in (_ISO, _DOTTED):
+        found = values.str.extract(pattern).astype("Int64")
+        hit = found["y"].notna() & year.isna()
+        year, month, day = (
+            year.mask(hit, found["y"]),
+            month.mask(hit, found["m"]),
+            day.mask(hit, found["d"]),
+        )
+    slashed = values.str.extract(_SLASHED).astype("Int64")
+    first, second = slashed["a"], slashed["b"]
+    if month_first:
+        swap = (first > 12) & (second <= 12)
+        slash_month, slash_day = first.mask(swap, second), second.mask(swap, first)
+    else:
+        slash_month, slash_day = second, first
+    hit = slashed["y"].notna() & year.isna()
+    year, month, day = (
+        year.mask(hit, slashed["y"]),
+        month.mask(hit, slash_month),
+        day.mask(hit, slash_day),
+    )
+    parts = pd.DataFrame({"year": year, "month": month, "day": day})
+    valid_parts = parts.notna().all(axis=1) & (year >= EARLIEST_BIRTHDAY.year)
+    calendar = pd.to_datetime(parts.where(valid_parts).astype("float"), errors="coerce")
+
+    serial = values.str.extract(_SERIAL)["n"].astype("Int64")
+    year_only = serial.between(1900, 2100).fillna(False).astype(bool)
+    serial_ok = serial.notna() & ~year_only & (serial != 60) & (serial >= 1)
+    offset = serial.where(serial >= 61, serial + 1)  # Excel counts a 29 Feb 1900 that never was
+    serial_dates = _EXCEL_EPOCH + pd.to_timedelta(offset.where(serial_ok).astype("float"), unit="D")
+    moment = calendar.where(calendar.notna(), serial_dates)
+
+    given = values.notna()
+    unknown = given & year.isna() & serial.isna()
+    formats = "YYYY-MM-DD, DD.MM.YYYY, " + ("MM/DD/YYYY" if month_first else "DD/MM/YYYY")
+    checks = [
+        (unknown, f"bad birthday: not a date in a known format ({formats}, Excel serial)"),
+        (year_only, "bad birthday: a year alone is not a date"),
+        (
+            (second > 12) & (first <= 12) & (not month_first),
+            "bad birthday: month above 12 (is the file month-first, MM/DD/YYYY?)",
+        ),
+        ((serial == 0) | (serial == 60), "bad birthday: Excel serial of a day that never was"),
+        (year < EARLIEST_BIRTHDAY.year, "bad birthday: before 1900"),
+        (given & moment.isna(), "bad birthday: no such day"),
+        (moment > pd.Timestamp(today), "bad birthday: in the future"),
+        (moment < pd.Timestamp(EARLIEST_BIRTHDAY), "bad birthday: before 1900"),
+    ]
+    reason = pd.Series(pd.NA, index=values.index, dtype="string")
+    for flags, why in checks:
+        reason = reason.fillna(_reason(flags, why))
+    days = moment.where(reason.isna()).dt.date
+    return pd.Series(days, dtype=DATE32), reason
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Trimmed, NFC-normalised ``string`` values; blank means missing."""
+    text = values.astype("string").str.strip().str.normalize("NFC")
+    return text.mask(text == "")
+
+
+def _reason(flags: pd.Series, why: str) -> pd.Series:
+    flags = flags.fillna(False).astype(bool)
+    return pd.Series(why, index=flags.index, dtype="string").where(flags)
+
+
+def _join_reasons(reasons: list[pd.Series]) -> pd.Series:
+    joined = pd.Series(pd.NA, index=reasons[0].index, dtype="string")
+    for reason in reasons:
+        joined = (joined + "; " + reason).fillna(joined).fillna(reason)
+    return joined
+
+
+def _duplicates(rows: pd.Series, phone: pd.Series) -> pd.Series:
+    """The file's first row with a number keeps it; each later one is rejected naming it
+    (even when that first row is itself rejected for something else)."""
+    first_row = rows.groupby(phone.to_numpy(), dropna=True).transform("first")
+    first_row = first_row.reindex(rows.index).astype("Int64")
+    duplicate = phone.notna() & phone.duplicated(keep="first") & phone.notna()
+    text = "duplicate phone number: same number as row " + first_row.astype("string")
+    return text.where(duplicate).astype("string")
+
+
+def _additional_numbers(
+    values: pd.Series, phone: pd.Series, phones: PhoneNormaliser
+) -> tuple[pd.Series, pd.Series]:
+    numbers: list[str | None] = []
+    reasons: list[str | None] = []
+    for value, main in zip(values.tolist(), phone.tolist(), strict=True):
+        if value is pd.NA or value is None:
+            numbers.append(None)
+            reasons.append(None)
+            continue
+        found: dict[str, None] = {}
+        problem = None
+        for position, part in enumerate(_NUMBER_SEPARATORS.split(str(value)), start=1):
+            if not part.strip():
+                continue
+            result = phones.normalise(part)
+            if result.number is None:
+                detail = (result.reason or "").removeprefix("bad phone number: ")
+                problem = f"bad additional number (number {position}: {detail})"
+                break
+            if result.number != main:
+                found.setdefault(result.number)
+        numbers.append(", ".join(found) or None if problem is None else None)
+        reasons.append(problem)
+    return pd.Series(numbers, dtype="string"), pd.Series(reasons, dtype="string")
+
+
+def _no_rejections() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            ROW: pd.array([], dtype="Int64"),
+            "match_key": pd.array([], dtype="string"),
+            "reason": pd.array([], dtype="string"),
+        }
+    )

@@ -1,0 +1,256 @@
+"""Read a CRM export (CSV or JSON Lines) into a table of strings with the user's row numbers.
+
+Whole-file problems raise ``CrmFileError`` (the file cannot be trusted at all): an empty
+file, bytes that are not UTF-8, a header with repeated names, a quote never closed, or
+a JSON Lines file in which no line is an object. Problems confined to one row (a CSV row
+with the wrong number of fields, a JSON line that does not parse or is not an object)
+become rejected rows, so the rest of the file still syncs. Blank lines (and CSV rows
+whose every field is blank) are skipped and never counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+#: The ``string`` dtype read tables use: Arrow-backed, so 100 MB of cells stay compact.
+READ_STRING = pd.StringDtype("pyarrow")
+ROW = "row"
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+_BOM = codecs.BOM_UTF8
+_QUOTE, _NEWLINE, _CR = ord('"'), ord("\n"), ord("\r")
+_CHUNK = 1 << 20
+
+
+class CrmFileError(ValueError):
+    """A CRM export that cannot be read at all; the message names the file and the place."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row the reader could not turn into values, with the reason a user can act on."""
+
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True, repr=False)
+class CrmExport:
+    """The readable rows of one export (all columns ``string`` plus ``row``) and the rest."""
+
+    path: Path
+    columns: tuple[str, ...]
+    frame: pd.DataFrame
+    rejected: tuple[Rejection, ...] = field(default=())
+
+    def __repr__(self) -> str:  # never the cells: they hold phone numbers and birthdays
+        return (
+            f"CrmExport({self.path.name!r}, rows={len(self.frame)}, "
+            f"rejected={len(self.rejected)}, columns={len(self.columns)})"
+        )
+
+
+def read_export(path: str | Path) -> CrmExport:
+    """Read ``path``: JSON Lines when its suffix says so, CSV otherwise."""
+    path = Path(path)
+    data = path.read_bytes()
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    _check_utf8(path, data, start)
+    if not data[start:].strip():
+        raise CrmFileError(f"{path.name}: the file is empty")
+    if path.suffix.lower() in JSON_LINES_SUFFIXES:
+        return _read_json_lines(path, data, start)
+    return _read_csv(path, data, start)
+
+
+# ----------------------------------------------------------------------------- encoding
+def _check_utf8(path: Path, data: bytes, start: int) -> None:
+    """Decode in 1 MB steps (nothing kept) so a bad byte is found with its position."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for offset in range(start, len(data), _CHUNK):
+        held = len(decoder.getstate()[0])  # bytes of a character split across chunks
+        try:
+            decoder.decode(view[offset : offset + _CHUNK], final=offset + _CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            bad = offset - held + exc.start
+            line = data.count(b"\n", 0, bad) + 1
+            column = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
+            raise CrmFileError(
+                f"{path.name}: line {line} is not UTF-8 (byte 0x{data[bad]:02x} at column "
+                f"{column}, file offset {bad}); export the file as UTF-8"
+            ) from None
+
+
+# ----------------------------------------------------------------------------- CSV
+def _read_csv(path: Path, data: bytes, start: int) -> CrmExport:
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buffer == _QUOTE)
+    newlines = np.flatnonzero(buffer == _NEWLINE)
+    if len(quotes) % 2:
+        line = int(np.searchsorted(newlines, quotes[-1])) + 1
+        raise CrmFileError(f"{path.name}: a quote is never closed (the last one is on line {line})")
+    # A newline inside quotes is part of a value; every other one ends a record.
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    starts = np.concatenate(([start], ends + 1))
+    ends = np.concatenate((ends, [len(data)]))
+    lengths = ends - starts
+    has_cr = np.zeros(len(starts), dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = buffer[ends[nonempty] - 1] == _CR
+    blank = (lengths == 0) | ((lengths == 1) & has_cr)
+    lines = np.searchsorted(newlines, starts) + 1  # physical line each record starts on
+
+    content = np.flatnonzero(~blank)
+    header_index = int(content[0])
+    header_line = data[starts[header_index] : ends[header_index]].decode("utf-8").rstrip("\r")
+    separator = (
+        ";"
+        if _count_outside_quotes(header_line, ";") > _count_outside_quotes(header_line, ",")
+        else ","
+    )
+    columns = _header(path, header_line, separator)
+
+    seps = np.flatnonzero(buffer == ord(separator))
+    seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
+    fields = np.bincount(np.searchsorted(ends, seps), minlength=len(starts)) + 1
+    records = content[content > header_index]
+    ragged = records[fields[records] != len(columns)]
+    rejected = [
+        Rejection(
+            int(lines[i]),
+            f"has {int(fields[i])} field(s) where the header has {len(columns)} "
+            f"(separator {separator!r})",
+        )
+        for i in ragged
+    ]
+    good_lines = lines[records[fields[records] == len(columns)]]
+
+    skipped = 0
+
+    def skip(_row: Any) -> str:
+        nonlocal skipped
+        skipped += 1
+        return "skip"
+
+    if not len(records):
+        empty_frame = pd.DataFrame({name: pd.array([], dtype=READ_STRING) for name in columns})
+        empty_frame.insert(0, ROW, pd.array([], dtype="Int64"))
+        return CrmExport(path, columns, empty_frame, ())
+    body = pa.py_buffer(data).slice(int(ends[header_index]) + 1)
+    table = pa_csv.read_csv(
+        pa.BufferReader(body),
+        read_options=pa_csv.ReadOptions(column_names=list(columns), use_threads=True),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=separator,
+            quote_char='"',
+            double_quote=True,
+            newlines_in_values=True,
+            ignore_empty_lines=True,
+            invalid_row_handler=skip,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if table.num_rows != len(good_lines) or skipped != len(ragged):
+        raise CrmFileError(
+            f"{path.name}: rows could not be told apart reliably (a quote inside an "
+            f"unquoted value?); quote every value that contains {separator!r}, '\"' or a newline"
+        )
+    frame = table.to_pandas(types_mapper={pa.string(): READ_STRING}.get)
+    del table
+    frame.insert(0, ROW, pd.array(good_lines, dtype="Int64"))
+    empty = pd.Series(True, index=frame.index)
+    for name in columns:  # a row of blank cells is a blank line a spreadsheet padded
+        empty &= frame[name].str.strip() == ""
+    frame = frame[~empty].reset_index(drop=True)
+    return CrmExport(path, columns, frame, tuple(rejected))
+
+
+def _count_outside_quotes(line: str, char: str) -> int:
+    return sum(part.count(char) for part in line.split('"')[::2])
+
+
+def _header(path: Path, line: str, separator: str) -> tuple[str, ...]:
+    names = next(csv.reader([line], delimiter=separator))
+    columns = tuple(
+        name.strip() or f"unnamed_{number}" for number, name in enumerate(names, start=1)
+    )
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise CrmFileError(f"{path.name}: the header names column {name!r} twice")
+        seen.add(name)
+    return columns
+
+
+# ----------------------------------------------------------------------------- JSON Lines
+def _read_json_lines(path: Path, data: bytes, start: int) -> CrmExport:
+    """One object per line. Parsed line by line (orjson, C speed) because one broken line
+    must cost only that row, which no whole-file JSON reader allows."""
+    records: list[dict[str, str | None]] = []
+    lines: list[int] = []
+    rejected: list[Rejection] = []
+    for number, raw in enumerate(data[start:].split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            rejected.append(Rejection(number, f"is not valid JSON ({_json_reason(exc)})"))
+            continue
+        if not isinstance(value, dict):
+            rejected.append(Rejection(number, f"is a JSON {type(value).__name__}, not an object"))
+            continue
+        try:
+            records.append({str(key): _json_text(key, item) for key, item in value.items()})
+        except ValueError as exc:
+            rejected.append(Rejection(number, str(exc)))
+            continue
+        lines.append(number)
+    if not records and rejected:
+        raise CrmFileError(
+            f"{path.name}: no line is a JSON object (line {rejected[0].row} {rejected[0].reason})"
+        )
+    columns = tuple(dict.fromkeys(key for record in records for key in record))
+    frame = pd.DataFrame(
+        {
+            name: pd.array([record.get(name) for record in records], dtype=READ_STRING)
+            for name in columns
+        }
+    )
+    frame.insert(0, ROW, pd.array(lines, dtype="Int64"))
+    return CrmExport(path, columns, frame, tuple(rejected))
+
+
+def _json_text(key: str, value: Any) -> str | None:
+    """JSON values as the strings a CSV would have held; objects have no such form."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(item, str | int) for item in value):
+        return ", ".join(str(item) for item in value)
+    raise ValueError(f"field {key!r} holds a JSON {type(value).__name__}, not a value")
+
+
+def _json_reason(exc: orjson.JSONDecodeError) -> str:
+    # Only the parser's description and column: the line's text may hold a phone number.
+    return f"{exc.msg.split(':')[0]} at column {exc.colno}"

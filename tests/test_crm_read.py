@@ -1,0 +1,172 @@
+"""Reading CRM exports: what a user sees in rows, row numbers and error messages."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oneconnect_pipelines.crm.read import CrmFileError, read_export
+
+BOM = "\ufeff"
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def test_messy_semicolon_export_keeps_values_and_file_line_numbers(tmp_path: Path) -> None:
+    nfd_name = unicodedata.normalize("NFD", "Ána")
+    path = write(
+        tmp_path,
+        "export.csv",
+        BOM + "First Name;Mobile Phone;Notes\r\n"
+        "\r\n"
+        f'{nfd_name};0555123456;"likes; semicolons"\r\n'
+        'ნინო;995555000111;"two\r\nlines"\r\n'
+        "\r\n"
+        "Борис;00995555000222;=SUM(A1)\r\n"
+        ";;\r\n"
+        '王芳;555000333;"say ""hi"""\r\n',
+    )
+    export = read_export(path)
+
+    assert export.columns == ("First Name", "Mobile Phone", "Notes")
+    frame = export.frame
+    assert frame["row"].tolist() == [3, 4, 7, 9]
+    assert frame["Mobile Phone"].tolist() == [
+        "0555123456",
+        "995555000111",
+        "00995555000222",
+        "555000333",
+    ]
+    assert frame["Notes"].tolist() == ["likes; semicolons", "two\r\nlines", "=SUM(A1)", 'say "hi"']
+    assert frame["First Name"].tolist()[1:] == ["ნინო", "Борис", "王芳"]
+    assert all(isinstance(dtype, pd.StringDtype) for dtype in frame.drop(columns="row").dtypes)
+    assert export.rejected == ()
+
+
+def test_comma_export_without_bom_and_quoted_commas(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "export.csv",
+        'Phone,Street,City\n0555123456,"1, Rustaveli Ave",Tbilisi\n0555123457,Main St,Batumi',
+    )
+    export = read_export(path)
+    assert export.frame["Street"].tolist() == ["1, Rustaveli Ave", "Main St"]
+    assert export.frame["row"].tolist() == [2, 3]
+
+
+def test_ragged_row_is_rejected_with_its_line_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "export.csv", "Phone;Name\n0555123456;Ann\n0555123457\n0555123458;Bo\n")
+    export = read_export(path)
+    assert export.frame["row"].tolist() == [2, 4]
+    assert [(r.row, r.reason) for r in export.rejected] == [
+        (3, "has 1 field(s) where the header has 2 (separator ';')")
+    ]
+
+
+def test_non_utf8_bytes_name_file_line_and_offset(tmp_path: Path) -> None:
+    path = write(tmp_path, "latin1.csv", b"Phone,Name\n0555123456,Ann\n0555123457,Ren\xe9e\n")
+    with pytest.raises(CrmFileError) as caught:
+        read_export(path)
+    message = str(caught.value)
+    assert "latin1.csv" in message
+    assert "line 3" in message
+    assert "column 15, file offset 40" in message
+    assert "0555123457" not in message
+
+
+def test_non_utf8_byte_beyond_the_first_megabyte_is_located(tmp_path: Path) -> None:
+    rows = "".join(f"0555{index:06d},Name\n" for index in range(100_000))  # 1.6 MB
+    content = b"Phone,Name\n" + rows.encode() + b"0555999999,\xff\n"
+    path = write(tmp_path, "big.csv", content)
+    with pytest.raises(CrmFileError, match=r"line 100002 .*byte 0xff"):
+        read_export(path)
+
+
+@pytest.mark.parametrize("content", [b"", BOM.encode(), b"\n\r\n  \n"])
+def test_empty_file_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    with pytest.raises(CrmFileError, match=r"empty\.csv: the file is empty"):
+        read_export(write(tmp_path, "empty.csv", content))
+
+
+def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
+    export = read_export(write(tmp_path, "header.csv", "Phone;Name\n"))
+    assert len(export.frame) == 0
+    assert export.columns == ("Phone", "Name")
+
+
+def test_repeated_header_and_unclosed_quote_are_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(CrmFileError, match="column 'Phone' twice"):
+        read_export(write(tmp_path, "a.csv", "Phone,Phone\n1,2\n"))
+    with pytest.raises(CrmFileError, match="never closed"):
+        read_export(write(tmp_path, "b.csv", 'Phone,Name\n0555123456,"Ann\n'))
+
+
+def test_json_lines_broken_line_is_rejected_and_the_rest_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "export.jsonl",
+        '{"Phone": "0555123456", "Name": "Ann", "Score": 3}\n'
+        "\n"
+        '{"Phone": "0555123457", "Name": \n'
+        "[1, 2]\n"
+        '{"Phone": 555123458, "Other Phone": ["0555000001", "0555000002"], "VIP": true}\n'
+        '{"Phone": "0555123459", "Address": {"city": "Tbilisi"}}\n',
+    )
+    export = read_export(path)
+    assert export.frame["row"].tolist() == [1, 5]
+    assert export.frame["Phone"].tolist() == ["0555123456", "555123458"]
+    assert export.frame["Other Phone"].tolist()[1] == "0555000001, 0555000002"
+    assert export.frame["VIP"].tolist()[1] == "true"
+    reasons = {r.row: r.reason for r in export.rejected}
+    assert set(reasons) == {3, 4, 6}
+    assert reasons[3].startswith("is not valid JSON")
+    assert "0555123457" not in reasons[3]
+    assert reasons[4] == "is a JSON list, not an object"
+    assert "'Address' holds a JSON dict" in reasons[6]
+
+
+def test_json_lines_file_with_no_object_is_a_file_error(tmp_path: Path) -> None:
+    with pytest.raises(CrmFileError, match="no line is a JSON object"):
+        read_export(write(tmp_path, "export.jsonl", "Phone,Name\n0555123456,Ann\n"))
+
+
+def test_a_100_mb_export_reads_in_bounded_time_and_memory(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    block = "".join(
+        f'99555{i:07d};Name {i};"Street {i}; apt {i % 97}";{i % 28 + 1:02d}.05.1990;'
+        f"user{i}@example.com;Tbilisi;0{i:05d}\n"
+        for i in range(10_000)
+    ).encode()
+    repeats = 100 * 1024 * 1024 // len(block) + 1
+    with path.open("wb") as out:
+        out.write(b"Mobile;First Name;Street;DOB;Email;City;Zip\n")
+        for _ in range(repeats):
+            out.write(block)
+    size = path.stat().st_size
+    assert size >= 100 * 1024 * 1024
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        export = read_export(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - started
+
+    assert len(export.frame) == repeats * 10_000
+    assert export.frame["row"].iloc[-1] == repeats * 10_000 + 1
+    assert export.frame["Zip"].iloc[0] == "000000"  # leading zeros stay text
+    assert export.frame["Street"].iloc[5] == "Street 5; apt 5"
+    assert export.rejected == ()
+    assert peak < 8 * size, f"traced peak {peak / size:.1f}x the file size"
+    assert elapsed < 60  # generous: a hang or a per-line Python loop shows up here
