@@ -10,11 +10,10 @@ import pandera.pandas as pa
 from oneconnect_pipelines import analytics as a
 from oneconnect_pipelines import schemas as s
 
-from .extract import account_timezone, table_type
-from .metadata import AssetDecorator, column_schema, table_metadata
+from .extract import account_timezone
+from .metadata import AssetDecorator, table_asset, table_metadata
 
 GROUP = "analytics"
-KINDS = {"python", "pandas", "duckdb"}
 OWNERS = ["team:marketing-analytics"]
 
 
@@ -23,17 +22,8 @@ def upstream(*names: str) -> dict[str, dg.AssetIn]:
 
 
 def analytics_asset(name: str, model: type[pa.DataFrameModel], **options: Any) -> AssetDecorator:
-    decorator: AssetDecorator = dg.asset(
-        name=name,
-        key_prefix=GROUP,
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
-        dagster_type=table_type(model),
-        metadata={"dagster/column_schema": column_schema(model)},
-        **options,
-    )
-    return decorator
+    """``@asset`` ``analytics/<name>``, typed and documented by its pandera model."""
+    return table_asset(name, model, group=GROUP, owners=OWNERS, **options)
 
 
 def output(frame: pd.DataFrame, **extra: Any) -> dg.Output[pd.DataFrame]:

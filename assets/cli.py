@@ -5,6 +5,7 @@ oneconnect extract [--date D]    the extraction, in-process (for cron users)
 """
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -65,6 +66,48 @@ def run_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_sync(args: argparse.Namespace) -> int:
+    from dagster_duckdb import DuckDBResource
+
+    from .crm_sync import crm_contacts_sync
+    from .resources import oneconnect_resource
+    from .settings import SETTINGS
+
+    config = {
+        "path": str(args.file),
+        "lists": args.lists,
+        "dry_run": args.dry_run,
+        "mirror": args.mirror,
+    }
+    result = crm_contacts_sync.execute_in_process(
+        run_config={
+            "ops": {"sync_crm_file": {"config": config}},
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        },
+        resources={
+            "oneconnect": oneconnect_resource(),
+            "warehouse": DuckDBResource(database=str(SETTINGS.warehouse)),
+        },
+        instance=instance(),
+        raise_on_error=False,
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data is not None:
+                error = event.step_failure_data.error
+                print(
+                    f"sync failed: {error.message.strip() if error else event.step_key}",
+                    file=sys.stderr,
+                )
+        return 1
+    counts: dict[str, int] = result.output_for_node("sync_crm_file")
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        print("  ".join(f"{name} {value}" for name, value in counts.items()))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="oneconnect", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -80,9 +123,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     extract.add_argument(
         "--date", help="the messages day, YYYY-MM-DD (default: today, account time)"
     )
+    sync = commands.add_parser(
+        "sync",
+        help="sync one CRM export into OneConnect in-process",
+        description="Run the crm_contacts_sync job on FILE and print the outcome counts.",
+    )
+    sync.add_argument("file", help="a CSV or JSON Lines export")
+    sync.add_argument(
+        "--list",
+        dest="lists",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="target list (repeatable; default: the folder's mapping.yaml)",
+    )
+    sync.add_argument("--dry-run", action="store_true", help="plan only, write nothing")
+    sync.add_argument(
+        "--mirror", action="store_true", help="remove list members that are not in the export"
+    )
+    sync.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
     if args.command == "simulator":
         return run_simulator(args)
+    if args.command == "sync":
+        return run_sync(args)
     return run_extract(args)
 
 

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .analytics import ANALYTICS_ASSETS
 from .checks import CHECKS
+from .crm_sync import crm_contacts_sync, crm_drop_sensor
 from .extract import EXTRACT_ASSETS
 from .resources import oneconnect_resource, warehouse_io_manager
 from .schedules import JOBS, SCHEDULES
@@ -13,8 +14,9 @@ from .settings import SETTINGS
 defs = dg.Definitions(
     assets=[*EXTRACT_ASSETS, *ANALYTICS_ASSETS],
     asset_checks=CHECKS,
-    jobs=JOBS,
+    jobs=[*JOBS, crm_contacts_sync],
     schedules=SCHEDULES,
+    sensors=[crm_drop_sensor],
     resources={
         "oneconnect": oneconnect_resource(),
         "io_manager": warehouse_io_manager(),

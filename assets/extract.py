@@ -1,6 +1,5 @@
 """The ``oneconnect`` group: every kind of OneConnect data as a validated DuckDB table."""
 
-import warnings
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,18 +9,16 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 from dagster import AssetExecutionContext
-from dagster_pandera import pandera_schema_to_dagster_type
 
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.client import OneConnect
 
-from .metadata import AssetDecorator, column_schema, table_metadata
+from .metadata import KINDS, AssetDecorator, column_schema, table_asset, table_metadata, table_type
 from .resources import OneConnectResource
 from .settings import SETTINGS
 
 GROUP = "oneconnect"
-KINDS = {"python", "pandas", "duckdb"}
 OWNERS = ["team:data-engineering"]
 
 messages_partitions = dg.DailyPartitionsDefinition(
@@ -29,28 +26,9 @@ messages_partitions = dg.DailyPartitionsDefinition(
 )
 
 
-def table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
-    """The Dagster type that validates a table with its pandera model (lazily: every
-    failing check in one pass)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)  # dagster-pandera is "beta"
-        return pandera_schema_to_dagster_type(model)
-
-
 def extract_asset(name: str, model: type[pa.DataFrameModel], **options: Any) -> AssetDecorator:
-    """``@asset`` in the ``oneconnect`` group, typed and documented by its pandera model."""
-    metadata = {"dagster/column_schema": column_schema(model), **options.pop("metadata", {})}
-    decorator: AssetDecorator = dg.asset(
-        name=name,
-        key_prefix=GROUP,
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
-        dagster_type=table_type(model),
-        metadata=metadata,
-        **options,
-    )
-    return decorator
+    """``@asset`` ``oneconnect/<name>``, typed and documented by its pandera model."""
+    return table_asset(name, model, group=GROUP, owners=OWNERS, **options)
 
 
 def fetched(client: OneConnect) -> dict[str, Any]:

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+from dagster_pandera import pandera_schema_to_dagster_type
 
 from oneconnect_pipelines.preview import markdown_preview
 
 #: What ``dg.asset(...)`` returns: a decorator turning a function into an asset.
 AssetDecorator = Callable[[Callable[..., Any]], dg.AssetsDefinition]
+
+
+KINDS = {"python", "pandas", "duckdb"}
+
+
+def table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
+    """The Dagster type that validates a table with its pandera model (lazily: every
+    failing check in one pass)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # dagster-pandera is "beta"
+        return pandera_schema_to_dagster_type(model)
+
+
+def table_asset(
+    name: str, model: type[pa.DataFrameModel], *, group: str, owners: list[str], **options: Any
+) -> AssetDecorator:
+    """``@asset`` named ``group/name`` in ``group``: a DuckDB table typed and documented
+    (column schema) by its pandera model."""
+    metadata = {"dagster/column_schema": column_schema(model), **options.pop("metadata", {})}
+    decorator: AssetDecorator = dg.asset(
+        name=name,
+        key_prefix=group,
+        group_name=group,
+        kinds=KINDS,
+        owners=owners,
+        dagster_type=table_type(model),
+        metadata=metadata,
+        **options,
+    )
+    return decorator
 
 
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:

@@ -23,6 +23,8 @@ class Settings:
     messages_lookback_days: int = 2
     warehouse: Path = Path("data/warehouse.duckdb")
     export_dir: Path = Path("data/exports")
+    #: Where the CRM drops its exports (watched by ``crm_drop_sensor``).
+    crm_drop_dir: Path = Path("data/crm_drop")
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -36,6 +38,7 @@ class Settings:
             ),
             warehouse=Path(env.get("ONECONNECT_WAREHOUSE", str(defaults.warehouse))),
             export_dir=Path(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
+            crm_drop_dir=Path(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,22 +34,25 @@ class Written:
 
 
 def write_table(frame: pd.DataFrame, stem: Path) -> list[Written]:
-    """``stem``.parquet and ``stem``.csv (written to a temporary name, then renamed, so a
-    reader never sees half a file)."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for suffix, write in ((".parquet", _parquet), (".csv", _csv)):
-        target = stem.with_suffix(suffix)
-        partial = target.with_name(target.name + ".partial")
-        write(frame, partial)
-        partial.replace(target)
-        written.append(Written(target, len(frame)))
-    return written
+    """``stem``.parquet and ``stem``.csv."""
+    return [
+        Written(
+            _atomic(stem.with_suffix(".parquet"), lambda p: frame.to_parquet(p, index=False)),
+            len(frame),
+        ),
+        Written(write_csv(frame, stem.with_suffix(".csv")), len(frame)),
+    ]
 
 
-def _parquet(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_parquet(path, index=False)
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """One formula-safe CSV."""
+    return _atomic(path, lambda p: csv_safe(frame).to_csv(p, index=False))
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    csv_safe(frame).to_csv(path, index=False)
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write under a temporary name, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    partial.replace(path)
+    return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from oneconnect_pipelines.formats import format_request_datetime
 
@@ -29,38 +29,25 @@ def new_reference() -> str:
     return "oc-" + "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-class Messages(Section):
-    def list(
-        self,
-        *,
-        final_status: str | None = None,
-        campaign_id: int | None = None,
-        birthday_campaign: bool | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Message]:
-        """Messages sent in [start, end] (either optional), filtered, by id."""
-        return self._iter(
-            "/messages",
-            self._params(final_status, campaign_id, birthday_campaign, start, end, limit),
-            Message.from_api,
-        )
+class MessageFilters(TypedDict, total=False):
+    """Filters of ``GET /messages``, combinable; ``start``/``end`` are aware datetimes."""
 
-    def pages(
-        self,
-        *,
-        final_status: str | None = None,
-        campaign_id: int | None = None,
-        birthday_campaign: bool | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Page]:
-        return self._pages(
-            "/messages",
-            self._params(final_status, campaign_id, birthday_campaign, start, end, limit),
-        )
+    final_status: str
+    campaign_id: int
+    birthday_campaign: bool
+    start: datetime
+    end: datetime
+    limit: int
+
+
+class Messages(Section):
+    def list(self, **filters: Unpack[MessageFilters]) -> Iterator[Message]:
+        """Messages sent in [start, end] (either optional), filtered, by id."""
+        return self._iter("/messages", self._params(filters), Message.from_api)
+
+    def pages(self, **filters: Unpack[MessageFilters]) -> Iterator[Page]:
+        """The same listing as raw JSON pages."""
+        return self._pages("/messages", self._params(filters))
 
     def get(self, message_id: int) -> Message:
         return Message.from_api(self._transport.call("GET", f"/messages/{int(message_id)}"))
@@ -180,23 +167,17 @@ class Messages(Section):
             fields["title"] = title
         return form(fields)
 
-    def _params(
-        self,
-        final_status: str | None,
-        campaign_id: int | None,
-        birthday_campaign: bool | None,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int | None,
-    ) -> dict[str, str]:
-        fields: dict[str, Any] = {
-            "final_status": final_status,
-            "campaign_id": campaign_id,
-            "birthday_campaign": birthday_campaign,
-            "limit": limit,
-        }
-        params = form({k: v for k, v in fields.items() if v is not None})
-        for name, moment in (("start_date", start), ("end_date", end)):
+    def _params(self, filters: MessageFilters) -> dict[str, str]:
+        unknown = set(filters) - set(MessageFilters.__annotations__)
+        if unknown:
+            raise TypeError(f"unknown message filters: {', '.join(sorted(unknown))}")
+        params = form(
+            {k: v for k, v in filters.items() if v is not None and k not in ("start", "end")}
+        )
+        for name, moment in (
+            ("start_date", filters.get("start")),
+            ("end_date", filters.get("end")),
+        ):
             if moment is not None:
                 params[name] = format_request_datetime(moment, self._client.timezone)
         return params

@@ -13,6 +13,7 @@ from ..engine import Platform
 from ..http import Form, coded, invalid, json_response
 from ..plans import PLANS
 from .contacts import PHONE
+from .messages import send_now
 
 
 def routes(platform: Platform) -> list[Route]:
@@ -39,17 +40,8 @@ def routes(platform: Platform) -> list[Route]:
             alphabet = string.ascii_uppercase + string.digits
         else:
             alphabet = string.ascii_letters + string.digits
-        if platform.account.sms_balance < 1:
-            raise coded(1000)
         code = "".join(codes.choice(alphabet) for _ in range(length))
-        with platform.store.transaction():
-            platform.send(
-                [number],
-                f"Your verification code is {code}",
-                sender=platform.sender_name(None),
-                at=platform.now(),
-            )
-            platform.trim_history()
+        send_now(platform, [number], f"Your verification code is {code}", None, None)
         return json_response({"code": code, "phone_number": number})
 
     return [

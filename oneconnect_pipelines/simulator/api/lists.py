@@ -157,27 +157,25 @@ def routes(platform: Platform) -> list[Route]:
             set_members(list_id, add=members or [], replace=members is not None)
         return one(list_id)
 
-    async def add_members(request: Request) -> Response:
-        list_id = request.path_params["id"]
-        if not store.exists("lists", list_id):
-            raise not_found()
-        ids = check_members((await Form.read(request)).ids("ids", _BAD_IDS) or [])
-        if not ids:
-            raise invalid("ids must be given")
-        with store.transaction():
-            set_members(list_id, add=ids)
-        return one(list_id)
+    def membership(adding: bool) -> Any:
+        """``add_members`` (unknown contacts refused) or ``remove_members`` (non-members
+        ignored): both take ``ids`` and answer the list."""
 
-    async def remove_members(request: Request) -> Response:
-        list_id = request.path_params["id"]
-        if not store.exists("lists", list_id):
-            raise not_found()
-        ids = (await Form.read(request)).ids("ids", _BAD_IDS) or []
-        if not ids:
-            raise invalid("ids must be given")
-        with store.transaction():
-            set_members(list_id, remove=ids)
-        return one(list_id)
+        async def change(request: Request) -> Response:
+            list_id = request.path_params["id"]
+            if not store.exists("lists", list_id):
+                raise not_found()
+            ids = (await Form.read(request)).ids("ids", _BAD_IDS) or []
+            if not ids:
+                raise invalid("ids must be given")
+            with store.transaction():
+                if adding:
+                    set_members(list_id, add=check_members(ids))
+                else:
+                    set_members(list_id, remove=ids)
+            return one(list_id)
+
+        return change
 
     async def delete_list(request: Request) -> Response:
         list_id = request.path_params["id"]
@@ -198,8 +196,8 @@ def routes(platform: Platform) -> list[Route]:
         Route("/lists/{id:int}", get_list, methods=["GET"]),
         Route("/lists/{id:int}", update_list, methods=["PATCH"]),
         Route("/lists/{id:int}", delete_list, methods=["DELETE"]),
-        Route("/lists/{id:int}/add_members", add_members, methods=["POST"]),
-        Route("/lists/{id:int}/remove_members", remove_members, methods=["POST"]),
+        Route("/lists/{id:int}/add_members", membership(adding=True), methods=["POST"]),
+        Route("/lists/{id:int}/remove_members", membership(adding=False), methods=["POST"]),
     ]
 
 

@@ -42,8 +42,8 @@ def routes(platform: Platform) -> list[Route]:
         content = checked_content(form)
         if not any(form.text(name) for name in ("destination", "contacts", "lists")):
             raise coded(1002)
-        send_now = form.boolean("send_now", default=True)
-        due = None if send_now else scheduled_time(platform, form.text("sms_date"))
+        immediately = form.boolean("send_now", default=True)
+        due = None if immediately else scheduled_time(platform, form.text("sms_date"))
         contacts = form.ids("contacts", invalid("contacts must be comma-separated ids")) or []
         lists = form.ids("lists", invalid("lists must be comma-separated ids")) or []
         destinations = split_ids(form.text("destination") or "")
@@ -69,16 +69,7 @@ def routes(platform: Platform) -> list[Route]:
             platform.changed()
             return ok("Message sent successfully.")
         numbers = platform.numbers_of(contacts, lists, destinations)
-        charge(platform, len(numbers))
-        with store.transaction():
-            platform.send(
-                numbers,
-                content,
-                sender=platform.sender_name(title),
-                at=platform.now(),
-                reference=reference,
-            )
-            platform.trim_history()
+        send_now(platform, numbers, content, title, reference)
         return ok("Message sent successfully.")
 
     async def group_sms(request: Request) -> Response:
@@ -89,16 +80,7 @@ def routes(platform: Platform) -> list[Route]:
         age_to = form.integer("age_to", invalid("age_to must be an integer"))
         title = form.integer("title", invalid("title must be the id of a title"))
         numbers = group_numbers(platform, genders, age_from, age_to)
-        charge(platform, len(numbers))
-        with store.transaction():
-            platform.send(
-                numbers,
-                content,
-                sender=platform.sender_name(title),
-                at=platform.now(),
-                reference=form.text("reference") or None,
-            )
-            platform.trim_history()
+        send_now(platform, numbers, content, title, form.text("reference") or None)
         return ok()
 
     return [
@@ -118,10 +100,25 @@ def checked_content(form: Form) -> str:
     return content
 
 
-def charge(platform: Platform, count: int) -> None:
-    """Immediate sends are all or nothing: refused when the balance does not cover them."""
-    if count > platform.account.sms_balance:
+def send_now(
+    platform: Platform,
+    numbers: list[str],
+    content: str,
+    title: int | None,
+    reference: str | None,
+) -> None:
+    """An immediate send: all or nothing, refused (1000) when the balance does not cover it."""
+    if len(numbers) > platform.account.sms_balance:
         raise coded(1000)
+    with platform.store.transaction():
+        platform.send(
+            numbers,
+            content,
+            sender=platform.sender_name(title),
+            at=platform.now(),
+            reference=reference,
+        )
+        platform.trim_history()
 
 
 def scheduled_time(platform: Platform, text: str | None) -> float:

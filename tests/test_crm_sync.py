@@ -1,0 +1,269 @@
+"""CRM sync end to end: a file dropped, the sensor evaluated, the run executed, the
+account checked in the simulator; then the same file again writes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+import assets.crm_sync as crm_sync
+from assets.crm_sync import crm_contacts_sync, crm_drop_sensor
+from assets.settings import SETTINGS
+from oneconnect_pipelines.client import OneConnect
+from oneconnect_pipelines.crm import ColumnMapping, NormaliseOptions, SyncPlan, plan_sync, prepare
+from oneconnect_pipelines.crm.apply import ApplyOptions, apply_plan
+from oneconnect_pipelines.crm.dropfolder import content_hash
+
+from .conftest import API_KEY, EMAIL, EMPTY, Sim
+from .extract_helpers import private_sim, resource
+
+EXPORT = (
+    "\ufeffFirst Name;Last Name;Mobile Phone;Date of Birth;Email\n"
+    "Anna;Smith;0555 12 34 56;05.05.1997;anna@example.com\n"
+    "Giorgi;Beridze;+995 555 123457;29/02/2000;g@example.com\n"
+    "Bad;Phone;12;01.01.1980;\n"
+    "Anna;Twice;0555123456;;\n"
+    "Nino;Kapanadze;555123458;1985-07-14;nino@example.com\n"
+)
+MAPPING = "lists: [CRM customers]\n"
+
+
+@pytest.fixture
+def account() -> Iterator[Sim]:
+    with private_sim(EMPTY) as sim:
+        yield sim
+
+
+@pytest.fixture
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "crm_drop"
+    folder.mkdir()
+    (folder / "mapping.yaml").write_text(MAPPING)
+    settings = dataclasses.replace(SETTINGS, crm_drop_dir=folder, export_dir=tmp_path / "exports")
+    monkeypatch.setattr(crm_sync, "SETTINGS", settings)
+    return folder
+
+
+def run(sim: Sim, warehouse: Path, run_config: Mapping[str, Any]) -> dict[str, int]:
+    result = crm_contacts_sync.execute_in_process(
+        run_config=run_config,
+        resources={
+            "oneconnect": resource(sim),
+            "warehouse": DuckDBResource(database=str(warehouse)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    counts: dict[str, int] = result.output_for_node("sync_crm_file")
+    return counts
+
+
+def dropped(folder: Path, name: str = "export.csv", text: str = EXPORT) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    (folder / f"{name}.done").write_text("")
+    return path
+
+
+def config(path: Path, **options: Any) -> dict[str, Any]:
+    return {"ops": {"sync_crm_file": {"config": {"path": str(path), **options}}}}
+
+
+def contacts(sim: Sim) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = sim.api.get("/contacts").json()
+    return found
+
+
+def test_a_dropped_file_becomes_contacts_a_list_and_a_log(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = dropped(drop)
+    instance = dg.DagsterInstance.ephemeral()
+    tick = crm_drop_sensor(dg.build_sensor_context(instance=instance))
+    assert isinstance(tick, dg.SensorResult)
+    assert [r.tags["crm/file"] for r in tick.run_requests or []] == ["export.csv"]
+    request = (tick.run_requests or [])[0]
+    warehouse = tmp_path / "wh.duckdb"
+    counts = run(account, warehouse, request.run_config)
+    assert counts == {
+        "rows": 5,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 2,
+        "failed": 0,
+    }
+    numbers = {c["phone_number"]: c for c in contacts(account)}
+    assert set(numbers) == {"995555123456", "995555123457", "995555123458"}
+    assert numbers["995555123456"]["birthday"] == "05/05/1997"
+    assert numbers["995555123457"]["birthday"] == "29/02/2000"
+    crm_list = account.api.get("/lists", params={"name": "CRM customers"}).json()
+    assert sorted(m["phone_number"] for m in crm_list["members"]) == sorted(numbers)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        log = connection.execute(
+            "SELECT row, outcome, reason, contact_id, match_key FROM crm.sync_log ORDER BY row"
+        ).fetchall()
+    assert [(row, outcome) for row, outcome, *_ in log] == [
+        (2, "created"),
+        (3, "created"),
+        (4, "rejected"),
+        (5, "rejected"),
+        (6, "created"),
+    ]
+    assert all("995555" not in str(key) or "*" in str(key) for *_, key in log)
+    assert "same number as row 2" in str(log[3][2])
+    reports = list((tmp_path / "exports" / "crm_reports").glob("export.*.rejected.csv"))
+    assert len(reports) == 1 and "row" in reports[0].read_text()
+    # the next tick: the file is known, the cursor says so, and the run key is the same
+    again = crm_drop_sensor(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
+    assert isinstance(again, dg.SensorResult)
+    assert [r.run_key for r in again.run_requests or []] == [request.run_key]
+    assert request.run_key == content_hash(path)
+
+
+def test_the_same_file_again_writes_nothing(account: Sim, drop: Path, tmp_path: Path) -> None:
+    path = dropped(drop)
+    warehouse = tmp_path / "wh.duckdb"
+    run(account, warehouse, config(path))
+    account.admin.delete("/stats")
+    counts = run(account, warehouse, config(path))
+    assert counts["created"] == counts["updated"] == 0
+    assert counts["unchanged"] == 3
+    assert account.stats()["writes"] == 0
+
+
+def test_a_dry_run_plans_the_same_and_writes_nothing(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = dropped(drop)
+    counts = run(account, tmp_path / "wh.duckdb", config(path, dry_run=True))
+    assert counts["created"] == 3
+    assert account.stats()["writes"] == 0
+    assert contacts(account) == []
+
+
+def test_only_changed_fields_are_written_and_empty_cells_erase_nothing(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = dropped(drop)
+    warehouse = tmp_path / "wh.duckdb"
+    run(account, warehouse, config(path))
+    changed = EXPORT.replace(
+        "Anna;Smith;0555 12 34 56;05.05.1997;anna@example.com",
+        "Anna;Smith-Jones;0555 12 34 56;;anna@example.com",
+    )
+    account.admin.delete("/stats")
+    counts = run(account, warehouse, config(dropped(drop, text=changed)))
+    assert counts["updated"] == 1 and counts["unchanged"] == 2
+    assert account.stats()["routes"] == {
+        "PATCH /contacts/:id": 1,
+        "GET /contacts": 1,
+        "GET /lists": 1,
+    }
+    anna = next(c for c in contacts(account) if c["phone_number"] == "995555123456")
+    assert anna["last_name"] == "Smith-Jones"
+    assert anna["birthday"] == "05/05/1997"  # the empty cell did not erase it
+
+
+def test_mirror_mode_removes_members_no_longer_in_the_export(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "wh.duckdb"
+    run(account, warehouse, config(dropped(drop)))
+    shorter = "\n".join(EXPORT.splitlines()[:2]) + "\n"
+    run(account, warehouse, config(dropped(drop, "shorter.csv", shorter), mirror=True))
+    members = account.api.get("/lists", params={"name": "CRM customers"}).json()["members"]
+    assert [m["phone_number"] for m in members] == ["995555123456"]
+    assert len(contacts(account)) == 3  # mirror empties the list, never deletes contacts
+
+
+def test_faults_during_apply_end_in_the_state_of_a_clean_run(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    rows = ["First Name,Mobile Phone"] + [f"P{i},0555{i:06d}" for i in range(60)]
+    path = dropped(drop, text="\n".join(rows) + "\n")
+    account.admin.put(
+        "/faults",
+        json={
+            "error_rates": {"500": 0.15, "429": 0.1},
+            "drop_rate": 0.1,
+            "retry_after_s": 0,
+            "seed": 5,
+        },
+    )
+    warehouse = tmp_path / "wh.duckdb"
+    first = run(account, warehouse, config(path))
+    assert first["rows"] == 60 == sum(v for k, v in first.items() if k != "rows")
+    account.admin.put("/faults", json={})
+    run(account, warehouse, config(path))  # the next run retries whatever failed
+    numbers = [c["phone_number"] for c in contacts(account)]
+    assert sorted(numbers) == [f"995555{i:06d}" for i in range(60)]
+    assert len(numbers) == len(set(numbers)) == 60
+    members = account.api.get("/lists", params={"name": "CRM customers"}).json()["members"]
+    assert len(members) == 60
+
+
+def test_oneconnect_sync_prints_counts_that_add_up(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = dropped(drop)
+    env = {
+        "ONECONNECT_BASE_URL": account.base_url,
+        "ONECONNECT_WAREHOUSE": str(tmp_path / "w.db"),
+        "ONECONNECT_EXPORT_DIR": str(tmp_path / "exports"),
+        "PATH": "/usr/bin:/bin",
+    }
+    answer = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "sync", str(path), "--dry-run", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert answer.returncode == 0, answer.stderr
+    counts = json.loads(answer.stdout.strip().splitlines()[-1])
+    assert set(counts) == {"rows", "created", "updated", "unchanged", "rejected", "failed"}
+    assert counts["rows"] == sum(v for k, v in counts.items() if k != "rows") == 5
+
+
+def test_a_run_killed_halfway_then_run_again_ends_like_one_clean_run(
+    drop: Path, tmp_path: Path
+) -> None:
+    lines = ["First Name,Mobile Phone,Email"] + [
+        f"P{i},0555{i:06d},p{i}@example.com" for i in range(40)
+    ]
+    path = dropped(drop, text="\n".join(lines) + "\n")
+    with private_sim(EMPTY) as clean, private_sim(EMPTY) as killed:
+        run(clean, tmp_path / "clean.duckdb", config(path))
+        options = NormaliseOptions()
+        rows, _ = prepare(path, ColumnMapping.for_drop_folder(drop), options)
+        with OneConnect(killed.base_url, EMAIL, API_KEY) as client:
+            plan = plan_sync(rows, [], options.phones())
+            # the process dies after half the writes, before any list membership
+            apply_plan(client, SyncPlan(plan.rows.iloc[:20]), ApplyOptions())
+        run(killed, tmp_path / "killed.duckdb", config(path))
+
+        def state(sim: Sim) -> tuple[list[tuple[str, str]], list[str]]:
+            people = sorted((c["phone_number"], c["first_name"]) for c in contacts(sim))
+            members = sim.api.get("/lists", params={"name": "CRM customers"}).json()["members"]
+            return people, sorted(m["phone_number"] for m in members)
+
+        assert state(killed) == state(clean)
+        assert len(state(killed)[0]) == 40
+
+
+def test_the_job_and_the_sensor_are_in_the_code_location() -> None:
+    from assets.definitions import defs
+
+    assert defs.get_job_def("crm_contacts_sync").name == "crm_contacts_sync"
+    assert defs.get_sensor_def("crm_drop_sensor").job_name == "crm_contacts_sync"
