@@ -3,8 +3,9 @@
 A file is ready when it is a regular file directly in the folder (no symlinks, nothing
 resolving outside it) with an accepted suffix, and is complete: a ``NAME.done`` marker
 sits beside it, or its size and modification time did not change between two scans.
-Each ready file is identified by the SHA-256 of its content, so a file dropped again
-unchanged is recognised, and a changed file under the same name is new. Files whose
+Each ready file is identified by the SHA-256 of its content (the sync run's key), so a
+changed file under the same name is new, and the same content again is a run Dagster
+has already seen. Files whose
 size and mtime are unchanged since the last scan are not read again, so a scan over
 thousands of already-processed files costs one ``stat`` each.
 """
@@ -52,8 +53,9 @@ def content_hash(path: Path) -> str:
 
 
 def scan(folder: Path, previous: FolderState) -> tuple[list[ReadyFile], FolderState]:
-    """The files ready in ``folder`` (each with its content hash) and the state to pass
-    to the next scan. A missing folder has no files."""
+    """The files that became ready in ``folder`` since ``previous`` (each with its content
+    hash: new files, and files whose content changed) and the state to pass to the next
+    scan. A file handed out once is not handed out again while it stays the same."""
     ready: list[ReadyFile] = []
     state = FolderState()
     if not folder.is_dir():
@@ -78,7 +80,9 @@ def scan(folder: Path, previous: FolderState) -> tuple[list[ReadyFile], FolderSt
         complete = entry.name in markers or unchanged
         digest = ""
         if complete:
-            digest = seen[2] if unchanged and seen and seen[2] else content_hash(path)
-            ready.append(ReadyFile(path, digest, info.st_size))
+            known = seen[2] if unchanged and seen and seen[2] else ""
+            digest = known or content_hash(path)
+            if not known:  # newly complete, or changed since it was last handed out
+                ready.append(ReadyFile(path, digest, info.st_size))
         state.files[entry.name] = [info.st_size, info.st_mtime_ns, digest]
     return ready, state

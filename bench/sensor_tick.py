@@ -1,0 +1,69 @@
+"""The CRM drop-folder sensor's tick over 10,000 already-processed files and 10 new ones
+(issue 5's target: well inside Dagster's 60 s budget; issue 7's: under 1 s).
+
+    python -m bench.sensor_tick [--files 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+
+import assets.crm_sync as crm_sync
+from assets.settings import SETTINGS
+
+
+def tick(cursor: str | None) -> tuple[float, dg.SensorResult]:
+    started = time.perf_counter()
+    result = crm_sync.crm_drop_sensor(dg.build_sensor_context(cursor=cursor))
+    assert isinstance(result, dg.SensorResult)
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        crm_sync.SETTINGS = dataclasses.replace(SETTINGS, crm_drop_dir=folder)  # type: ignore[attr-defined]
+        for index in range(args.files):
+            (folder / f"export-{index:05}.csv").write_text(f"Mobile Phone\n0555{index:06}\n")
+        _, first = tick(None)  # first sight: sizes recorded
+        _, settled = tick(first.cursor)  # stable: hashed once, one run each
+        assert len(settled.run_requests or []) == args.files
+        times = []
+        for round_no in range(args.rounds):
+            for index in range(10):
+                name = f"new-{round_no}-{index}.csv"
+                (folder / name).write_text(f"Mobile Phone\n0599{round_no}{index:05}\n")
+                (folder / f"{name}.done").write_text("")
+            seconds, result = tick(settled.cursor)
+            assert sorted(r.tags["crm/file"] for r in result.run_requests or []) == sorted(
+                f"new-{round_no}-{index}.csv" for index in range(10)
+            )
+            times.append(seconds)
+            settled = result
+    summary = {
+        "files_processed": args.files,
+        "new_files_per_tick": 10,
+        "tick_seconds_median": round(statistics.median(times), 3),
+        "tick_seconds_max": round(max(times), 3),
+    }
+    print(json.dumps(summary, indent=2))
+    print(
+        f"sensor tick over {args.files:,} processed + 10 new files: median "
+        f"{summary['tick_seconds_median']} s (target < 1 s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
