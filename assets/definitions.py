@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from .analytics import ANALYTICS_ASSETS
+from .birthday import birthday_after_crm_sync, birthday_campaigns_sync
 from .checks import CHECKS
 from .crm_sync import crm_contacts_sync, crm_drop_sensor
 from .extract import EXTRACT_ASSETS
@@ -14,9 +15,9 @@ from .settings import SETTINGS
 defs = dg.Definitions(
     assets=[*EXTRACT_ASSETS, *ANALYTICS_ASSETS],
     asset_checks=CHECKS,
-    jobs=[*JOBS, crm_contacts_sync],
+    jobs=[*JOBS, crm_contacts_sync, birthday_campaigns_sync],
     schedules=SCHEDULES,
-    sensors=[crm_drop_sensor],
+    sensors=[crm_drop_sensor, birthday_after_crm_sync],
     resources={
         "oneconnect": oneconnect_resource(),
         "io_manager": warehouse_io_manager(),
