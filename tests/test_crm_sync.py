@@ -267,3 +267,48 @@ def test_the_job_and_the_sensor_are_in_the_code_location() -> None:
 
     assert defs.get_job_def("crm_contacts_sync").name == "crm_contacts_sync"
     assert defs.get_sensor_def("crm_drop_sensor").job_name == "crm_contacts_sync"
+
+
+def test_drop_sense_sync_greet_then_the_same_file_again_writes_nothing(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    from assets.birthday import birthday_after_crm_sync, birthday_campaigns_sync
+
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {
+        "oneconnect": resource(account),
+        "warehouse": DuckDBResource(database=str(tmp_path / "wh.duckdb")),
+    }
+
+    def sync_and_greet(run_config: Mapping[str, Any]) -> None:
+        crm = crm_contacts_sync.execute_in_process(
+            run_config=run_config, resources=resources, instance=instance
+        )
+        follow = birthday_after_crm_sync(
+            dg.build_run_status_sensor_context(
+                sensor_name=birthday_after_crm_sync.name,
+                dagster_instance=instance,
+                dagster_run=crm.dagster_run,
+                dagster_event=crm.get_run_success_event(),
+            )
+        )
+        assert isinstance(follow, dg.RunRequest)
+        greet = birthday_campaigns_sync.execute_in_process(
+            run_config=follow.run_config,
+            resources={"oneconnect": resource(account)},
+            instance=instance,
+        )
+        assert greet.success
+
+    dropped(drop)
+    tick = crm_drop_sensor(dg.build_sensor_context(instance=instance))
+    assert isinstance(tick, dg.SensorResult) and tick.run_requests
+    sync_and_greet(tick.run_requests[0].run_config)
+    crm_list = account.api.get("/lists", params={"name": "CRM customers"}).json()
+    assert len(crm_list["members"]) == 3
+    greetings = account.api.get("/birthday_campaigns").json()
+    assert [(g["active"], g["recipient_lists"]) for g in greetings] == [(True, [crm_list["id"]])]
+
+    account.admin.delete("/stats")
+    sync_and_greet(tick.run_requests[0].run_config)
+    assert account.stats()["writes"] == 0
