@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -36,6 +37,11 @@ class CrmSyncConfig(dg.Config):
         default_factory=list,
         description="Target list name(s); empty: the lists named in the drop folder's mapping.yaml",
     )
+    mapping: dict[str, Any] | None = Field(
+        default=None,
+        description="Column mapping ({lists, columns, defaults}, as in mapping.yaml); "
+        "default: the drop folder's mapping.yaml, else the built-in CRM header defaults",
+    )
     dry_run: bool = Field(default=False, description="Plan and report, write nothing")
     mirror: bool = Field(
         default=False, description="Remove list members that are no longer in the export"
@@ -66,7 +72,11 @@ def sync_crm_file(
     warehouse: DuckDBResource,
 ) -> dg.Output[dict[str, int]]:
     path = Path(config.path)
-    mapping = ColumnMapping.for_drop_folder(path.parent)
+    mapping = (
+        ColumnMapping.from_dict(config.mapping)
+        if config.mapping is not None
+        else ColumnMapping.for_drop_folder(path.parent)
+    )
     options = NormaliseOptions(config.region, config.number_format, config.month_first)
     rows, resolved = prepare(path, mapping, options)
     with oneconnect.client() as client:

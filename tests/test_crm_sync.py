@@ -312,3 +312,19 @@ def test_drop_sense_sync_greet_then_the_same_file_again_writes_nothing(
     account.admin.delete("/stats")
     sync_and_greet(tick.run_requests[0].run_config)
     assert account.stats()["writes"] == 0
+
+
+def test_a_mapping_in_run_config_names_columns_and_lists(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = dropped(drop, "odd.csv", "Handy;Vorname\n0555 11 22 33;Lena\n")
+    mapping = {
+        "lists": ["Run config list"],
+        "columns": {"phone_number": "Handy", "first_name": "Vorname"},
+    }
+    counts = run(account, tmp_path / "wh.duckdb", config(path, mapping=mapping))
+    assert counts["created"] == 1
+    (lena,) = contacts(account)
+    assert (lena["phone_number"], lena["first_name"]) == ("995555112233", "Lena")
+    members = account.api.get("/lists", params={"name": "Run config list"}).json()["members"]
+    assert [m["first_name"] for m in members] == ["Lena"]
