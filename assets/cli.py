@@ -25,6 +25,15 @@ def instance() -> dg.DagsterInstance:
     )
 
 
+def print_failures(result: dg.ExecuteInProcessResult) -> None:
+    """Each failed step and its error, on stderr."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "failed"
+            print(f"failed: {event.step_key}: {message}", file=sys.stderr)
+
+
 def run_extract(args: argparse.Namespace) -> int:
     from .analytics import ANALYTICS_ASSETS
     from .checks import CHECKS
@@ -55,13 +64,7 @@ def run_extract(args: argparse.Namespace) -> int:
         )
     )
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data is not None:
-                error = event.step_failure_data.error
-                print(
-                    f"failed: {event.step_key}: {error.message.strip() if error else ''}",
-                    file=sys.stderr,
-                )
+        print_failures(result)
         return 1
     return 0
 
@@ -92,13 +95,7 @@ def run_sync(args: argparse.Namespace) -> int:
         raise_on_error=False,
     )
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data is not None:
-                error = event.step_failure_data.error
-                print(
-                    f"sync failed: {error.message.strip() if error else event.step_key}",
-                    file=sys.stderr,
-                )
+        print_failures(result)
         return 1
     counts: dict[str, int] = result.output_for_node("sync_crm_file")
     if args.json:
