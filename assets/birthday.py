@@ -61,15 +61,16 @@ def target_lists(config_lists: list[str], folder: Path) -> list[str]:
 
 
 @dg.op(
+    out=dg.Out(dg.Nothing),
     description="Make sure each target list has one active birthday campaign with the "
     "configured content and sender: create what is missing, update only the fields that "
-    "differ, never a second campaign for a list. A dry run shows the plan."
+    "differ, never a second campaign for a list. A dry run shows the plan.",
 )
 def sync_birthday_campaigns(
     context: dg.OpExecutionContext,
     config: BirthdayCampaignsConfig,
     oneconnect: OneConnectResource,
-) -> dg.Output[dict[str, int]]:
+) -> dg.Output[None]:
     names = target_lists(config.lists, SETTINGS.crm_drop_dir)
     try:
         specs = [
@@ -104,7 +105,7 @@ def sync_birthday_campaigns(
             description="Some birthday campaigns could not be reconciled: " + "; ".join(problems),
             metadata=metadata,
         )
-    return dg.Output(result.counts, metadata=metadata)
+    return dg.Output(None, metadata=metadata)
 
 
 def _account_state(

@@ -72,7 +72,7 @@ def run_extract(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     from dagster_duckdb import DuckDBResource
 
-    from .crm_sync import crm_contacts_sync
+    from .crm_sync import crm_contacts_sync, sync_counts
     from .resources import oneconnect_resource
     from .settings import SETTINGS
 
@@ -97,7 +97,7 @@ def run_sync(args: argparse.Namespace) -> int:
     if not result.success:
         print_failures(result)
         return 1
-    counts: dict[str, int] = result.output_for_node("sync_crm_file")
+    counts: dict[str, int] = sync_counts(result)
     if args.json:
         print(json.dumps(counts))
     else:

@@ -61,16 +61,17 @@ class CrmSyncConfig(dg.Config):
 
 
 @dg.op(
+    out=dg.Out(dg.Nothing),
     description="Read, validate and normalise one CRM export, plan it against the account's "
     "contacts, apply the changes (or only plan, in a dry run), make the target lists' "
-    "membership right, and record every row's outcome in crm.sync_log."
+    "membership right, and record every row's outcome in crm.sync_log.",
 )
 def sync_crm_file(
     context: dg.OpExecutionContext,
     config: CrmSyncConfig,
     oneconnect: OneConnectResource,
     warehouse: DuckDBResource,
-) -> dg.Output[dict[str, int]]:
+) -> dg.Output[None]:
     path = Path(config.path)
     mapping = (
         ColumnMapping.from_dict(config.mapping)
@@ -98,7 +99,7 @@ def sync_crm_file(
     counts = result.counts
     context.log.info(f"{path.name}: {counts}")
     return dg.Output(
-        counts,
+        None,
         metadata={
             **{f"rows/{name}": value for name, value in counts.items()},
             "file": path.name,
@@ -111,6 +112,25 @@ def sync_crm_file(
             "requests": fetched["requests"],
         },
     )
+
+
+def output_counts(result: dg.ExecuteInProcessResult, node: str, prefix: str) -> dict[str, int]:
+    """The counts an op recorded in its output metadata (``prefix/name``), in order. The
+    ops output Nothing: counts are metadata, so no IO manager (the warehouse's is the
+    code location's default) ever stores them."""
+    for event in result.events_for_node(node):
+        if event.is_successful_output and event.step_output_data is not None:
+            return {
+                key[len(prefix) + 1 :]: int(value.value)  # type: ignore[arg-type]
+                for key, value in event.step_output_data.metadata.items()
+                if key.startswith(prefix + "/")
+            }
+    raise ValueError(f"{node} recorded no output")
+
+
+def sync_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    """``{"rows", "created", "updated", "unchanged", "rejected", "failed"}`` of a sync run."""
+    return output_counts(result, "sync_crm_file", "rows")
 
 
 def record_outcomes(

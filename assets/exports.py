@@ -18,8 +18,9 @@ class ExportConfig(dg.Config):
 
 
 @dg.op(
+    out=dg.Out(dg.Nothing),
     description="Write every oneconnect/* and analytics/* table under the export dir: "
-    "<schema>/<table>.parquet and .csv; messages one pair of files per day."
+    "<schema>/<table>.parquet and .csv; messages one pair of files per day.",
 )
 def export_tables(
     context: dg.OpExecutionContext, config: ExportConfig, warehouse: DuckDBResource

@@ -19,7 +19,7 @@ import dagster as dg
 import httpx
 from dagster_duckdb import DuckDBResource
 
-from assets.crm_sync import crm_contacts_sync
+from assets.crm_sync import crm_contacts_sync, sync_counts
 from assets.resources import OneConnectResource
 from oneconnect_pipelines.client.lists import MEMBER_BATCH
 
@@ -51,7 +51,7 @@ def sync(base_url: str, warehouse: Path, path: Path) -> tuple[float, dict[str, i
         },
         instance=dg.DagsterInstance.ephemeral(),
     )
-    counts: dict[str, int] = result.output_for_node("sync_crm_file")
+    counts: dict[str, int] = sync_counts(result)
     return time.perf_counter() - started, counts
 
 

@@ -17,7 +17,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 import assets.crm_sync as crm_sync
-from assets.crm_sync import crm_contacts_sync, crm_drop_sensor
+from assets.crm_sync import crm_contacts_sync, crm_drop_sensor, sync_counts
 from assets.settings import SETTINGS
 from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.crm import ColumnMapping, NormaliseOptions, SyncPlan, plan_sync, prepare
@@ -63,7 +63,7 @@ def run(sim: Sim, warehouse: Path, run_config: Mapping[str, Any]) -> dict[str, i
         },
         instance=dg.DagsterInstance.ephemeral(),
     )
-    counts: dict[str, int] = result.output_for_node("sync_crm_file")
+    counts: dict[str, int] = sync_counts(result)
     return counts
 
 
