@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test lint demo simulator bench bench-quick clean
+.PHONY: install test lint demo ui simulator bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint
 
 demo: $(INSTALLED)
 	$(BIN)/python -m assets.demo
+
+ui: $(INSTALLED)
+	$(BIN)/python -m assets.ui
 
 simulator: $(INSTALLED)
 	$(BIN)/oneconnect simulator
