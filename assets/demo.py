@@ -100,7 +100,7 @@ def run(base_url: str) -> int:
         print(f"  {line}")
     print(f"\nWarehouse: {SETTINGS.warehouse.resolve()}")
     print(f"Exports:   {SETTINGS.export_dir.resolve()}")
-    print(f"Runs:      DAGSTER_HOME={DAGSTER_HOME.resolve()} dagster dev -w workspace.yaml")
+    print(f"Runs:      {DAGSTER_HOME.resolve()} (see them with `make ui`)")
     return 0
 
 
