@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 READY = re.compile(r"(http://\S+/api/v1)")
+#: Each benchmark ends with one line: this prefix and its summary as JSON (for ``make bench``).
+RESULT_PREFIX = "RESULT "
 
 
 @contextmanager

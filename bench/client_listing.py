@@ -26,7 +26,7 @@ import httpx
 
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
 
-from ._simulator import simulator_process
+from ._simulator import RESULT_PREFIX, simulator_process
 
 EMAIL, KEY = "demo@example.com", "demo-key"
 
@@ -134,6 +134,7 @@ def main() -> None:
         concurrency=DEFAULT_CONCURRENCY,
     )
     print(json.dumps(summary, indent=2))
+    print(RESULT_PREFIX + json.dumps(summary), flush=True)
     print(
         f"median typed/ceiling {summary['typed_over_ceiling']}, "
         f"pages/ceiling {summary['pages_over_ceiling']} (target <= 1.15), "

@@ -23,7 +23,7 @@ from assets.crm_sync import crm_contacts_sync, sync_counts
 from assets.resources import OneConnectResource
 from oneconnect_pipelines.client.lists import MEMBER_BATCH
 
-from ._simulator import simulator_process
+from ._simulator import RESULT_PREFIX, simulator_process
 
 EMAIL, KEY = "demo@example.com", "demo-key"
 LIST = "Bench customers"
@@ -110,6 +110,7 @@ def main() -> None:
         "latency_ms": args.latency_ms,
     }
     print(json.dumps(summary, indent=2))
+    print(RESULT_PREFIX + json.dumps(summary), flush=True)
     print(
         f"{summary['rows_per_second']} rows/s; writes {stats['writes']} vs minimum {minimum}; "
         f"second run: {again_writes} writes"

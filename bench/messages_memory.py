@@ -20,7 +20,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ._simulator import simulator_process
+from ._simulator import RESULT_PREFIX, simulator_process
 
 TIMEZONE = "Asia/Tbilisi"
 
@@ -85,6 +85,7 @@ def main() -> None:
         "rows_per_partition_median": statistics.median(run["rows"] for run in runs),
     }
     print(json.dumps(summary, indent=2))
+    print(RESULT_PREFIX + json.dumps(summary), flush=True)
     print(
         f"peak RSS of one partition run: max {summary['peak_rss_mib_max']} MiB (target < 1024 MiB)"
     )
