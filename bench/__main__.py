@@ -45,6 +45,11 @@ BENCHMARKS = (
         "writes == minimum; second run 0 writes",
     ),
     ("sensor_tick", "drop-folder sensor tick over processed + 10 new files", "< 1 s"),
+    (
+        "validation",
+        "pandera validation of messages: seconds and share of building the frame",
+        "(reported)",
+    ),
 )
 
 
