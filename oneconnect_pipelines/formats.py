@@ -24,6 +24,20 @@ BIRTHDAY_WRITE_FORMAT = "%d.%m.%Y"
 #: Birthdays as the API's examples return them.
 BIRTHDAY_READ_FORMAT = "%d/%m/%Y"
 
+#: The writable fields of a contact record, in the order the API shows them.
+CONTACT_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "birthday",
+    "post_code",
+    "city",
+    "street",
+    "additional_numbers",
+    "gender",
+)
+
 _BIRTHDAY_FORMATS = (BIRTHDAY_WRITE_FORMAT, BIRTHDAY_READ_FORMAT)
 _DATETIME_FORMATS = (REQUEST_DATETIME_FORMAT, SCHEDULE_DATETIME_FORMAT)
 _REPEAT = re.compile(r"^\s*(\d+)\s+(day|week|month|year)s?\s*$", re.IGNORECASE)

@@ -6,24 +6,11 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from oneconnect_pipelines.formats import format_birthday
+from oneconnect_pipelines.formats import CONTACT_FIELDS, format_birthday
 
 from ._pagination import Page
 from ._section import Record, Section, form_value
 from .models import Contact
-
-FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "phone_number",
-    "birthday",
-    "post_code",
-    "city",
-    "street",
-    "additional_numbers",
-    "gender",
-)
 
 
 class Contacts(Section):
@@ -87,7 +74,7 @@ class Contacts(Section):
 
 def contact_form(fields: dict[str, Any]) -> dict[str, str]:
     """Contact fields as form values, refusing names the API does not know."""
-    unknown = set(fields) - set(FIELDS)
+    unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"unknown contact fields: {', '.join(sorted(unknown))}")
     values = dict(fields)

@@ -16,22 +16,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ..formats import CONTACT_FIELDS as API_FIELDS
 from .read import ROW
 
 MAPPING_FILE = "mapping.yaml"
 
-CONTACT_FIELDS = (
-    "phone_number",
-    "email",
-    "first_name",
-    "last_name",
-    "birthday",
-    "post_code",
-    "city",
-    "street",
-    "additional_numbers",
-    "gender",
-)
+#: The contact fields a CRM column can feed, the matching key (phone number) first.
+CONTACT_FIELDS = ("phone_number", *(f for f in API_FIELDS if f != "phone_number"))
 
 #: Headers recognised without configuration, best first: when a file has several
 #: (``Mobile Phone`` and ``Phone``), the first one listed feeds the field. Covers plain

@@ -8,20 +8,8 @@ from typing import Any
 
 import orjson
 
-from oneconnect_pipelines.formats import BIRTHDAY_READ_FORMAT, format_epoch
+from oneconnect_pipelines.formats import BIRTHDAY_READ_FORMAT, CONTACT_FIELDS, format_epoch
 
-CONTACT_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "phone_number",
-    "birthday",
-    "post_code",
-    "city",
-    "street",
-    "additional_numbers",
-    "gender",
-)
 CONTACT_COLUMNS = ("id", *CONTACT_FIELDS, "created_at", "updated_at")
 MESSAGE_COLUMNS = (
     "id",

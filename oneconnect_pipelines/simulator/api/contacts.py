@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from oneconnect_pipelines.formats import FormatError, parse_birthday, split_ids
+from oneconnect_pipelines.formats import CONTACT_FIELDS, FormatError, parse_birthday, split_ids
 
 from ..engine import Platform
 from ..http import Form, invalid, json_response, not_found, ok, page_of
-from ..records import CONTACT_COLUMNS, CONTACT_FIELDS, contact_doc, contact_record, join_docs
+from ..records import CONTACT_COLUMNS, contact_doc, contact_record, join_docs
 
 PHONE = re.compile(r"^\d{6,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
