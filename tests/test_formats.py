@@ -62,7 +62,19 @@ def test_the_documented_example_parses() -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["2019-06-17", "17.06.2019 11:16", "yesterday", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2019-06-17",
+        "17.06.2019 11:16",
+        "yesterday",
+        "",
+        "2019-02-30 11:16:55 +0400",
+        "2019-06-17 11:16:55 +0460",
+        "2019-06-17 11:16:55 x0400",
+        "2019-06-17 11:16:55 +04a0",
+    ],
+)
 def test_malformed_timestamps_are_refused(text: str) -> None:
     with pytest.raises(FormatError):
         parse_timestamp(text)

@@ -8,12 +8,14 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+import msgspec
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
 from ._pagination import Page, iter_pages
 from ._transport import decode
 from .errors import NotFoundError, OutcomeUnknownError, ResponseError, ValidationError
+from .models import PageDecoder
 
 if TYPE_CHECKING:
     from ._client import OneConnect
@@ -29,13 +31,37 @@ class Section:
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
         """Raw pages of a collection, fetched ahead concurrently, in order."""
-        return self._paged(path, params, lambda page: page, _record_id)
+        call = f"GET {path}"
+        return self._paged(path, params, lambda answer: _json_array(answer, call), _record_id)
 
     def _iter(
-        self, path: str, params: Mapping[str, Any] | None, parse: Callable[[Record], T]
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        parse: Callable[[Record], T] | PageDecoder[T],
     ) -> Iterator[T]:
-        """Typed records of a collection, in order."""
-        pages = self._paged(path, params, lambda page: list(map(parse, page)), attrgetter("id"))
+        """Typed records of a collection, in order. A ``PageDecoder`` reads each page
+        straight from its bytes; a body it cannot read is decoded the general way, so that
+        an error answer raises its own exception, and else names the broken record."""
+        call = f"GET {path}"
+        if isinstance(parse, PageDecoder):
+            decode_page = parse
+
+            def convert(response: httpx.Response) -> list[T]:
+                try:
+                    return decode_page(response.content)
+                except msgspec.MsgspecError as exc:
+                    problem = exc
+                _json_array(response, call)  # raises the error the answer stands for
+                raise ResponseError(f"a record breaks the contract: {problem}", call=call)
+
+        else:
+            parse_one = parse
+
+            def convert(response: httpx.Response) -> list[T]:
+                return list(map(parse_one, _json_array(response, call)))
+
+        pages = self._paged(path, params, convert, attrgetter("id"))
         for page in pages:
             yield from page
 
@@ -43,7 +69,7 @@ class Section:
         self,
         path: str,
         params: Mapping[str, Any] | None,
-        convert: Callable[[Page], list[T]],
+        load: Callable[[httpx.Response], list[T]],
         id_of: Callable[[T], Any],
     ) -> Iterator[list[T]]:
         per_page = self._client.per_page
@@ -54,14 +80,6 @@ class Section:
             return self._transport.send(
                 "GET", path, params={**base, "page": page, "per_page": per_page}
             )
-
-        def load(response: httpx.Response) -> list[T]:
-            answer = decode(response, call)
-            if not isinstance(answer, list):
-                raise ResponseError(
-                    f"expected a JSON array, got {type(answer).__name__}", call=call
-                )
-            return convert(answer)
 
         return iter_pages(
             fetch,
@@ -108,6 +126,13 @@ class Section:
                 self._transport.call("DELETE", path, replay_safe=True)
             except NotFoundError:
                 return
+
+
+def _json_array(response: httpx.Response, call: str) -> list[Record]:
+    answer = decode(response, call)
+    if not isinstance(answer, list):
+        raise ResponseError(f"expected a JSON array, got {type(answer).__name__}", call=call)
+    return answer
 
 
 def _record_id(record: Record) -> Any:

@@ -10,7 +10,7 @@ from oneconnect_pipelines.formats import CONTACT_FIELDS, format_birthday
 
 from ._pagination import Page
 from ._section import Record, Section, form_value
-from .models import Contact
+from .models import CONTACT_PAGES, Contact
 
 
 class Contacts(Section):
@@ -19,7 +19,7 @@ class Contacts(Section):
     ) -> Iterator[Contact]:
         """Every contact matching ``filters`` (exact values of any field), in ``sort`` order
         (field names, ``-`` for descending), else by id."""
-        return self._iter("/contacts", self._params(sort, limit, filters), Contact.from_api)
+        return self._iter("/contacts", self._params(sort, limit, filters), CONTACT_PAGES)
 
     def pages(
         self, *, sort: str | Sequence[str] | None = None, limit: int | None = None, **filters: Any

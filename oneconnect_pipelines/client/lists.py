@@ -8,7 +8,7 @@ from typing import Any
 from ._pagination import Page
 from ._section import Record, Section, form, ids_of
 from .errors import NotFoundError
-from .models import ContactList
+from .models import LIST_PAGES, ContactList
 
 #: Contact ids per add/remove request: keeps each request small and quick to retry.
 MEMBER_BATCH = 500
@@ -16,7 +16,7 @@ MEMBER_BATCH = 500
 
 class Lists(Section):
     def list(self) -> Iterator[ContactList]:
-        return self._iter("/lists", None, ContactList.from_api)
+        return self._iter("/lists", None, LIST_PAGES)
 
     def pages(self) -> Iterator[Page]:
         return self._pages("/lists")

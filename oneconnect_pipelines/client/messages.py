@@ -17,7 +17,7 @@ from oneconnect_pipelines.formats import format_request_datetime
 from ._pagination import Page
 from ._section import Section, form, ids_of
 from .errors import OutcomeUnknownError, SendOutcomeUnknownError
-from .models import Message, SendReceipt, SmsCode
+from .models import MESSAGE_PAGES, Message, SendReceipt, SmsCode
 
 MAX_CONTENT = 160
 
@@ -43,7 +43,7 @@ class MessageFilters(TypedDict, total=False):
 class Messages(Section):
     def list(self, **filters: Unpack[MessageFilters]) -> Iterator[Message]:
         """Messages sent in [start, end] (either optional), filtered, by id."""
-        return self._iter("/messages", self._params(filters), Message.from_api)
+        return self._iter("/messages", self._params(filters), MESSAGE_PAGES)
 
     def pages(self, **filters: Unpack[MessageFilters]) -> Iterator[Page]:
         """The same listing as raw JSON pages."""

@@ -1,0 +1,201 @@
+"""Typed records: pages decoded straight from bytes agree with ``from_api`` on every shape
+the contract allows; broken records and error answers raise errors that say what broke."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oneconnect_pipelines.client import Contact, ContactList, Message, OneConnect, errors
+from oneconnect_pipelines.client.models import CONTACT_PAGES, LIST_PAGES, MESSAGE_PAGES
+from oneconnect_pipelines.formats import FormatError
+
+STAMP = "2026-12-01 10:00:00 +0400"
+#: Text fields may be a value, empty or null, or be left out altogether.
+TEXT = st.one_of(st.none(), st.just(""), st.text(max_size=12), st.just(...))
+STAMPS = st.sampled_from([STAMP, "2026-03-29 03:30:00 -0230", "2000-02-29 23:59:59 +1400"])
+
+
+def drop_missing(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in record.items() if value is not ...}
+
+
+@st.composite
+def contact_records(draw: st.DrawFn) -> dict[str, Any]:
+    birthday = draw(st.dates(date(1900, 1, 1), date(2030, 12, 31)))
+    return drop_missing(
+        {
+            "id": draw(st.one_of(st.integers(1, 10**9), st.integers(1, 10**9).map(str))),
+            "phone_number": draw(st.from_regex(r"\A[0-9]{9,12}\Z")),
+            "email": draw(TEXT),
+            "first_name": draw(TEXT),
+            "last_name": draw(TEXT),
+            "birthday": draw(
+                st.sampled_from(
+                    [birthday.strftime("%d.%m.%Y"), birthday.strftime("%d/%m/%Y"), "", None, ...]
+                )
+            ),
+            "post_code": draw(TEXT),
+            "city": draw(TEXT),
+            "street": draw(TEXT),
+            "additional_numbers": draw(
+                st.one_of(st.lists(st.from_regex(r"\A[0-9]{9}\Z"), max_size=3), st.none())
+            ),
+            "gender": draw(st.sampled_from(["Male", "Female", "", None, ...])),
+            "created_at": draw(STAMPS),
+            "updated_at": draw(STAMPS),
+        }
+    )
+
+
+def expected_contact(r: dict[str, Any]) -> dict[str, Any]:
+    """What a reader should see, written out independently of the client's code."""
+
+    def text(name: str) -> str | None:
+        return r.get(name) or None
+
+    def stamp(name: str) -> datetime:
+        return datetime.strptime(r[name], "%Y-%m-%d %H:%M:%S %z").astimezone(UTC)
+
+    birthday = r.get("birthday")
+    return {
+        "id": int(r["id"]),
+        "phone_number": r["phone_number"],
+        **{name: text(name) for name in ("email", "first_name", "last_name")},
+        "birthday": datetime.strptime(birthday.replace("/", "."), "%d.%m.%Y").date()
+        if birthday
+        else None,
+        **{name: text(name) for name in ("post_code", "city", "street", "gender")},
+        "additional_numbers": tuple(r.get("additional_numbers") or ()),
+        "created_at": stamp("created_at"),
+        "updated_at": stamp("updated_at"),
+    }
+
+
+def fields(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__struct_fields__}
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=st.lists(contact_records(), max_size=8))
+def test_contact_pages_and_single_records_read_every_documented_shape(
+    records: list[dict[str, Any]],
+) -> None:
+    page = CONTACT_PAGES(orjson.dumps(records))
+    singles = [Contact.from_api(record) for record in records]
+    assert page == singles
+    assert [fields(c) for c in page] == [expected_contact(r) for r in records]
+    assert all(c.created_at.tzinfo is UTC and c.updated_at.tzinfo is UTC for c in page)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    statuses=st.lists(
+        st.tuples(
+            st.sampled_from(["delivered", "undelivered", "pending"]),
+            st.one_of(st.none(), st.integers(0, 50)),
+            st.one_of(st.none(), st.fixed_dictionaries({"status": TEXT, "reason": TEXT})),
+            st.one_of(st.none(), st.booleans()),
+        ),
+        max_size=6,
+    )
+)
+def test_message_pages_agree_with_from_api(statuses: list[tuple[Any, ...]]) -> None:
+    records = [
+        {
+            "id": i + 1,
+            "final_status": status,
+            "campaign_id": campaign,
+            "birthday_campaign": birthday,
+            "sms": {"destination": "995555123456", "content": "hi"},
+            "delivery_report": drop_missing(report) if report else report,
+            "created_at": STAMP,
+            "updated_at": STAMP,
+        }
+        for i, (status, campaign, report, birthday) in enumerate(statuses)
+    ]
+    page = MESSAGE_PAGES(orjson.dumps(records))
+    assert page == [Message.from_api(record) for record in records]
+    for message, record in zip(page, records, strict=True):
+        assert message.campaign_id == (record["campaign_id"] or None)  # 0: an ad-hoc send
+        assert message.birthday_campaign is bool(record["birthday_campaign"])
+        report = record["delivery_report"] or {}
+        assert message.delivery_status == (report.get("status") or None)
+        assert message.destination == "995555123456"
+
+
+def test_a_list_page_carries_its_members_as_contacts() -> None:
+    member = {"id": 7, "phone_number": "995555000007", "created_at": STAMP, "updated_at": STAMP}
+    record = {
+        "id": 3,
+        "name": "VIP",
+        "members": [member],
+        "noncontact_members": {"phone": ["995555000099"]},
+        "created_at": STAMP,
+        "updated_at": STAMP,
+    }
+    (read,) = LIST_PAGES(orjson.dumps([record]))
+    assert read == ContactList.from_api(record)
+    assert read.members == (Contact.from_api(member),)
+    assert read.member_ids == [7]
+    assert read.noncontact_members == {"phone": ["995555000099"]}
+
+
+def test_records_are_frozen_and_not_tracked_by_the_garbage_collector() -> None:
+    record = {"id": 1, "phone_number": "995555000001", "created_at": STAMP, "updated_at": STAMP}
+    (contact,) = CONTACT_PAGES(orjson.dumps([record]))
+    assert not gc.is_tracked(contact)  # 100,000 of them cost the collector nothing
+    with pytest.raises(AttributeError):
+        contact.city = "Tbilisi"  # type: ignore[misc]
+
+
+def test_a_single_record_that_breaks_the_contract_names_the_field() -> None:
+    with pytest.raises(FormatError, match=r"not a OneConnect contact: .*phone_number"):
+        Contact.from_api({"id": 1, "created_at": STAMP, "updated_at": STAMP})
+
+
+def serving(body: Any, status: int = 200) -> OneConnect:
+    return OneConnect(
+        "http://oneconnect.test/api/v1",
+        "ops@example.com",
+        "key",
+        timezone="UTC",
+        transport=httpx.MockTransport(lambda request: httpx.Response(status, json=body)),
+    )
+
+
+def test_a_broken_record_in_a_page_is_a_response_error_naming_where() -> None:
+    good = {"id": 1, "phone_number": "995555000001", "created_at": STAMP, "updated_at": STAMP}
+    with (
+        serving([good, {**good, "id": "one"}]) as oc,
+        pytest.raises(errors.ResponseError, match=r"\$\[1\]\.id") as raised,
+    ):
+        list(oc.contacts.list())
+    assert raised.value.call == "GET /contacts"
+
+
+def test_an_error_answer_to_a_fast_listing_raises_its_own_class() -> None:
+    with serving({"error_code": 1000, "message": "No balance"}) as oc:
+        with pytest.raises(errors.NoBalanceError):
+            list(oc.messages.list())
+        with pytest.raises(errors.ResponseError, match="expected a JSON array"):
+            list(serving({"unexpected": True}).lists.list())
+
+
+def test_a_listing_that_is_not_json_is_a_response_error() -> None:
+    oc = OneConnect(
+        "http://oneconnect.test/api/v1",
+        "ops@example.com",
+        "key",
+        timezone="UTC",
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, text="<html>")),
+    )
+    with oc, pytest.raises(errors.ResponseError, match="expected JSON"):
+        list(oc.contacts.list())
