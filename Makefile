@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The benchmarks also need the bench extra (dlt, matplotlib, profilers); make test does not.
+BENCH_INSTALLED := $(VENV)/.installed-bench
 
 .PHONY: install test lint demo ui simulator bench bench-quick clean
 
@@ -11,6 +13,10 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
+
+$(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_INSTALLED)
 
 install: $(INSTALLED)
 
@@ -31,10 +37,10 @@ ui: $(INSTALLED)
 simulator: $(INSTALLED)
 	$(BIN)/oneconnect simulator
 
-bench: $(INSTALLED)
+bench: $(BENCH_INSTALLED)
 	$(BIN)/python -m bench
 
-bench-quick: $(INSTALLED)
+bench-quick: $(BENCH_INSTALLED)
 	$(BIN)/python -m bench --quick
 
 clean:
