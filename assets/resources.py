@@ -10,11 +10,11 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-import pyarrow
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
+from oneconnect_pipelines.warehouse import append_frame
 
 from .settings import SETTINGS
 
@@ -80,35 +80,13 @@ class ArrowPandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(
         self, context: dg.OutputContext, table_slice: Any, obj: pd.DataFrame, connection: Any
     ) -> None:
-        arrow = pyarrow.Table.from_pandas(obj, preserve_index=False)
-        arrow = arrow.cast(pyarrow.schema([_plain(field) for field in arrow.schema]))
-        target = f"{table_slice.schema}.{table_slice.table}"
-        connection.register("_frame", arrow)
-        try:
-            connection.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _frame")
-            if not connection.fetchall():  # the table existed: add the rows
-                connection.execute(f"INSERT INTO {target} SELECT * FROM _frame")
-        finally:
-            connection.unregister("_frame")
+        append_frame(connection, f"{table_slice.schema}.{table_slice.table}", obj)
         rows = {
             "dagster/partition_row_count"
             if context.has_partition_key
             else "dagster/row_count": len(obj)
         }
         context.add_output_metadata(rows)
-
-
-def _plain(field: pyarrow.Field) -> pyarrow.Field:
-    """Dictionary (categorical) columns as plain text; nanosecond timestamps as DuckDB's
-    native microseconds (the API has whole seconds)."""
-    kind = field.type
-    if pyarrow.types.is_dictionary(kind):
-        return field.with_type(kind.value_type)
-    if pyarrow.types.is_timestamp(kind) and kind.unit == "ns":
-        return field.with_type(pyarrow.timestamp("us", kind.tz))
-    if pyarrow.types.is_list(kind) and pyarrow.types.is_timestamp(kind.value_type):
-        return field.with_type(pyarrow.list_(pyarrow.timestamp("us", kind.value_type.tz)))
-    return field
 
 
 class WarehouseIOManager(DuckDBPandasIOManager):

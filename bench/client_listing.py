@@ -19,16 +19,12 @@ import argparse
 import json
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import httpx
 
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
 
+from ._http import EMAIL, KEY, ceiling, naive_records
 from ._simulator import RESULT_PREFIX, simulator_process
-
-EMAIL, KEY = "demo@example.com", "demo-key"
 
 
 def ours(base_url: str, typed: bool) -> tuple[float, int, int]:
@@ -43,38 +39,10 @@ def ours(base_url: str, typed: bool) -> tuple[float, int, int]:
     return time.perf_counter() - started, count, requests
 
 
-def ceiling(base_url: str, pages: int, concurrency: int) -> float:
-    """The same ``pages`` requests, ``concurrency`` in flight, bodies read, not parsed."""
-    limits = httpx.Limits(max_connections=concurrency * 2)
-    started = time.perf_counter()
-    with httpx.Client(base_url=base_url, auth=(EMAIL, KEY), limits=limits, timeout=60) as http:
-
-        def fetch(page: int) -> int:
-            answer = http.get("/contacts", params={"page": page, "per_page": 1000})
-            answer.raise_for_status()
-            return len(answer.content)
-
-        with ThreadPoolExecutor(concurrency) as pool:
-            assert sum(pool.map(fetch, range(1, pages + 1))) > 0
-    return time.perf_counter() - started
-
-
 def naive(base_url: str) -> tuple[float, int]:
-    """What a first script does: one page of 100 after another, ``response.json()``."""
     started = time.perf_counter()
-    records: list[Any] = []
-    page = 1
-    while True:
-        batch = httpx.get(
-            f"{base_url}/contacts",
-            params={"page": page, "per_page": 100},
-            auth=(EMAIL, KEY),
-            timeout=60,
-        ).json()
-        records.extend(batch)
-        if len(batch) < 100:
-            return time.perf_counter() - started, len(records)
-        page += 1
+    count = len(naive_records(base_url, "/contacts"))
+    return time.perf_counter() - started, count
 
 
 def main() -> None:
@@ -109,7 +77,7 @@ def main() -> None:
         for _ in range(rounds):
             typed_s, count, requests = ours(base_url, typed=True)
             pages_s, page_count, _ = ours(base_url, typed=False)
-            ceiling_s = ceiling(base_url, requests, DEFAULT_CONCURRENCY)
+            ceiling_s = ceiling(base_url, "/contacts", requests, DEFAULT_CONCURRENCY)
             naive_s, naive_count = naive(base_url)
             assert count == page_count == naive_count == contacts, (count, naive_count)
             row = {
@@ -127,6 +95,8 @@ def main() -> None:
     summary: dict[str, Any] = {
         key: round(statistics.median(row[key] for row in rows), 3) for key in rows[0]
     }
+    for ratio in ("typed_over_ceiling", "pages_over_ceiling", "naive_over_typed"):
+        summary[f"{ratio}_rounds"] = [round(row[ratio], 3) for row in rows]
     summary.update(
         contacts=contacts,
         latency_ms=args.latency_ms,

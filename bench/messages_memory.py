@@ -1,11 +1,15 @@
-"""Extracting 1,000,000 messages sent over 30 days (31 calendar-day partitions, today
-included): wall time and peak RSS of
-each partition run (issue 4's target: under 1 GiB per partition run).
+"""Scenario 2: extracting 1,000,000 messages sent over 30 days (31 calendar-day
+partitions, today included): wall time and peak RSS of each partition run (target: under
+1 GiB per partition run), ours vs. dlt with its incremental date window.
 
-Each partition runs in its own process (as Dagster's multiprocess executor runs steps),
-against a simulator process holding 1,000,000 messages spread over the last 30 days.
+Each partition runs in its own process, ours as Dagster's multiprocess executor runs a
+step (``bench.partition_run``: the ``oneconnect/messages`` asset materialized into
+DuckDB), dlt's through ``bench.dlt_contenders`` into DuckDB; the two alternate which goes
+first. ``seconds`` is each one's own run (``materialize`` / ``pipeline.run``),
+``process_s`` the whole process, imports included. The simulator process holds
+1,000,000 messages spread over the last 30 days, with 25 ms of latency per request.
 
-    python -m bench.messages_memory [--quick] [--latency-ms 0]
+    python -m bench.messages_memory [--quick] [--latency-ms 25]
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ._simulator import RESULT_PREFIX, simulator_process
@@ -28,7 +34,7 @@ TIMEZONE = "Asia/Tbilisi"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100,000 messages, 5 partitions")
-    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--latency-ms", type=float, default=25.0)
     args = parser.parse_args()
     messages, days = (100_000, 5) if args.quick else (1_000_000, 30)
     print(
@@ -54,7 +60,7 @@ def main() -> None:
     ]
     today = datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)).date()
     keys = [(today - timedelta(days=n)).isoformat() for n in range(days, -1, -1)]
-    runs = []
+    runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, simulator_process(*seed) as base_url:
         env = {
             **os.environ,
@@ -63,26 +69,53 @@ def main() -> None:
             "ONECONNECT_WAREHOUSE": f"{tmp}/warehouse.duckdb",
             "ONECONNECT_MESSAGES_START": keys[0],
         }
-        for key in keys:
-            out = subprocess.run(
-                [sys.executable, "-m", "bench.partition_run", key],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            run = json.loads(out.stdout.strip().splitlines()[-1])
+        for number, key in enumerate(keys):
+            day = date.fromisoformat(key)
+            dlt = ["bench.dlt_contenders", "messages", key, (day + timedelta(days=1)).isoformat()]
+            contenders = {
+                "ours": ["bench.partition_run", key],
+                "dlt": [*dlt, f"{tmp}/dlt-{key}", base_url],  # its own table: rows per day
+            }
+            order = list(contenders) if number % 2 == 0 else list(reversed(contenders))
+            run: dict[str, Any] = {"partition": key}
+            for name in order:
+                started = time.perf_counter()
+                out = subprocess.run(
+                    [sys.executable, "-m", *contenders[name]],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                answer = json.loads(out.stdout.strip().splitlines()[-1])
+                run[name] = {**answer, "process_s": round(time.perf_counter() - started, 3)}
+            assert run["ours"]["rows"] == run["dlt"]["rows"], run
             runs.append(run)
             print(json.dumps(run), flush=True)
-    total = sum(run["rows"] for run in runs)
+
+    def figures(name: str, field: str) -> list[Any]:
+        return [run[name][field] for run in runs]
+
+    def median(values: list[Any]) -> float:
+        return round(float(statistics.median(values)), 3)
+
+    ratios = [run["dlt"]["seconds"] / run["ours"]["seconds"] for run in runs]
     summary = {
-        "messages_extracted": total,
+        "messages_extracted": sum(figures("ours", "rows")),
         "partitions": len(runs),
-        "all_succeeded": all(run["success"] for run in runs),
-        "peak_rss_mib_max": max(run["peak_rss_mib"] for run in runs),
-        "peak_rss_mib_median": statistics.median(run["peak_rss_mib"] for run in runs),
-        "seconds_per_partition_median": statistics.median(run["seconds"] for run in runs),
-        "rows_per_partition_median": statistics.median(run["rows"] for run in runs),
+        "latency_ms": args.latency_ms,
+        "all_succeeded": all(figures("ours", "success")),
+        "peak_rss_mib_max": max(figures("ours", "peak_rss_mib")),
+        "peak_rss_mib_median": median(figures("ours", "peak_rss_mib")),
+        "seconds_per_partition_median": median(figures("ours", "seconds")),
+        "rows_per_partition_median": median(figures("ours", "rows")),
+        "dlt_peak_rss_mib_max": max(figures("dlt", "peak_rss_mib")),
+        "dlt_peak_rss_mib_median": median(figures("dlt", "peak_rss_mib")),
+        "dlt_seconds_per_partition_median": median(figures("dlt", "seconds")),
+        "dlt_over_ours_median": median(ratios),
+        "dlt_over_ours_rounds": [round(ratio, 3) for ratio in ratios],
+        "process_s_median": median(figures("ours", "process_s")),
+        "dlt_process_s_median": median(figures("dlt", "process_s")),
     }
     print(json.dumps(summary, indent=2))
     print(RESULT_PREFIX + json.dumps(summary), flush=True)

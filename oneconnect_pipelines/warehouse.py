@@ -1,0 +1,35 @@
+"""Writing frames into the DuckDB warehouse: one type mapping for every table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow
+
+
+def append_frame(connection: Any, table: str, frame: pd.DataFrame) -> None:
+    """Add ``frame``'s rows to ``table`` (``schema.name``), creating it from the frame's
+    Arrow types if it does not exist yet, even when the frame is empty."""
+    arrow = pyarrow.Table.from_pandas(frame, preserve_index=False)
+    arrow = arrow.cast(pyarrow.schema([_plain(field) for field in arrow.schema]))
+    connection.register("_frame", arrow)
+    try:
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame")
+        if not connection.fetchall():  # the table existed: add the rows
+            connection.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+    finally:
+        connection.unregister("_frame")
+
+
+def _plain(field: pyarrow.Field) -> pyarrow.Field:
+    """Dictionary (categorical) columns as plain text; nanosecond timestamps as DuckDB's
+    native microseconds (the API has whole seconds)."""
+    kind = field.type
+    if pyarrow.types.is_dictionary(kind):
+        return field.with_type(kind.value_type)
+    if pyarrow.types.is_timestamp(kind) and kind.unit == "ns":
+        return field.with_type(pyarrow.timestamp("us", kind.tz))
+    if pyarrow.types.is_list(kind) and pyarrow.types.is_timestamp(kind.value_type):
+        return field.with_type(pyarrow.list_(pyarrow.timestamp("us", kind.value_type.tz)))
+    return field
