@@ -1,6 +1,7 @@
 """The ``oneconnect`` group: every kind of OneConnect data as a validated DuckDB table."""
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,12 @@ def records(pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return [record for page in pages for record in page]
 
 
+def streamed(pages: Iterable[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """Records as their pages arrive: the big tables' frames convert each page while
+    the next ones download."""
+    return itertools.chain.from_iterable(pages)
+
+
 def materialize(
     oneconnect: OneConnectResource,
     build: Callable[[OneConnect], pd.DataFrame],
@@ -52,7 +59,7 @@ def materialize(
 @extract_asset("contacts", s.ContactsSchema)
 def contacts(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
     """Every contact of the account: phone numbers as text, birthdays as dates."""
-    return materialize(oneconnect, lambda c: frames.contacts_frame(records(c.contacts.pages())))
+    return materialize(oneconnect, lambda c: frames.contacts_frame(streamed(c.contacts.pages())))
 
 
 @dg.multi_asset(
@@ -119,7 +126,7 @@ def messages(
     def build(client: OneConnect) -> pd.DataFrame:
         # end_date is inclusive on the API; the next day's first second belongs to it
         pages = client.messages.pages(start=start, end=end)
-        frame = frames.messages_frame(records(pages), client.timezone)
+        frame = frames.messages_frame(streamed(pages), client.timezone)
         return frame[frame["created_at"] < end].reset_index(drop=True)
 
     return materialize(oneconnect, build)

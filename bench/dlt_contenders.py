@@ -8,35 +8,41 @@ next links, and its last page is the first one shorter than ``per_page``. dlt's
 ``PageNumberPaginator`` (``total_path=None``) only knows "stop after an empty page", which
 costs one extra request after every short last page; ``ShortPageNumberPaginator`` is that
 paginator plus the stop on a short page (``update_state`` clearing ``_has_next_page``, as
-dlt documents for custom paginators), so dlt sends exactly the requests our client sends.
-``stock_paginator=True`` measures dlt's own paginator instead.
+dlt documents for custom paginators), so dlt sends the fewest requests possible: the full
+pages and the one short (or empty) page after them. ``stock_paginator=True`` measures
+dlt's own paginator instead.
 
-Why these settings are dlt's best here (see ``SETTINGS``; measured on 2 cores, 20,000
-contacts; dlt's "Optimizing dlt" page lists the knobs):
+Why these settings are dlt's best here (dlt's "Optimizing dlt" page lists the knobs).
+Each was measured on this 2-core machine against the simulator: 20,000 contacts at 0 ms
+latency, dlt 1.31, one change at a time from the chosen settings, interleaved rounds,
+median seconds of ``pipeline.run`` (chosen: 1.18 s warm, 1.17 s as a process's first run):
 
-- ``loader_file_format="parquet"``: normalize writes Parquet with pyarrow and DuckDB
-  reads it natively; DuckDB's default, ``insert_values`` (SQL text), is the slowest of
-  the three and ``jsonl`` sits in between.
-- ``data_writer.disable_compression``: dlt gzips its intermediary files by default; on
-  loopback that is pure CPU.
-- ``data_writer.buffer_max_items=10000``: items per flush of dlt's writers (default 5000);
-  ten pages per flush, and one file per table, since the extraction is small.
-- ``normalize.workers=1``: normalizing in the main process; a worker pool costs the spawn
-  of fresh interpreters that re-import dlt, which a single small file never repays.
-- ``load.workers`` and ``extract.workers`` stay at their defaults: there is one file per
-  table to load and one paginated resource to extract (pages of one listing follow each
-  other: the paginator learns that the listing is over only from the page before).
-  ``parallelized`` is off for the same reason: it moves the one generator into a thread
-  whose results are polled every 10 ms.
-- ``max_table_nesting=0``: arrays (``additional_numbers``) stay in their row as JSON, as
-  our table keeps them in one column, instead of becoming a child table with its own
-  ``_dlt_id`` keys; nested objects (``sms``, ``delivery_report``) are still flattened into
-  columns, as ours are.
-- ``runtime.dlthub_telemetry=false`` (nothing leaves the machine), ``runtime.log_level``
-  WARNING, no progress collector (dlt's default ``progress=None``).
-- ``write_disposition``: contacts ``replace`` (a full snapshot, dlt's
-  ``truncate-and-insert``); messages ``merge`` on ``id`` by default, which is what our
-  partition run does (a re-read day replaces its rows), ``append`` as an option.
+- ``loader_file_format="jsonl"``: DuckDB's default, ``insert_values`` (SQL text), takes
+  6.5 s. ``parquet`` is 1.33 s warm and 1.78 s as a first run, which imports pyarrow
+  (a messages partition in its own process: 1.9 s and 281 MiB peak RSS with parquet,
+  1.4 s and 183 MiB with jsonl).
+- ``data_writer.disable_compression=true``: dlt gzips its intermediary files by default;
+  on loopback that is pure CPU (1.87 s with gzip).
+- ``normalize.workers=1`` (dlt's default, pinned): a pool of 2 processes took 1.43 s;
+  its workers are fresh interpreters that import dlt again.
+- ``parallelized`` off, ``extract.workers`` and ``load.workers`` at their defaults: one
+  paginated resource is one sequence of requests (the paginator learns that the listing
+  is over from the page before), so a thread only adds dlt's futures polling (1.20 s);
+  there is one file per table to load.
+- ``data_writer.buffer_max_items`` at its default, 5000 (1000: 1.20 s; 10000: 1.47 s).
+- ``max_table_nesting``: contacts 0, so ``additional_numbers`` stays in its row (as JSON)
+  as our table keeps it in one column, instead of a child table keyed by ``_dlt_id``;
+  messages 1, so ``sms`` and ``delivery_report`` are flattened into columns as ours are
+  (messages hold no arrays). The child table costs time too (1.39 s).
+- ``runtime.dlthub_telemetry=false`` (nothing leaves the machine); no progress collector
+  (dlt's default ``progress=None``).
+- ``write_disposition``: contacts ``replace`` (a full snapshot; dlt's default replace
+  strategy ``truncate-and-insert`` is its fastest); messages ``merge`` on ``id`` by
+  default, which is what our partition run does (a re-read day replaces its rows);
+  ``append`` is about 7% faster on a fresh table, and duplicates a re-read day.
+- Each run gets its own pipeline (``pipelines_dir`` and DuckDB file under ``workdir``):
+  give each run a fresh ``workdir`` to time it from nothing, as dlt runs in a new
+  deployment; dev_mode is not needed for that.
 
 Settings reach dlt as environment variables (dlt's ``SECTION__KEY`` names), set by
 ``configured`` around each run and restored afterwards.
@@ -44,8 +50,10 @@ Settings reach dlt as environment variables (dlt's ``SECTION__KEY`` names), set 
     python -m bench.dlt_contenders contacts WORKDIR BASE_URL
     python -m bench.dlt_contenders messages START END WORKDIR BASE_URL
 
-prints one JSON line, ``{"rows", "seconds", "peak_rss_mib"}``; START/END are ISO
-datetimes (naive ones are read in the account's time zone, ``Asia/Tbilisi``).
+prints one JSON line, ``{"rows", "seconds", "peak_rss_mib"}`` (peak RSS of the whole
+process, as ``bench.partition_run`` reports ours). START/END are ISO dates or datetimes;
+naive ones are read in the account's time zone, ``ONECONNECT_TIMEZONE`` (default
+``Asia/Tbilisi``), so ``messages 2026-11-29 2026-11-30 ...`` is that day's partition.
 """
 
 from __future__ import annotations
@@ -81,9 +89,7 @@ LoaderFileFormat = Literal["parquet", "jsonl", "insert_values"]
 #: dlt configuration for every contender run, as dlt's environment variables.
 SETTINGS: dict[str, str] = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "RUNTIME__LOG_LEVEL": "WARNING",
     "DATA_WRITER__DISABLE_COMPRESSION": "true",
-    "DATA_WRITER__BUFFER_MAX_ITEMS": "10000",
     "NORMALIZE__WORKERS": "1",
 }
 
@@ -168,7 +174,7 @@ def dlt_contacts(
     base_url: str,
     workdir: Path,
     *,
-    loader_file_format: LoaderFileFormat = "parquet",
+    loader_file_format: LoaderFileFormat = "jsonl",
     max_table_nesting: int | None = 0,
     parallelized: bool = False,
     stock_paginator: bool = False,
@@ -179,9 +185,10 @@ def dlt_contacts(
     ``per_page=1000`` from ``page=1`` until the first short or empty page.
 
     Configuration: ``SETTINGS`` as environment variables (``RUNTIME__DLTHUB_TELEMETRY``,
-    ``DATA_WRITER__DISABLE_COMPRESSION``, ``DATA_WRITER__BUFFER_MAX_ITEMS``,
-    ``NORMALIZE__WORKERS``...), ``settings`` on top; ``loader_file_format`` and
-    ``max_table_nesting=0`` are given to dlt directly.
+    ``DATA_WRITER__DISABLE_COMPRESSION``, ``NORMALIZE__WORKERS``), ``settings`` on top
+    (any other dlt variable, e.g. ``DATA_WRITER__BUFFER_MAX_ITEMS``); the file format,
+    nesting and ``parallelized`` are given to dlt directly. The defaults are the best
+    settings above; the keywords exist to measure the others.
     Returns (seconds of ``pipeline.run``, rows in the DuckDB table).
     """
     name = "dlt_contacts"
@@ -230,7 +237,7 @@ def dlt_messages_window(
     *,
     timezone: str = TIMEZONE,
     write_disposition: Literal["merge", "append"] = "merge",
-    loader_file_format: LoaderFileFormat = "parquet",
+    loader_file_format: LoaderFileFormat = "jsonl",
     max_table_nesting: int | None = 1,
     parallelized: bool = False,
     stock_paginator: bool = False,
@@ -248,7 +255,8 @@ def dlt_messages_window(
     minute, so ``end`` itself is sent; a ``processing_steps`` map parses ``created_at``
     (rest_api runs processing steps before the incremental step), and dlt's incremental,
     whose range is closed at the start and open at the end by default, drops
-    ``created_at >= end``: what our extraction does client-side.
+    ``created_at >= end``: what our extraction does client-side. (A ``start`` between
+    minutes is sent rounded down, and the incremental drops ``created_at < start``.)
 
     Configuration as ``dlt_contacts``. Returns (seconds of ``pipeline.run``, rows in the
     DuckDB table).
@@ -289,7 +297,8 @@ def dlt_messages_window(
     return seconds, count_rows(workdir, name, "messages")
 
 
-def moment(text: str, zone: tzinfo) -> datetime:
+def parse_bound(text: str, zone: tzinfo) -> datetime:
+    """An ISO date or datetime; naive ones in ``zone``."""
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
@@ -302,9 +311,10 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["contacts"] and len(argv) == 3:
         seconds, rows = dlt_contacts(argv[2], Path(argv[1]))
     elif argv[:1] == ["messages"] and len(argv) == 5:
-        zone = ZoneInfo(TIMEZONE)
-        start, end = moment(argv[1], zone), moment(argv[2], zone)
-        seconds, rows = dlt_messages_window(argv[4], start, end, Path(argv[3]))
+        timezone = os.environ.get("ONECONNECT_TIMEZONE", TIMEZONE)
+        zone = ZoneInfo(timezone)
+        start, end = parse_bound(argv[1], zone), parse_bound(argv[2], zone)
+        seconds, rows = dlt_messages_window(argv[4], start, end, Path(argv[3]), timezone=timezone)
     else:
         raise SystemExit(usage)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

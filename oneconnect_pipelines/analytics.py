@@ -18,6 +18,7 @@ import pandas as pd
 
 from .formats import Repeat, birthday_in_year
 from .frames import DATE32, ids, text
+from .schemas import TEXT
 
 CALENDAR_DAYS = 90
 BIRTHDAY_DAYS = 30
@@ -49,11 +50,11 @@ _STATUSES = ("delivered", "undelivered", "pending")
 def delivery_rates(messages: pd.DataFrame, tz: tzinfo) -> pd.DataFrame:
     """Per account-local day and sender (campaign, birthday campaign, ad hoc): sent,
     delivered, undelivered, pending, and delivered / (delivered + undelivered)."""
-    statuses = messages["final_status"].astype("string")
+    statuses = messages["final_status"].astype(TEXT)
     frame = pd.DataFrame(
         {
             "day": _utc(messages["created_at"]).dt.tz_convert(tz).dt.date,
-            "sender_type": messages["sender_type"].astype("string"),
+            "sender_type": messages["sender_type"].astype(TEXT),
             "campaign_id": pd.array(messages["campaign_id"], dtype="Int64").fillna(0),
             **{status: (statuses == status).astype("int64") for status in _STATUSES},
         }
@@ -166,7 +167,7 @@ def campaign_calendar(
     return pd.DataFrame(
         {
             "campaign_id": ids(columns[0]),
-            "campaign_name": pd.Series(list(columns[1]), dtype="string"),
+            "campaign_name": pd.Series(list(columns[1]), dtype=TEXT),
             "schedule_type": pd.Categorical(
                 list(columns[2]),
                 categories=[

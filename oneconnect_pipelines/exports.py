@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .schemas import TEXT
+
 #: A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,7 +22,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        text = values.astype("string")
+        text = values.astype(TEXT)
         risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
         if risky.any():
             out[column] = text.where(~risky, "'" + text)

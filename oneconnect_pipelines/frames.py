@@ -7,10 +7,11 @@ contract does not allow raise ``FrameError`` naming the table, field and record 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import pyarrow
@@ -27,8 +28,15 @@ from .formats import (
     split_date_range,
     split_ids,
 )
+from .schemas import TEXT
 
 Record = Mapping[str, Any]
+#: A field of every record: a list (any values), or an Arrow array of the contract's type.
+Column: TypeAlias = Iterable[Any] | pyarrow.Array | pyarrow.ChunkedArray
+#: What ``Fields`` gives: a list, or an Arrow column.
+Values: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
+#: Records are handed to Arrow this many at a time (as they arrive, when they are lazy).
+CHUNK = 1000
 DATE32 = pd.ArrowDtype(pyarrow.date32())
 ID_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.int64()))
 STAMP_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.timestamp("ns", "UTC")))
@@ -40,32 +48,43 @@ class FrameError(ValueError):
 
 
 # ----------------------------------------------------------------------------- columns
-def text(values: Iterable[Any]) -> pd.Series:
+def text(values: Column) -> pd.Series:
     """Strings, with empty and missing both as <NA>."""
-    series = pd.Series(list(values), dtype="string")
-    return series.mask(series == "")
+    arrow = _strings(values)
+    if arrow is None:  # not all text (numbers, say): pandas converts them
+        series = pd.Series(list(values), dtype=TEXT)
+        return series.mask(series == "")
+    empty = pyarrow.compute.equal(arrow, "")
+    return _text_series(pyarrow.compute.if_else(empty, pyarrow.scalar(None, arrow.type), arrow))
 
 
-def ids(values: Iterable[Any]) -> pd.Series:
+def ids(values: Column) -> pd.Series:
+    if isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray)):
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="Int64")
     return pd.Series(list(values), dtype="Int64")
 
 
-def flags(values: Iterable[Any]) -> pd.Series:
-    return pd.Series(list(values), dtype="boolean")
+def flags(values: Column) -> pd.Series:
+    if isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray)):
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="boolean")
+    return pd.Series([None if v is None else bool(v) for v in values], dtype="boolean")
 
 
-def category(values: Iterable[Any], allowed: Sequence[str]) -> pd.Series:
-    series = text(values)
+def category(values: Column | pd.Series, allowed: Sequence[str]) -> pd.Series:
+    """Text limited to ``allowed``; anything else becomes <NA> (callers refuse it)."""
+    series = values if isinstance(values, pd.Series) else text(values)
     return pd.Series(pd.Categorical(series, categories=list(allowed)), index=series.index)
 
 
-def stamps(values: Iterable[Any], table: str, field: str, record_ids: Sequence[Any]) -> pd.Series:
+def stamps(values: Iterable[Any], table: str, field: str, record_ids: Values) -> pd.Series:
     """``"2019-06-17 11:16:55 +0400"`` strings -> UTC timestamps, all at once.
 
     When every value has the contract's shape, dropping the space before the offset makes
     it ISO 8601, which Arrow's cast reads (and checks: 30 February fails) at C speed;
     otherwise the strict path below finds and names the records that are wrong."""
-    raw = pyarrow.array(list(values), type=pyarrow.string())
+    raw = _strings(values)
+    if raw is None:
+        raise FrameError(f"{table}.{field} holds values that are not text")
     if _all_match(raw, _STAMP_SHAPE):
         try:
             iso = pyarrow.compute.utf8_replace_slice(raw, 19, 20, "")
@@ -88,15 +107,12 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Sequence[A
     return _utc_series(parsed)
 
 
-def birthdays(values: Iterable[Any], table: str, record_ids: Sequence[Any]) -> pd.Series:
+def birthdays(values: Iterable[Any], table: str, record_ids: Values) -> pd.Series:
     """``DD/MM/YYYY`` (what the API returns) or ``DD.MM.YYYY`` -> Arrow dates. The common
     case is rearranged to ISO and cast by Arrow (which refuses 30 February); anything
     else goes through pandas, which names what it cannot read."""
-    values = list(values)
-    try:
-        arrow = pyarrow.array(values, type=pyarrow.string())
-    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
-        arrow = None  # not all text: pandas' path names the culprits
+    values = values if _is_arrow(values) else list(values)
+    arrow = _strings(values)
     if arrow is not None and _all_match(arrow, _BIRTHDAY_SHAPE_OR_EMPTY):
         empty = pyarrow.compute.equal(arrow, "")
         arrow = pyarrow.compute.if_else(empty, pyarrow.scalar(None, pyarrow.string()), arrow)
@@ -119,6 +135,28 @@ _STAMP_SHAPE = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d[0-5]\d$"
 _BIRTHDAY_SHAPE_OR_EMPTY = r"^(\d\d/\d\d/\d{4}|\d\d\.\d\d\.\d{4}|)$"
 
 
+def _is_arrow(values: Column) -> bool:
+    return isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray))
+
+
+def _strings(values: Column) -> pyarrow.Array | None:
+    """Text values as one Arrow string array; None when some value is not text. An
+    iterator is consumed: pass a list when the values are needed again."""
+    if isinstance(values, pyarrow.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pyarrow.Array):
+        return values
+    try:
+        return pyarrow.array(values if isinstance(values, list) else list(values), pyarrow.string())
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
+        return None
+
+
+def _text_series(values: pyarrow.Array) -> pd.Series:
+    """Arrow strings as pandas ``string[pyarrow]``, without copying."""
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pyarrow.large_string())))
+
+
 def _all_match(values: pyarrow.Array, pattern: str) -> bool:
     """Every non-null value matches ``pattern`` (RE2, vectorized)."""
     matched = pyarrow.compute.match_substring_regex(values, pattern)
@@ -131,9 +169,13 @@ def _utc_series(parsed: pyarrow.Array) -> pd.Series:
     )
 
 
-def _refuse(bad: pd.Series, table: str, field: str, record_ids: Sequence[Any], why: str) -> None:
+def _refuse(bad: pd.Series, table: str, field: str, record_ids: Values, why: str) -> None:
     if bad.any():
-        offenders = [record_ids[i] for i in bad.to_numpy().nonzero()[0][:10]]
+        where = bad.to_numpy().nonzero()[0][:10]
+        if isinstance(record_ids, (pyarrow.Array, pyarrow.ChunkedArray)):
+            offenders = record_ids.take(where).to_pylist()
+        else:
+            offenders = [record_ids[i] for i in where]
         raise FrameError(f"{table}.{field} {why} for {int(bad.sum())} record(s), ids {offenders}")
 
 
@@ -141,33 +183,79 @@ def _column(records: Sequence[Record], name: str) -> list[Any]:
     return [record.get(name) for record in records]
 
 
+class Fields:
+    """A table's records, field by field. When every value has the type the contract
+    gives it, Arrow converts the records in C++, a chunk at a time as they arrive (a lazy
+    iterable over pages is converted while the next pages download), and each field is
+    an Arrow column; otherwise each field is a plain list, for the converters to find and
+    name the records that are wrong."""
+
+    def __init__(self, records: Iterable[Record], schema: pyarrow.Schema) -> None:
+        self.records: list[Record] = []
+        batches: list[pyarrow.RecordBatch] | None = []
+        source = iter(records)
+        while chunk := list(itertools.islice(source, CHUNK)):
+            self.records.extend(chunk)
+            if batches is not None:
+                try:
+                    batches.append(self._batch(chunk, schema))
+                except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
+                    batches = None
+        self.table = None if batches is None else pyarrow.Table.from_batches(batches, schema)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @staticmethod
+    def _batch(chunk: list[Record], schema: pyarrow.Schema) -> pyarrow.RecordBatch:
+        return pyarrow.RecordBatch.from_pylist(chunk, schema=schema)
+
+    def __call__(self, name: str) -> Values:
+        """Field ``name`` (``outer.inner`` for a nested one; a missing outer is null)."""
+        outer, _, inner = name.partition(".")
+        if self.table is not None:
+            column = self.table[outer]
+            return pyarrow.compute.struct_field(column, inner) if inner else column
+        if inner:
+            return [(record.get(outer) or {}).get(inner) for record in self.records]
+        return _column(self.records, outer)
+
+
 # ----------------------------------------------------------------------------- tables
-def contacts_frame(records: Sequence[Record]) -> pd.DataFrame:
-    record_ids = _column(records, "id")
+_TEXT = pyarrow.string()
+CONTACT_FIELDS = pyarrow.schema(
+    [
+        ("id", pyarrow.int64()),
+        *((name, _TEXT) for name in ("phone_number", "email", "first_name", "last_name")),
+        *((name, _TEXT) for name in ("birthday", "post_code", "city", "street")),
+        ("additional_numbers", pyarrow.list_(_TEXT)),
+        *((name, _TEXT) for name in ("gender", "created_at", "updated_at")),
+    ]
+)
+
+
+def contacts_frame(records: Iterable[Record]) -> pd.DataFrame:
+    """``GET /contacts`` records (a lazy iterable is converted as it is consumed)."""
+    field = Fields(records, CONTACT_FIELDS)
+    record_ids = field("id")
+    genders = text(field("gender"))
     frame = pd.DataFrame(
         {
             "id": ids(record_ids),
-            "phone_number": pd.Series(_column(records, "phone_number"), dtype="string"),
-            "email": text(_column(records, "email")),
-            "first_name": text(_column(records, "first_name")),
-            "last_name": text(_column(records, "last_name")),
-            "birthday": birthdays(_column(records, "birthday"), "contacts", record_ids),
-            "post_code": text(_column(records, "post_code")),
-            "city": text(_column(records, "city")),
-            "street": text(_column(records, "street")),
-            "additional_numbers": text(
-                ", ".join(r.get("additional_numbers") or ()) for r in records
-            ),
-            "gender": category(_column(records, "gender"), s.GENDERS),
-            "created_at": stamps(
-                _column(records, "created_at"), "contacts", "created_at", record_ids
-            ),
-            "updated_at": stamps(
-                _column(records, "updated_at"), "contacts", "updated_at", record_ids
-            ),
+            "phone_number": _all_text(field("phone_number")),
+            "email": text(field("email")),
+            "first_name": text(field("first_name")),
+            "last_name": text(field("last_name")),
+            "birthday": birthdays(field("birthday"), "contacts", record_ids),
+            "post_code": text(field("post_code")),
+            "city": text(field("city")),
+            "street": text(field("street")),
+            "additional_numbers": text(_joined(field("additional_numbers"))),
+            "gender": category(genders, s.GENDERS),
+            "created_at": stamps(field("created_at"), "contacts", "created_at", record_ids),
+            "updated_at": stamps(field("updated_at"), "contacts", "updated_at", record_ids),
         }
     )
-    genders = text(_column(records, "gender"))
     _refuse(
         genders.notna() & frame["gender"].isna(),
         "contacts",
@@ -176,6 +264,23 @@ def contacts_frame(records: Sequence[Record]) -> pd.DataFrame:
         "is not Male/Female",
     )
     return frame
+
+
+def _all_text(values: Column, missing: str | None = None) -> pd.Series:
+    """Strings as they are (``""`` stays), a missing one as ``missing``."""
+    arrow = _strings(values)
+    if arrow is None:
+        return pd.Series([missing if v is None else v for v in values], dtype=TEXT)
+    if missing is not None:
+        arrow = pyarrow.compute.fill_null(arrow, missing)
+    return _text_series(arrow)
+
+
+def _joined(values: Column) -> Column:
+    """Lists of numbers as one ``"a, b"`` text each (an empty or missing list: ``""``)."""
+    if _is_arrow(values):
+        return pyarrow.compute.fill_null(pyarrow.compute.binary_join(values, ", "), "")
+    return [", ".join(numbers or ()) for numbers in values]
 
 
 def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -214,7 +319,7 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
     lists = pd.DataFrame(
         {
             "id": ids(record_ids),
-            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "member_count": ids(len(r.get("members") or ()) for r in records),
             "noncontact_count": ids(noncontact_counts),
             "created_at": stamps(_column(records, "created_at"), "lists", "created_at", record_ids),
@@ -244,7 +349,7 @@ def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": ids(record_ids),
-            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "active": flags(bool(r.get("active")) for r in records),
             "recipients": text(",".join(numbers) for numbers in recipients),
             "recipient_count": ids(len(numbers) for numbers in recipients),
@@ -252,7 +357,7 @@ def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
                 [[int(i) for i in r.get("recipients_list") or ()] for r in records], dtype=ID_LIST
             ),
             "title": text(_column(records, "title")),
-            "content": pd.Series([r.get("content") or "" for r in records], dtype="string"),
+            "content": pd.Series([r.get("content") or "" for r in records], dtype=TEXT),
             "job_type": ids(int(r.get("job_type") or 0) for r in records),
             "schedule_type": category((row[0] for row in rows), s.SCHEDULE_TYPES),
             "start_at": pd.Series([row[1] for row in rows], dtype="datetime64[ns, UTC]"),
@@ -303,9 +408,9 @@ def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": ids(record_ids),
-            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "active": flags(bool(r.get("active")) for r in records),
-            "content": pd.Series([r.get("content") or "" for r in records], dtype="string"),
+            "content": pd.Series([r.get("content") or "" for r in records], dtype=TEXT),
             "recipient_lists": pd.Series(
                 [[int(i) for i in r.get("recipient_lists") or ()] for r in records], dtype=ID_LIST
             ),
@@ -320,35 +425,44 @@ def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
     )
 
 
-def messages_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
-    record_ids = _column(records, "id")
-    campaign = [int(r.get("campaign_id") or 0) for r in records]
-    birthday = [bool(r.get("birthday_campaign")) for r in records]
-    sender = [
-        "birthday" if b else "campaign" if c else "adhoc"
-        for c, b in zip(campaign, birthday, strict=True)
+MESSAGE_FIELDS = pyarrow.schema(
+    [
+        ("id", pyarrow.int64()),
+        ("final_status", _TEXT),
+        ("campaign_id", pyarrow.int64()),
+        ("birthday_campaign", pyarrow.bool_()),
+        ("sms", pyarrow.struct([("destination", _TEXT), ("content", _TEXT)])),
+        ("delivery_report", pyarrow.struct([("status", _TEXT), ("reason", _TEXT)])),
+        ("created_at", _TEXT),
+        ("updated_at", _TEXT),
     ]
-    created = stamps(_column(records, "created_at"), "messages", "created_at", record_ids)
-    sms = [r.get("sms") or {} for r in records]
-    report = [r.get("delivery_report") or {} for r in records]
+)
+
+
+def messages_frame(records: Iterable[Record], tz: tzinfo) -> pd.DataFrame:
+    """``GET /messages`` records (a lazy iterable is converted as it is consumed)."""
+    field = Fields(records, MESSAGE_FIELDS)
+    record_ids = field("id")
+    campaign = ids(field("campaign_id")).fillna(0)
+    birthday = flags(field("birthday_campaign")).fillna(False)
+    sender = pd.Series("adhoc", index=campaign.index).mask(campaign != 0, "campaign")
+    created = stamps(field("created_at"), "messages", "created_at", record_ids)
+    statuses = text(field("final_status"))
     frame = pd.DataFrame(
         {
             "id": ids(record_ids),
-            "final_status": category(_column(records, "final_status"), s.FINAL_STATUSES),
-            "sender_type": category(sender, s.SENDER_TYPES),
-            "campaign_id": ids(c or None for c in campaign),
-            "destination": pd.Series([m.get("destination") or "" for m in sms], dtype="string"),
-            "content": pd.Series([m.get("content") or "" for m in sms], dtype="string"),
-            "delivery_status": text(d.get("status") for d in report),
-            "delivery_reason": text(d.get("reason") for d in report),
+            "final_status": category(statuses, s.FINAL_STATUSES),
+            "sender_type": category(sender.mask(birthday, "birthday"), s.SENDER_TYPES),
+            "campaign_id": campaign.mask(campaign == 0),
+            "destination": _all_text(field("sms.destination"), missing=""),
+            "content": _all_text(field("sms.content"), missing=""),
+            "delivery_status": text(field("delivery_report.status")),
+            "delivery_reason": text(field("delivery_report.reason")),
             "created_at": created,
-            "updated_at": stamps(
-                _column(records, "updated_at"), "messages", "updated_at", record_ids
-            ),
+            "updated_at": stamps(field("updated_at"), "messages", "updated_at", record_ids),
             "sent_local": created.dt.tz_convert(tz).dt.tz_localize(None),
         }
     )
-    statuses = pd.Series(_column(records, "final_status"), dtype="string")
     _refuse(
         statuses.notna() & frame["final_status"].isna(),
         "messages",
@@ -364,7 +478,7 @@ def titles_frame(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": ids(record_ids),
-            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "active": flags(bool(r.get("active")) for r in records),
             "created_at": stamps(
                 _column(records, "created_at"), "titles", "created_at", record_ids
@@ -381,8 +495,8 @@ def templates_frame(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": ids(record_ids),
-            "title": pd.Series([str(r.get("title") or "") for r in records], dtype="string"),
-            "body": pd.Series([r.get("body") or "" for r in records], dtype="string"),
+            "title": pd.Series([str(r.get("title") or "") for r in records], dtype=TEXT),
+            "body": pd.Series([r.get("body") or "" for r in records], dtype=TEXT),
             "created_at": stamps(
                 _column(records, "created_at"), "templates", "created_at", record_ids
             ),
@@ -421,7 +535,7 @@ def pricing_frame(records: Sequence[Record]) -> pd.DataFrame:
     )
     return pd.DataFrame(
         {
-            "name": pd.Series(_column(records, "name"), dtype="string"),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "price": money("price"),
             "price_yearly": money("price_yearly"),
             **{name: ids(_column(records, name)) for name in limits},

@@ -1,9 +1,9 @@
 """pandera models of every table the project produces: explicit dtypes, vectorized checks.
 
-Conventions: ids are nullable ``Int64``; text is pandas ``string`` (phone numbers too,
-so leading zeros survive); timestamps are ``datetime64[ns, UTC]``; days are Arrow
-``date32``; lists are Arrow lists; statuses and genders are categoricals; money is an
-Arrow decimal. Every check here is a column operation: no per-row Python.
+Conventions: ids are nullable ``Int64``; text is pandas ``string[pyarrow]`` (phone
+numbers too, so leading zeros survive); timestamps are ``datetime64[ns, UTC]``; days are
+Arrow ``date32``; lists are Arrow lists; statuses and genders are categoricals; money is
+an Arrow decimal. Every check here is a column operation: no per-row Python.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from pandera.typing import Series
 
 Id = Series[pd.Int64Dtype]
 Count = Series[pd.Int64Dtype]
-Text = Series[pd.StringDtype]
+#: Text: pandas strings stored in Arrow, so frames convert to Arrow (DuckDB, Parquet)
+#: without copying, and string checks run in Arrow's kernels.
+TEXT = pd.StringDtype("pyarrow")
+Text = Series[Annotated[pd.StringDtype, "pyarrow", pd.NA]]
 Flag = Series[pd.BooleanDtype]
 Stamp = Series[Annotated[pd.DatetimeTZDtype, "ns", "UTC"]]
 NaiveStamp = Series[pa.DateTime]

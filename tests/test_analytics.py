@@ -14,6 +14,7 @@ from oneconnect_pipelines import analytics as a
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.formats import format_request_datetime, parse_timestamp
+from oneconnect_pipelines.schemas import TEXT
 
 from .conftest import EMPTY, TZ
 from .extract_helpers import api_get, private_sim, sim_now
@@ -229,7 +230,7 @@ def test_sms_forecast_sums_7_and_30_days_against_the_balance() -> None:
     calendar = pd.DataFrame(
         {
             "campaign_id": frames.ids([1] * len(offsets)),
-            "campaign_name": pd.Series(["c"] * len(offsets), dtype="string"),
+            "campaign_name": pd.Series(["c"] * len(offsets), dtype=TEXT),
             "schedule_type": pd.Categorical(
                 ["permanent-recurring"] * len(offsets), categories=s.SCHEDULE_TYPES
             ),
@@ -245,7 +246,7 @@ def test_sms_forecast_sums_7_and_30_days_against_the_balance() -> None:
         {
             "greet_on": pd.Series(greet, dtype=frames.DATE32),
             "birthday_campaign_id": frames.ids([1] * len(greet)),
-            "campaign_name": pd.Series(["b"] * len(greet), dtype="string"),
+            "campaign_name": pd.Series(["b"] * len(greet), dtype=TEXT),
             "contact_id": frames.ids(range(1, len(greet) + 1)),
             "turns": frames.ids([30] * len(greet)),
         }

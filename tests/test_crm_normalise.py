@@ -18,6 +18,7 @@ from oneconnect_pipelines.crm import (
     prepare,
 )
 from oneconnect_pipelines.crm.normalise import parse_birthdays, validate_rows
+from oneconnect_pipelines.schemas import TEXT
 
 TODAY = date(2025, 6, 1)
 GE = NormaliseOptions(region="GE", today=TODAY)
@@ -90,7 +91,7 @@ def test_unknown_region_is_refused() -> None:
     ],
 )
 def test_birthday_formats_day_first(raw: str, expected: date) -> None:
-    days, reasons = parse_birthdays(pd.Series([raw], dtype="string"), today=TODAY)
+    days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), today=TODAY)
     assert reasons.isna().all(), reasons.tolist()
     assert days.tolist() == [expected]
 
@@ -112,13 +113,13 @@ def test_birthday_formats_day_first(raw: str, expected: date) -> None:
     ],
 )
 def test_impossible_birthdays_are_refused(raw: str, reason: str) -> None:
-    days, reasons = parse_birthdays(pd.Series([raw], dtype="string"), today=TODAY)
+    days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), today=TODAY)
     assert days.isna().all()
     assert str(reasons.iloc[0]).startswith(reason)
 
 
 def test_month_first_only_when_configured() -> None:
-    values = pd.Series(["05/01/1990", "01/13/1990", "13/01/1990"], dtype="string")
+    values = pd.Series(["05/01/1990", "01/13/1990", "13/01/1990"], dtype=TEXT)
     days, reasons = parse_birthdays(values, month_first=True, today=TODAY)
     assert reasons.isna().all()
     assert days.tolist() == [date(1990, 5, 1), date(1990, 1, 13), date(1990, 1, 13)]

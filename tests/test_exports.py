@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 from assets.exports import analytics_export
 from assets.extract import messages as messages_asset
 from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
+from oneconnect_pipelines.schemas import TEXT
 
 from .extract_helpers import RECENT, api_get, local_day, materialize, private_sim
 
@@ -171,7 +172,7 @@ def test_the_export_reports_what_it_wrote(exported: Exported) -> None:
 def test_csv_safe_quotes_tab_and_carriage_return_and_leaves_numbers() -> None:
     frame = pd.DataFrame(
         {
-            "text": pd.Series(["\tcmd", "\rcmd", "plain", None, "-1"], dtype="string"),
+            "text": pd.Series(["\tcmd", "\rcmd", "plain", None, "-1"], dtype=TEXT),
             "number": [-1, 2, 3, 4, 5],
             "amount": [-1.5, 0.0, 1.0, 2.0, 3.0],
         }

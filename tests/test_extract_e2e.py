@@ -262,7 +262,7 @@ def test_balance_and_pricing_match_the_api_with_exact_decimals(extracted: Extrac
 DUCKDB_TYPES = {
     "Int64": "BIGINT",
     "string": "VARCHAR",
-    "string[python]": "VARCHAR",
+    "string[pyarrow]": "VARCHAR",
     "category": "VARCHAR",
     "boolean": "BOOLEAN",
     "datetime64[ns, UTC]": "TIMESTAMPTZ",

@@ -4,9 +4,11 @@ anything off the contract's shape still gets through the strict path or is named
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,3 +78,91 @@ def test_impossible_timestamps_name_their_records(texts: list[str], named: str) 
 def test_an_impossible_birthday_names_its_record() -> None:
     with pytest.raises(frames.FrameError, match=r"contacts\.birthday is not a date .*\[8\]"):
         frames.birthdays(["17/05/1989", "30/02/1990"], "contacts", [7, 8])
+
+
+TEXTS = st.one_of(st.none(), st.just(""), st.text(max_size=8))
+
+
+@st.composite
+def api_contacts(draw: st.DrawFn, id: int) -> dict[str, Any]:
+    stamp = format_timestamp(draw(MOMENTS), draw(ZONES))
+    days = st.dates(date(1900, 1, 1), date(2030, 12, 31)).map(lambda d: d.strftime("%d/%m/%Y"))
+    day = draw(st.one_of(st.none(), st.just(""), days))
+    return {
+        "id": id,
+        "phone_number": draw(st.from_regex(r"\A[0-9]{9,12}\Z")),
+        **{name: draw(TEXTS) for name in ("email", "first_name", "last_name", "city")},
+        **{name: draw(TEXTS) for name in ("post_code", "street")},
+        "birthday": day,
+        "additional_numbers": draw(st.one_of(st.none(), st.lists(st.just("995555000001")))),
+        "gender": draw(st.sampled_from([None, "", "Male", "Female"])),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+@st.composite
+def api_messages(draw: st.DrawFn, id: int) -> dict[str, Any]:
+    stamp = format_timestamp(draw(MOMENTS), draw(ZONES))
+    pair = st.fixed_dictionaries({"a": TEXTS, "b": TEXTS})
+    sms, report = draw(st.one_of(st.none(), pair)), draw(st.one_of(st.none(), pair))
+    return {
+        "id": id,
+        "final_status": draw(st.sampled_from(["delivered", "undelivered", "pending"])),
+        "campaign_id": draw(st.one_of(st.none(), st.integers(0, 9))),
+        "birthday_campaign": draw(st.one_of(st.none(), st.booleans())),
+        "sms": sms and {"destination": sms["a"], "content": sms["b"]},
+        "delivery_report": report and {"status": report["a"], "reason": report["b"]},
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def by_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make Arrow refuse every chunk, as it does when a value breaks the contract's types."""
+
+    def refuse(chunk: Any, schema: Any) -> Any:
+        raise pyarrow.ArrowInvalid("refused")
+
+    monkeypatch.setattr(frames.Fields, "_batch", staticmethod(refuse))
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), size=st.integers(0, 2500))
+def test_contacts_frames_are_the_same_through_arrow_and_through_lists(
+    data: st.DataObject, size: int
+) -> None:
+    drawn = [data.draw(api_contacts(i + 1)) for i in range(min(size, 12))]
+    records = drawn * (size // 12 + 1)  # past one chunk of 1000, cheaply
+    records = [{**record, "id": i + 1} for i, record in enumerate(records[:size])]
+    fast = frames.contacts_frame(iter(records))  # lazily, in chunks, as pages arrive
+    with pytest.MonkeyPatch.context() as patch:
+        by_lists(patch)
+        slow = frames.contacts_frame(records)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["phone_number"].tolist() == [r["phone_number"] for r in records]
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), size=st.integers(0, 20))
+def test_messages_frames_are_the_same_through_arrow_and_through_lists(
+    data: st.DataObject, size: int
+) -> None:
+    records = [data.draw(api_messages(i + 1)) for i in range(size)]
+    zone = ZoneInfo("Asia/Tbilisi")
+    fast = frames.messages_frame(records, zone)
+    with pytest.MonkeyPatch.context() as patch:
+        by_lists(patch)
+        slow = frames.messages_frame(records, zone)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["sender_type"].tolist() == [
+        "birthday" if r["birthday_campaign"] else "campaign" if r["campaign_id"] else "adhoc"
+        for r in records
+    ]
+
+
+def test_a_value_of_the_wrong_type_is_read_field_by_field() -> None:
+    stamp = "2026-01-10 09:30:00 +0400"
+    record = {"id": "7", "phone_number": "995555000007", "created_at": stamp, "updated_at": stamp}
+    frame = frames.contacts_frame([record])  # "7": not the contract's int, still readable
+    assert frame["id"].tolist() == [7]

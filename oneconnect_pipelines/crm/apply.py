@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..client import OneConnect
 from ..client.errors import APIError, OneConnectError
+from ..schemas import TEXT
 from .plan import SyncPlan
 
 #: What every row ends as; they always add up to the rows of the file.
@@ -93,7 +94,7 @@ def apply_plan(
                 else:
                     outcomes[index], reasons[index] = "failed", error
     rows["outcome"] = pd.Categorical(outcomes, categories=list(FINAL_OUTCOMES))
-    rows["reason"] = pd.array(reasons, dtype="string")
+    rows["reason"] = pd.array(reasons, dtype=TEXT)
     rows["contact_id"] = pd.array(contact_ids, dtype="Int64")
     members = {
         int(cid)

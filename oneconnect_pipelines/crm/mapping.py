@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from ..formats import CONTACT_FIELDS as API_FIELDS
+from ..schemas import TEXT
 from .read import ROW
 
 MAPPING_FILE = "mapping.yaml"
@@ -200,7 +201,7 @@ class Resolved:
         for name in CONTACT_FIELDS:
             sources = self.fields.get(name, ())
             if not sources:
-                out[name] = pd.array([pd.NA] * len(frame), dtype="string")
+                out[name] = pd.array([pd.NA] * len(frame), dtype=TEXT)
                 continue
             column = _blank_to_na(frame[sources[0]])
             for extra in sources[1:]:
@@ -211,7 +212,7 @@ class Resolved:
 
 
 def _blank_to_na(values: pd.Series) -> pd.Series:
-    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype(TEXT)
     return text.mask(text.str.strip() == "")
 
 

@@ -17,7 +17,7 @@ import pandera.pandas as pa
 import pyarrow
 
 from ..masking import mask_phone
-from ..schemas import GENDERS, CrmContactsSchema
+from ..schemas import GENDERS, TEXT, CrmContactsSchema
 from .mapping import CONTACT_FIELDS
 from .phones import NumberFormat, PhoneNormaliser
 from .read import ROW, Rejection
@@ -99,11 +99,11 @@ def normalise(
     raw_phone = _text(mapped["phone_number"])
     parsed = {value: phones.normalise(value) for value in raw_phone.dropna().unique()}
     phone = pd.Series(
-        raw_phone.map(lambda v: parsed[v].number if v in parsed else None), dtype="string"
+        raw_phone.map(lambda v: parsed[v].number if v in parsed else None), dtype=TEXT
     ).reset_index(drop=True)
     phone_reason = pd.Series(
         raw_phone.map(lambda v: parsed[v].reason if v in parsed else "no phone number"),
-        dtype="string",
+        dtype=TEXT,
     ).reset_index(drop=True)
     reasons.append(phone_reason)
     reasons.append(_duplicates(frame[ROW], phone))
@@ -142,7 +142,7 @@ def normalise(
     rejected = pd.DataFrame(
         {
             ROW: frame[ROW],
-            "match_key": match_key.map(mask_phone, na_action="ignore").astype("string").fillna(""),
+            "match_key": match_key.map(mask_phone, na_action="ignore").astype(TEXT).fillna(""),
             "reason": reason,
         }
     )[reason.notna()]
@@ -151,8 +151,8 @@ def normalise(
     read_rejected = pd.DataFrame(
         {
             ROW: pd.array([r.row for r in read_rejections], dtype="Int64"),
-            "match_key": pd.array([""] * len(read_rejections), dtype="string"),
-            "reason": pd.array([r.reason for r in read_rejections], dtype="string"),
+            "match_key": pd.array([""] * len(read_rejections), dtype=TEXT),
+            "reason": pd.array([r.reason for r in read_rejections], dtype=TEXT),
         }
     )
     all_rejected = pd.concat([read_rejected, rejected, failed], ignore_index=True)
@@ -188,7 +188,7 @@ def validate_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "match_key": rows.loc[bad_index, "phone_number"].map(mask_phone).to_numpy(),
             "reason": labels.reindex(bad_index).to_numpy(),
         }
-    ).astype({ROW: "Int64", "match_key": "string", "reason": "string"})
+    ).astype({ROW: "Int64", "match_key": TEXT, "reason": TEXT})
     good = rows.drop(index=bad_index).reset_index(drop=True)
     return CrmContactsSchema.validate(good, lazy=True), failed
 
@@ -199,7 +199,7 @@ def parse_birthdays(
     """The one birthday parser: ISO ``YYYY-MM-DD``, ``DD.MM.YYYY``, ``DD/MM/YYYY`` (or, with
     ``month_first``, ``MM/DD/YYYY``, falling back to day/month only when the first number
     cannot be a month) and Excel serial day numbers. -> (Arrow dates, reasons)."""
-    values = values.astype("string").reset_index(drop=True)
+    values = values.astype(TEXT).reset_index(drop=True)
     year = pd.Series(pd.NA, index=values.index, dtype="Int64")
     month, day = year.copy(), year.copy()
     for pattern in (_ISO, _DOTTED):
@@ -250,7 +250,7 @@ def parse_birthdays(
         (moment > pd.Timestamp(today), "bad birthday: in the future"),
         (moment < pd.Timestamp(EARLIEST_BIRTHDAY), "bad birthday: before 1900"),
     ]
-    reason = pd.Series(pd.NA, index=values.index, dtype="string")
+    reason = pd.Series(pd.NA, index=values.index, dtype=TEXT)
     for flags, why in checks:
         reason = reason.fillna(_reason(flags, why))
     days = moment.where(reason.isna()).dt.date
@@ -259,17 +259,17 @@ def parse_birthdays(
 
 def _text(values: pd.Series) -> pd.Series:
     """Trimmed, NFC-normalised ``string`` values; blank means missing."""
-    text = values.astype("string").str.strip().str.normalize("NFC")
+    text = values.astype(TEXT).str.strip().str.normalize("NFC")
     return text.mask(text == "")
 
 
 def _reason(flags: pd.Series, why: str) -> pd.Series:
     flags = flags.fillna(False).astype(bool)
-    return pd.Series(why, index=flags.index, dtype="string").where(flags)
+    return pd.Series(why, index=flags.index, dtype=TEXT).where(flags)
 
 
 def _join_reasons(reasons: list[pd.Series]) -> pd.Series:
-    joined = pd.Series(pd.NA, index=reasons[0].index, dtype="string")
+    joined = pd.Series(pd.NA, index=reasons[0].index, dtype=TEXT)
     for reason in reasons:
         joined = (joined + "; " + reason).fillna(joined).fillna(reason)
     return joined
@@ -281,8 +281,8 @@ def _duplicates(rows: pd.Series, phone: pd.Series) -> pd.Series:
     first_row = rows.groupby(phone.to_numpy(), dropna=True).transform("first")
     first_row = first_row.reindex(rows.index).astype("Int64")
     duplicate = phone.notna() & phone.duplicated(keep="first") & phone.notna()
-    text = "duplicate phone number: same number as row " + first_row.astype("string")
-    return text.where(duplicate).astype("string")
+    text = "duplicate phone number: same number as row " + first_row.astype(TEXT)
+    return text.where(duplicate).astype(TEXT)
 
 
 def _additional_numbers(
@@ -309,14 +309,14 @@ def _additional_numbers(
                 found.setdefault(result.number)
         numbers.append(", ".join(found) or None if problem is None else None)
         reasons.append(problem)
-    return pd.Series(numbers, dtype="string"), pd.Series(reasons, dtype="string")
+    return pd.Series(numbers, dtype=TEXT), pd.Series(reasons, dtype=TEXT)
 
 
 def _no_rejections() -> pd.DataFrame:
     return pd.DataFrame(
         {
             ROW: pd.array([], dtype="Int64"),
-            "match_key": pd.array([], dtype="string"),
-            "reason": pd.array([], dtype="string"),
+            "match_key": pd.array([], dtype=TEXT),
+            "reason": pd.array([], dtype=TEXT),
         }
     )

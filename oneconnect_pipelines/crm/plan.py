@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..formats import FormatError, parse_birthday
 from ..masking import mask_email, mask_phone
+from ..schemas import TEXT
 from .normalise import GENDER_VALUES, Normalised, validate_rows
 from .phones import PhoneNormaliser
 from .read import ROW
@@ -166,9 +167,9 @@ def plan_sync(
     frame = pd.DataFrame(
         {
             ROW: pd.array([o[0] for o in out], dtype="Int64"),
-            "match_key": pd.array([o[1] for o in out], dtype="string"),
+            "match_key": pd.array([o[1] for o in out], dtype=TEXT),
             "outcome": pd.Categorical([o[2] for o in out], categories=list(OUTCOMES)),
-            "reason": pd.array([o[3] for o in out], dtype="string"),
+            "reason": pd.array([o[3] for o in out], dtype=TEXT),
             "contact_id": pd.array([o[4] for o in out], dtype="Int64"),
             "changes": pd.Series([o[5] for o in out], dtype=object),
         }
