@@ -188,23 +188,25 @@ class Fields:
     gives it, Arrow converts the records in C++, a chunk at a time as they arrive (a lazy
     iterable over pages is converted while the next pages download), and each field is
     an Arrow column; otherwise each field is a plain list, for the converters to find and
-    name the records that are wrong."""
+    name the records that are wrong.
+
+    Records converted are not kept: 100,000 live dicts would make every full collection
+    of the garbage collector walk them all while the listing runs. If a later chunk does
+    not fit, the records converted so far are read back from Arrow."""
 
     def __init__(self, records: Iterable[Record], schema: pyarrow.Schema) -> None:
+        self.table: pyarrow.Table | None = None
         self.records: list[Record] = []
-        batches: list[pyarrow.RecordBatch] | None = []
+        batches: list[pyarrow.RecordBatch] = []
         source = iter(records)
         while chunk := list(itertools.islice(source, CHUNK)):
-            self.records.extend(chunk)
-            if batches is not None:
-                try:
-                    batches.append(self._batch(chunk, schema))
-                except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
-                    batches = None
-        self.table = None if batches is None else pyarrow.Table.from_batches(batches, schema)
-
-    def __len__(self) -> int:
-        return len(self.records)
+            try:
+                batches.append(self._batch(chunk, schema))
+            except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
+                converted = pyarrow.Table.from_batches(batches, schema).to_pylist()
+                self.records = [*converted, *chunk, *source]
+                return
+        self.table = pyarrow.Table.from_batches(batches, schema)
 
     @staticmethod
     def _batch(chunk: list[Record], schema: pyarrow.Schema) -> pyarrow.RecordBatch:

@@ -1,12 +1,12 @@
 """Paging without totals: a sliding window of concurrent page requests, in order, once each.
 
 The API has no count and no next link: a page shorter than ``per_page`` is the last. So
-pages are requested ahead (one page first, so a small collection costs one request;
-once it comes back full, the client's whole concurrency), handed out strictly in page
-order, and no new page is requested once a short one has been read; requests already
-in flight past the end are ignored. A page identical to the previous one means the
-server ignores ``page``: an error, not an endless loop. Records already seen (a
-collection shifting under a sorted listing) are dropped so each comes once.
+pages are requested ahead (one page first, so a small collection costs one request; once
+it comes back full, the client's whole concurrency), handed out strictly in page order,
+and no new page is requested once a short one has been read; requests already made past
+the end are ignored (``LOOKAHEAD`` bounds them). A page identical to the previous one
+means the server ignores ``page``: an error, not an endless loop. Records already seen
+(a collection shifting under a sorted listing) are dropped so each comes once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from ._transport import CallStats
 from .errors import PaginationError
 
 MAX_PAGES = 1_000_000
+#: Pages the window may run past the consumer, per request in flight. A consumer that
+#: is at times slower than the network (it converts each page as it comes) then finds
+#: the next pages already there instead of waiting a round trip; the price is at most
+#: ``LOOKAHEAD * concurrency - 1`` requests past the end of a listing.
+LOOKAHEAD = 2
 
 Page = list[dict[str, Any]]
 T = TypeVar("T")
@@ -29,8 +34,8 @@ R = TypeVar("R")
 
 class _Window(Generic[R]):
     """The downloads of one listing. Each finished download starts the next one from its
-    own thread, so the window never waits for the consumer; at most ``concurrency``
-    pages are held ahead of it."""
+    own thread, so the window never waits for the consumer; at most
+    ``LOOKAHEAD * concurrency`` pages are requested past the one it is reading."""
 
     def __init__(
         self, fetch: Callable[[int], R], executor: Executor, concurrency: int, max_pages: int
@@ -63,7 +68,7 @@ class _Window(Generic[R]):
         """Page ``number`` was read: a full one opens the window, a short one ends it."""
         with self._lock:
             if full:
-                self._ahead = self._concurrency + 1  # the page being read, and a full window
+                self._ahead = self._concurrency * LOOKAHEAD
             else:
                 self._ended = True
             self._next_out = number + 1
