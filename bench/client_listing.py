@@ -47,11 +47,11 @@ def naive(base_url: str) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="20,000 contacts, 2 rounds")
+    parser.add_argument("--quick", action="store_true", help="10,000 contacts, 2 rounds")
     parser.add_argument("--latency-ms", type=float, default=25.0)
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args()
-    contacts = 20_000 if args.quick else 100_000
+    contacts = 10_000 if args.quick else 100_000
     rounds = args.rounds or (2 if args.quick else 5)
     print(
         f"simulator: {contacts:,} contacts, {args.latency_ms:g} ms latency; {rounds} rounds",

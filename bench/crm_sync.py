@@ -57,11 +57,11 @@ def sync(base_url: str, warehouse: Path, path: Path) -> tuple[float, dict[str, i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="5,000 rows")
+    parser.add_argument("--quick", action="store_true", help="2,000 rows")
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--latency-ms", type=float, default=25.0)
     args = parser.parse_args()
-    total = 5_000 if args.quick else args.rows
+    total = 2_000 if args.quick else args.rows
     existing, changed = int(total * 0.6), range(0, int(total * 0.2))
     seed = [
         "--contacts",

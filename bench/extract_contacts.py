@@ -136,11 +136,11 @@ def simulator_args(contacts: int, latency_ms: float) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="20,000 contacts, 2 rounds")
+    parser.add_argument("--quick", action="store_true", help="10,000 contacts, 2 rounds")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[25.0, 0.0])
     args = parser.parse_args()
-    contacts = 20_000 if args.quick else 100_000
+    contacts = 10_000 if args.quick else 100_000
     rounds = args.rounds or (2 if args.quick else 3)
     result: dict[str, Any] = {"contacts": contacts, "rounds": rounds}
     with tempfile.TemporaryDirectory() as folder:
