@@ -33,10 +33,10 @@ TIMEZONE = "Asia/Tbilisi"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="50,000 messages, 3 partitions")
+    parser.add_argument("--quick", action="store_true", help="30,000 messages, 2 partitions")
     parser.add_argument("--latency-ms", type=float, default=25.0)
     args = parser.parse_args()
-    messages, days = (50_000, 2) if args.quick else (1_000_000, 30)
+    messages, days = (30_000, 1) if args.quick else (1_000_000, 30)
     print(
         f"simulator: {messages:,} messages over {days} days; one process per partition", flush=True
     )
