@@ -14,7 +14,7 @@ into DuckDB. Ours vs. the raw HTTP ceiling vs. a naive script vs. dlt, in one ru
 At 25 ms of latency per request (the network dominates) and at 0 ms (parsing, validation
 and writing dominate). Contenders alternate within each round; medians and per-round
 ratios are printed, and ours' stages (fetch and frame, validate, write) show where its
-time goes. One extra run of ours at 0 ms is profiled with pyinstrument into
+time goes. One extra run of ours at 0 ms (full size only) is profiled with pyinstrument into
 ``bench/profiles/extract_contacts.txt``.
 
     python -m bench.extract_contacts [--quick] [--rounds N] [--latency-ms 25 0]
