@@ -37,6 +37,7 @@ Column: TypeAlias = Iterable[Any] | pyarrow.Array | pyarrow.ChunkedArray
 Values: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
 #: Records are handed to Arrow this many at a time (as they arrive, when they are lazy).
 CHUNK = 1000
+ARROW = (pyarrow.Array, pyarrow.ChunkedArray)
 DATE32 = pd.ArrowDtype(pyarrow.date32())
 ID_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.int64()))
 STAMP_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.timestamp("ns", "UTC")))
@@ -50,6 +51,7 @@ class FrameError(ValueError):
 # ----------------------------------------------------------------------------- columns
 def text(values: Column) -> pd.Series:
     """Strings, with empty and missing both as <NA>."""
+    values = values if isinstance(values, ARROW) else list(values)
     arrow = _strings(values)
     if arrow is None:  # not all text (numbers, say): pandas converts them
         series = pd.Series(list(values), dtype=TEXT)
@@ -59,13 +61,13 @@ def text(values: Column) -> pd.Series:
 
 
 def ids(values: Column) -> pd.Series:
-    if isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray)):
+    if isinstance(values, ARROW):
         return pd.Series(values.to_numpy(zero_copy_only=False), dtype="Int64")
     return pd.Series(list(values), dtype="Int64")
 
 
 def flags(values: Column) -> pd.Series:
-    if isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray)):
+    if isinstance(values, ARROW):
         return pd.Series(values.to_numpy(zero_copy_only=False), dtype="boolean")
     return pd.Series([None if v is None else bool(v) for v in values], dtype="boolean")
 
@@ -111,7 +113,7 @@ def birthdays(values: Iterable[Any], table: str, record_ids: Values) -> pd.Serie
     """``DD/MM/YYYY`` (what the API returns) or ``DD.MM.YYYY`` -> Arrow dates. The common
     case is rearranged to ISO and cast by Arrow (which refuses 30 February); anything
     else goes through pandas, which names what it cannot read."""
-    values = values if _is_arrow(values) else list(values)
+    values = values if isinstance(values, ARROW) else list(values)
     arrow = _strings(values)
     if arrow is not None and _all_match(arrow, _BIRTHDAY_SHAPE_OR_EMPTY):
         empty = pyarrow.compute.equal(arrow, "")
@@ -135,13 +137,9 @@ _STAMP_SHAPE = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d[0-5]\d$"
 _BIRTHDAY_SHAPE_OR_EMPTY = r"^(\d\d/\d\d/\d{4}|\d\d\.\d\d\.\d{4}|)$"
 
 
-def _is_arrow(values: Column) -> bool:
-    return isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray))
-
-
 def _strings(values: Column) -> pyarrow.Array | None:
     """Text values as one Arrow string array; None when some value is not text. An
-    iterator is consumed: pass a list when the values are needed again."""
+    iterator is consumed: callers that fall back to the values pass a list."""
     if isinstance(values, pyarrow.ChunkedArray):
         return values.combine_chunks()
     if isinstance(values, pyarrow.Array):
@@ -172,7 +170,7 @@ def _utc_series(parsed: pyarrow.Array) -> pd.Series:
 def _refuse(bad: pd.Series, table: str, field: str, record_ids: Values, why: str) -> None:
     if bad.any():
         where = bad.to_numpy().nonzero()[0][:10]
-        if isinstance(record_ids, (pyarrow.Array, pyarrow.ChunkedArray)):
+        if isinstance(record_ids, ARROW):
             offenders = record_ids.take(where).to_pylist()
         else:
             offenders = [record_ids[i] for i in where]
@@ -280,7 +278,7 @@ def _all_text(values: Column, missing: str | None = None) -> pd.Series:
 
 def _joined(values: Column) -> Column:
     """Lists of numbers as one ``"a, b"`` text each (an empty or missing list: ``""``)."""
-    if _is_arrow(values):
+    if isinstance(values, ARROW):
         return pyarrow.compute.fill_null(pyarrow.compute.binary_join(values, ", "), "")
     return [", ".join(numbers or ()) for numbers in values]
 

@@ -166,3 +166,9 @@ def test_a_value_of_the_wrong_type_is_read_field_by_field() -> None:
     record = {"id": "7", "phone_number": "995555000007", "created_at": stamp, "updated_at": stamp}
     frame = frames.contacts_frame([record])  # "7": not the contract's int, still readable
     assert frame["id"].tolist() == [7]
+
+
+def test_text_from_a_generator_of_non_text_values_is_converted_once() -> None:
+    column = frames.text(value for value in [7, "", None, "x"])  # e.g. a numeric title
+    assert column.tolist() == ["7", pd.NA, pd.NA, "x"]
+    assert str(column.dtype) == "string"
