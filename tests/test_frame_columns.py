@@ -172,3 +172,22 @@ def test_text_from_a_generator_of_non_text_values_is_converted_once() -> None:
     column = frames.text(value for value in [7, "", None, "x"])  # e.g. a numeric title
     assert column.tolist() == ["7", pd.NA, pd.NA, "x"]
     assert str(column.dtype) == "string"
+
+
+def test_a_wrong_type_after_the_first_chunk_still_reads_every_record() -> None:
+    stamp = "2026-01-10 09:30:00 +0400"
+    records = [
+        {
+            "id": i,
+            "phone_number": f"9955550{i:05d}",
+            "additional_numbers": ["995555000001"] if i % 2 else [],
+            "gender": "Female",
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        for i in range(1, frames.CHUNK + 501)
+    ]
+    expected = frames.contacts_frame(records)
+    records[frames.CHUNK + 200] = {**records[frames.CHUNK + 200], "id": str(frames.CHUNK + 201)}
+    frame = frames.contacts_frame(iter(records))  # chunk 2 falls back; chunk 1 is read back
+    pd.testing.assert_frame_equal(frame, expected)
