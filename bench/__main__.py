@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ._simulator import RESULT_PREFIX
+from .extract_contacts import PROFILE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -238,6 +239,17 @@ def markdown(results: dict[str, Any], quick: bool, chart: Path, summary_dir: Pat
             f"| {benchmark.what} (`python -m bench.{benchmark.module}`) | {benchmark.target} "
             f"| {verdict(benchmark, figures)} | {shown} |"
         )
+    if not quick and PROFILE.exists():
+        lines += [
+            "",
+            "## Where scenario 1's time goes (ours at 0 ms, pyinstrument)",
+            "",
+            f"From `{PROFILE.relative_to(ROOT)}`, written by the same run:",
+            "",
+            "```",
+            *PROFILE.read_text().strip("\n").splitlines(),
+            "```",
+        ]
     lines += ["", "## Every figure", ""]
     for benchmark in BENCHMARKS:
         figures = measured.get(benchmark.module, {})
