@@ -136,7 +136,10 @@ def iter_pages(
             if page and ids == previous_ids:
                 raise PaginationError(f"page {number} repeats page {number - 1}", call=call)
             previous_ids = ids
-            fresh = [record for record, i in zip(page, ids, strict=True) if i not in seen]
+            if seen.isdisjoint(ids):  # the usual case, checked at C speed
+                fresh = page
+            else:
+                fresh = [record for record, i in zip(page, ids, strict=True) if i not in seen]
             seen.update(ids)
             if len(fresh) != len(page):
                 stats.add(duplicates_dropped=len(page) - len(fresh))
