@@ -170,6 +170,24 @@ def count_rows(workdir: Path, name: str, table: str) -> int:
     return int(found[0]) if found else 0
 
 
+def load(
+    name: str,
+    config: RESTAPIConfig,
+    workdir: Path,
+    table: str,
+    loader_file_format: LoaderFileFormat,
+    settings: Mapping[str, str] | None,
+) -> tuple[float, int]:
+    """Run ``config``'s source into DuckDB: (seconds of ``pipeline.run``, rows in ``table``)."""
+    with configured(settings):
+        source = rest_api_source(config, name="oneconnect")
+        loader = pipeline(name, workdir)
+        started = time.perf_counter()
+        loader.run(source, loader_file_format=loader_file_format)
+        seconds = time.perf_counter() - started
+    return seconds, count_rows(workdir, name, table)
+
+
 def dlt_contacts(
     base_url: str,
     workdir: Path,
@@ -204,13 +222,7 @@ def dlt_contacts(
             }
         ],
     }
-    with configured(settings):
-        source = rest_api_source(config, name="oneconnect")
-        loader = pipeline(name, workdir)
-        started = time.perf_counter()
-        loader.run(source, loader_file_format=loader_file_format)
-        seconds = time.perf_counter() - started
-    return seconds, count_rows(workdir, name, "contacts")
+    return load(name, config, workdir, "contacts", loader_file_format, settings)
 
 
 def created_at(record: dict[str, Any]) -> dict[str, Any]:
@@ -288,13 +300,7 @@ def dlt_messages_window(
             }
         ],
     }
-    with configured(settings):
-        source = rest_api_source(config, name="oneconnect")
-        loader = pipeline(name, workdir)
-        started = time.perf_counter()
-        loader.run(source, loader_file_format=loader_file_format)
-        seconds = time.perf_counter() - started
-    return seconds, count_rows(workdir, name, "messages")
+    return load(name, config, workdir, "messages", loader_file_format, settings)
 
 
 def parse_bound(text: str, zone: tzinfo) -> datetime:

@@ -42,7 +42,8 @@ from oneconnect_pipelines.warehouse import append_frame
 from ._http import EMAIL, KEY, ceiling, naive_records
 from ._simulator import RESULT_PREFIX, simulator_process
 
-PROFILE = Path(__file__).resolve().parent / "profiles" / "extract_contacts.txt"
+ROOT = Path(__file__).resolve().parent.parent
+PROFILE = ROOT / "bench" / "profiles" / "extract_contacts.txt"
 
 
 def ours(base_url: str, database: Path) -> dict[str, float]:
@@ -124,7 +125,8 @@ def profile(base_url: str, workdir: Path) -> None:
     ours(base_url, workdir / "profiled.duckdb")
     profiler.stop()
     PROFILE.parent.mkdir(exist_ok=True)
-    PROFILE.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    PROFILE.write_text(text.replace(f"{ROOT}/", ""))  # paths relative to the repository
 
 
 def simulator_args(contacts: int, latency_ms: float) -> list[str]:
