@@ -139,7 +139,14 @@ BENCHMARKS = (
             and f["pages_over_ceiling"] <= 1.15
             and f["naive_over_typed"] >= 8
         ),
-        ("contacts", "typed_over_ceiling", "pages_over_ceiling", "naive_over_typed"),
+        (
+            "contacts",
+            "typed_over_ceiling",
+            "pages_over_ceiling",
+            "naive_over_typed",
+            "ceiling_s",
+            "typed_cpu_s",
+        ),
     ),
     Benchmark(
         "simulator_throughput",

@@ -7,7 +7,9 @@ Against a simulator process (25 ms latency per request) with 100,000 contacts:
 - ceiling: the very pages ours requested, at the same concurrency, bodies read but not
   parsed (what the network and server allow);
 - naive: sequential ``httpx.get`` at per_page=100 and ``response.json()``.
-The contenders alternate, several rounds; medians and per-round ratios are printed.
+The contenders alternate, several rounds; medians and per-round ratios are printed, with
+each contender's CPU seconds: a listing whose CPU time nears the ceiling's wall time is
+bound by this machine's CPU, not by the network.
 Targets (issue 3): ours within 1.15x of the ceiling, at least 8x faster than naive.
 
     python -m bench.client_listing [--quick] [--latency-ms 25]
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import time
 from typing import Any
@@ -27,16 +30,22 @@ from ._http import EMAIL, KEY, ceiling, naive_records
 from ._simulator import RESULT_PREFIX, simulator_process
 
 
-def ours(base_url: str, typed: bool) -> tuple[float, int, int]:
-    """Seconds, records and requests of a full listing with default settings."""
-    started = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process (every thread; the simulator runs in its own process)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ours(base_url: str, typed: bool) -> tuple[float, float, int, int]:
+    """Seconds, CPU seconds, records and requests of a full listing with default settings."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     with OneConnect(base_url, EMAIL, KEY) as client:
         if typed:
             count = len(list(client.contacts.list()))
         else:
             count = sum(len(page) for page in client.contacts.pages())
         requests = client.stats.snapshot()["requests"]
-    return time.perf_counter() - started, count, requests
+    return time.perf_counter() - started, cpu_seconds() - cpu, count, requests
 
 
 def naive(base_url: str) -> tuple[float, int]:
@@ -75,9 +84,11 @@ def main() -> None:
     with simulator_process(*seed) as base_url:
         ours(base_url, typed=True)  # warm-up: connections, caches
         for _ in range(rounds):
-            typed_s, count, requests = ours(base_url, typed=True)
-            pages_s, page_count, _ = ours(base_url, typed=False)
+            typed_s, typed_cpu, count, requests = ours(base_url, typed=True)
+            pages_s, pages_cpu, page_count, _ = ours(base_url, typed=False)
+            cpu = cpu_seconds()
             ceiling_s = ceiling(base_url, "/contacts", requests, DEFAULT_CONCURRENCY)
+            ceiling_cpu = cpu_seconds() - cpu
             naive_s, naive_count = naive(base_url)
             assert count == page_count == naive_count == contacts, (count, naive_count)
             row = {
@@ -89,13 +100,16 @@ def main() -> None:
                 "pages_over_ceiling": pages_s / ceiling_s,
                 "naive_over_typed": naive_s / typed_s,
                 "requests": requests,
+                "typed_cpu_s": typed_cpu,
+                "pages_cpu_s": pages_cpu,
+                "ceiling_cpu_s": ceiling_cpu,
             }
             rows.append(row)
             print("round " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
     summary: dict[str, Any] = {
         key: round(statistics.median(row[key] for row in rows), 3) for key in rows[0]
     }
-    for ratio in ("typed_over_ceiling", "pages_over_ceiling", "naive_over_typed"):
+    for ratio in ("typed_over_ceiling", "pages_over_ceiling", "naive_over_typed", "typed_cpu_s"):
         summary[f"{ratio}_rounds"] = [round(row[ratio], 3) for row in rows]
     summary.update(
         contacts=contacts,

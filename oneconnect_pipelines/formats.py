@@ -52,13 +52,17 @@ def parse_timestamp(text: str) -> datetime:
     """``"2019-06-17 11:16:55 +0400"`` -> timezone-aware UTC datetime.
 
     On the hot path of every listing: the wall time is read by ``fromisoformat`` (C speed)
-    as if it were UTC, then the offset (parsed once per distinct offset) is taken off,
-    which is exact and three times cheaper than ``astimezone``. Anything else falls back
-    to strict parsing.
+    as if it were UTC, then the offset is taken off, which is exact and three times
+    cheaper than ``astimezone``. Offsets are looked up by the timestamp's tail
+    (``" +0400"``), learnt once each. Anything else falls back to strict parsing.
     """
-    if len(text) == 25 and text[10] == " " and text[19] == " ":
+    tail = text[19:]
+    offset = _OFFSETS.get(tail)
+    if offset is None:
+        offset = _learn_offset(tail)
+    if offset is not None and text[10] == " ":  # a known tail means 25 characters
         try:
-            return datetime.fromisoformat(text[:19] + "+00:00") - _utc_offset(text[20:])
+            return _from_iso(text[:19] + "+00:00") - offset
         except ValueError:
             pass
     try:
@@ -67,16 +71,22 @@ def parse_timestamp(text: str) -> datetime:
         raise FormatError(f"not a OneConnect timestamp: {text!r}") from exc
 
 
-@lru_cache(maxsize=256)
-def _utc_offset(text: str) -> timedelta:
-    """``"+0400"`` -> 4 hours; ValueError for anything else."""
-    if len(text) != 5 or text[0] not in "+-" or not text[1:].isdigit():
-        raise ValueError(text)
-    hours, minutes = int(text[1:3]), int(text[3:])
+_from_iso = datetime.fromisoformat
+#: ``" +0400"`` -> 4 hours, for every offset met so far (at most 12,000 can exist).
+_OFFSETS: dict[str, timedelta] = {}
+
+
+def _learn_offset(tail: str) -> timedelta | None:
+    """The offset a ``" ±HHMM"`` tail stands for (remembered), else None."""
+    sign, digits = tail[1:2], tail[2:]
+    if len(tail) != 6 or tail[0] != " " or sign not in ("+", "-") or not digits.isdigit():
+        return None
+    hours, minutes = int(digits[:2]), int(digits[2:])
     if minutes >= 60:
-        raise ValueError(text)
+        return None
     offset = timedelta(hours=hours, minutes=minutes)
-    return -offset if text[0] == "-" else offset
+    _OFFSETS[tail] = offset = -offset if sign == "-" else offset
+    return offset
 
 
 def timestamp_offset(text: str) -> tzinfo:

@@ -62,6 +62,19 @@ def test_the_documented_example_parses() -> None:
     )
 
 
+@given(
+    wall=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2090, 12, 31)),
+    sign=st.sampled_from("+-"),
+    hours=st.integers(0, 23),
+    minutes=st.integers(0, 59),
+)
+def test_the_fast_path_agrees_with_strict_parsing_for_any_offset(
+    wall: datetime, sign: str, hours: int, minutes: int
+) -> None:
+    text = f"{wall:%Y-%m-%d %H:%M:%S} {sign}{hours:02d}{minutes:02d}"
+    assert parse_timestamp(text) == datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+
+
 @pytest.mark.parametrize(
     "text",
     [
