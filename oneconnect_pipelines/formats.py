@@ -62,7 +62,7 @@ def parse_timestamp(text: str) -> datetime:
         offset = _learn_offset(tail)
     if offset is not None and text[10] == " ":  # a known tail means 25 characters
         try:
-            return _from_iso(text[:19] + "+00:00") - offset
+            return datetime.fromisoformat(text[:19] + "+00:00") - offset
         except ValueError:
             pass
     try:
@@ -71,7 +71,6 @@ def parse_timestamp(text: str) -> datetime:
         raise FormatError(f"not a OneConnect timestamp: {text!r}") from exc
 
 
-_from_iso = datetime.fromisoformat
 #: ``" +0400"`` -> 4 hours, for every offset met so far (at most 12,000 can exist).
 _OFFSETS: dict[str, timedelta] = {}
 
@@ -79,7 +78,8 @@ _OFFSETS: dict[str, timedelta] = {}
 def _learn_offset(tail: str) -> timedelta | None:
     """The offset a ``" ±HHMM"`` tail stands for (remembered), else None."""
     sign, digits = tail[1:2], tail[2:]
-    if len(tail) != 6 or tail[0] != " " or sign not in ("+", "-") or not digits.isdigit():
+    shaped = len(tail) == 6 and tail[0] == " " and sign in ("+", "-")
+    if not (shaped and digits.isascii() and digits.isdigit()):
         return None
     hours, minutes = int(digits[:2]), int(digits[2:])
     if minutes >= 60:
