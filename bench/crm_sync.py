@@ -63,21 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     total = 2_000 if args.quick else args.rows
     existing, changed = int(total * 0.6), range(0, int(total * 0.2))
-    seed = [
-        "--contacts",
-        "0",
-        "--lists",
-        "0",
-        "--campaigns",
-        "0",
-        "--birthday-campaigns",
-        "0",
-        "--messages",
-        "0",
-        "--title-activation-s",
-        "-1",
-    ]
-    with tempfile.TemporaryDirectory() as tmp, simulator_process(*seed) as base_url:
+    with tempfile.TemporaryDirectory() as tmp, simulator_process(title_activation_s=-1) as base_url:
         root = base_url.rsplit("/api/v1", 1)[0] + "/_sim"
         folder = Path(tmp)
         warehouse = folder / "warehouse.duckdb"

@@ -129,13 +129,6 @@ def profile(base_url: str, workdir: Path) -> None:
     PROFILE.write_text(text.replace(f"{ROOT}/", ""))  # paths relative to the repository
 
 
-def simulator_args(contacts: int, latency_ms: float) -> list[str]:
-    return [
-        *("--contacts", str(contacts), "--messages", "0", "--lists", "0", "--campaigns", "0"),
-        *("--birthday-campaigns", "0", "--latency-ms", f"{latency_ms:g}"),
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5,000 contacts, 2 rounds")
@@ -149,7 +142,7 @@ def main() -> None:
         workdir = Path(folder)
         for latency in args.latency_ms:
             print(f"simulator: {contacts:,} contacts, {latency:g} ms latency", flush=True)
-            with simulator_process(*simulator_args(contacts, latency)) as base_url:
+            with simulator_process(contacts=contacts, latency_ms=latency) as base_url:
                 figures = measure(base_url, contacts, rounds, workdir, with_naive=True)
                 if latency == 0 and not args.quick:  # the committed profile is full-size
                     profile(base_url, workdir)

@@ -40,28 +40,19 @@ def main() -> None:
     print(
         f"simulator: {messages:,} messages over {days} days; one process per partition", flush=True
     )
-    seed = [
-        "--contacts",
-        "1000",
-        "--lists",
-        "0",
-        "--campaigns",
-        "0",
-        "--birthday-campaigns",
-        "0",
-        "--messages",
-        str(messages),
-        "--message-days",
-        str(days),
-        "--latency-ms",
-        str(args.latency_ms),
-        "--timezone",
-        TIMEZONE,
-    ]
     today = datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)).date()
     keys = [(today - timedelta(days=n)).isoformat() for n in range(days, -1, -1)]
     runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, simulator_process(*seed) as base_url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        simulator_process(
+            contacts=1000,
+            messages=messages,
+            message_days=days,
+            latency_ms=args.latency_ms,
+            timezone=TIMEZONE,
+        ) as base_url,
+    ):
         env = {
             **os.environ,
             "ONECONNECT_BASE_URL": base_url,

@@ -56,22 +56,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller account, fewer rounds")
     args = parser.parse_args()
     contacts, messages, rounds = (20_000, 100_000, 3) if args.quick else (100_000, 1_000_000, 7)
-    seed_args = [
-        "--contacts",
-        str(contacts),
-        "--messages",
-        str(messages),
-        "--lists",
-        "0",
-        "--campaigns",
-        "0",
-        "--birthday-campaigns",
-        "0",
-    ]
     print(
         f"seeding a simulator with {contacts:,} contacts and {messages:,} messages ...", flush=True
     )
-    with simulator_process(*seed_args) as base_url:
+    with simulator_process(contacts=contacts, messages=messages) as base_url:
         rates = [
             asyncio.run(contacts_rate(base_url, contacts // 1000, 300, 8)) for _ in range(rounds)
         ]

@@ -49,14 +49,15 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=25.0)
     args = parser.parse_args()
     count = 100_000 if args.quick else 1_000_000
-    seed = [
-        *("--contacts", "1000", "--lists", "0", "--campaigns", "0", "--birthday-campaigns", "0"),
-        *("--messages", str(count), "--message-days", "30", "--timezone", TIMEZONE),
-        *("--latency-ms", f"{args.latency_ms:g}"),
-    ]
     print(f"simulator: {count:,} messages, {args.latency_ms:g} ms latency", flush=True)
     rounds = []
-    with simulator_process(*seed) as base_url:
+    with simulator_process(
+        contacts=1000,
+        messages=count,
+        message_days=30,
+        timezone=TIMEZONE,
+        latency_ms=args.latency_ms,
+    ) as base_url:
         for _ in range(args.rounds):
             figures = extract(base_url)
             assert figures["rows"] == count, figures
