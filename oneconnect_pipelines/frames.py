@@ -21,6 +21,7 @@ from . import schemas as s
 from .formats import (
     BIRTHDAY_READ_FORMAT,
     BIRTHDAY_WRITE_FORMAT,
+    CONTACT_FIELDS,
     TIMESTAMP_FORMAT,
     FormatError,
     parse_datetime,
@@ -223,20 +224,21 @@ class Fields:
 
 # ----------------------------------------------------------------------------- tables
 _TEXT = pyarrow.string()
-CONTACT_FIELDS = pyarrow.schema(
+#: A contact record as the API sends it: text, but for the id and the list of additional numbers.
+CONTACT_WIRE = pyarrow.schema(
     [
         ("id", pyarrow.int64()),
-        *((name, _TEXT) for name in ("phone_number", "email", "first_name", "last_name")),
-        *((name, _TEXT) for name in ("birthday", "post_code", "city", "street")),
-        ("additional_numbers", pyarrow.list_(_TEXT)),
-        *((name, _TEXT) for name in ("gender", "created_at", "updated_at")),
+        *(
+            (name, pyarrow.list_(_TEXT) if name == "additional_numbers" else _TEXT)
+            for name in (*CONTACT_FIELDS, "created_at", "updated_at")
+        ),
     ]
 )
 
 
 def contacts_frame(records: Iterable[Record]) -> pd.DataFrame:
     """``GET /contacts`` records (a lazy iterable is converted as it is consumed)."""
-    field = Fields(records, CONTACT_FIELDS)
+    field = Fields(records, CONTACT_WIRE)
     record_ids = field("id")
     genders = text(field("gender"))
     frame = pd.DataFrame(
@@ -425,7 +427,7 @@ def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
     )
 
 
-MESSAGE_FIELDS = pyarrow.schema(
+MESSAGE_WIRE = pyarrow.schema(
     [
         ("id", pyarrow.int64()),
         ("final_status", _TEXT),
@@ -441,7 +443,7 @@ MESSAGE_FIELDS = pyarrow.schema(
 
 def messages_frame(records: Iterable[Record], tz: tzinfo) -> pd.DataFrame:
     """``GET /messages`` records (a lazy iterable is converted as it is consumed)."""
-    field = Fields(records, MESSAGE_FIELDS)
+    field = Fields(records, MESSAGE_WIRE)
     record_ids = field("id")
     campaign = ids(field("campaign_id")).fillna(0)
     birthday = flags(field("birthday_campaign")).fillna(False)

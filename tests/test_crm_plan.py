@@ -23,6 +23,8 @@ from oneconnect_pipelines.crm import (
 )
 from oneconnect_pipelines.formats import BIRTHDAY_READ_FORMAT
 
+from . import frame_records
+
 TODAY = date(2025, 6, 1)
 GE = NormaliseOptions(region="GE", today=TODAY)
 HEADER = ["Mobile Phone", "First Name", "Last Name", "Email", "Date of Birth", "Gender", "City"]
@@ -39,21 +41,8 @@ def load(tmp_path: Path, rows: list[list[str]], header: list[str] = HEADER) -> N
 
 
 def contact(contact_id: int, phone: str, **fields: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": contact_id,
-        "phone_number": phone,
-        "email": None,
-        "first_name": None,
-        "last_name": None,
-        "birthday": None,
-        "post_code": None,
-        "city": None,
-        "street": None,
-        "additional_numbers": [],
-        "gender": "",
-    }
-    record.update(fields)
-    return record
+    """An account's contact as the API lists it (gender sent as ``""`` when unset)."""
+    return frame_records.contact(contact_id, phone, **{"gender": "", **fields})
 
 
 def outcomes(plan: SyncPlan) -> dict[int, tuple[str, Any, Any]]:
