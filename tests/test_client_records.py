@@ -199,3 +199,12 @@ def test_a_listing_that_is_not_json_is_a_response_error() -> None:
     )
     with oc, pytest.raises(errors.ResponseError, match="expected JSON"):
         list(oc.contacts.list())
+
+
+def test_a_contact_page_with_a_broken_record_comes_back_as_it_is() -> None:
+    # The frames reject the broken record with its reason and keep the others.
+    good = {"id": 1, "phone_number": "995555000001", "created_at": STAMP, "updated_at": STAMP}
+    broken = {**good, "id": "one", "phone_number": 995555000002}
+    with serving([good, broken]) as oc:
+        (page,) = oc.contacts.pages()
+    assert page == [good, broken]
