@@ -146,6 +146,7 @@ BENCHMARKS = (
             "naive_over_typed",
             "ceiling_s",
             "typed_cpu_s",
+            "build_reference_over_compiled",
         ),
     ),
     Benchmark(

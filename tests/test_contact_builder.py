@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -125,3 +126,22 @@ def test_usual_timestamps_are_the_moment_strptime_reads(stamp: str, data: st.Dat
     assert contact.created_at == datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S %z")
     assert contact.created_at.tzinfo is UTC
     assert (contact.updated_at is contact.created_at) is (updated == stamp)  # read once
+
+
+def test_without_the_compiled_builder_pages_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = msgspec.json.encode(
+        [
+            {
+                "id": 1,
+                "phone_number": "995555000001",
+                "birthday": "17/05/1989",
+                "city": "",
+                "created_at": "2026-12-01 10:00:00 +0400",
+                "updated_at": "2026-12-02 10:00:00 -0130",
+            },
+        ]
+    )
+    compiled = models.CONTACT_PAGES(body)
+    monkeypatch.setattr(models, "_compiled_builder", None)  # as where it is not built
+    assert models.CONTACT_PAGES(body) == compiled
+    assert compiled[0].city is None and compiled[0].birthday == date(1989, 5, 17)

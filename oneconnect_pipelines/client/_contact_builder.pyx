@@ -2,7 +2,7 @@
 """The hot loop of every contact listing, compiled: decoded wire structs -> ``Contact``.
 
 It does exactly what ``Contact._from_wire`` (the pure-Python reference, and the fallback
-where this module is not built) does, with about 9x less CPU: timestamps and birthdays in
+where this module is not built) does, with several times less CPU: timestamps and birthdays in
 their usual shape are read here, anything else is handed to ``formats``' own parsers, so
 the results and the errors are theirs. A hypothesis property checks the two agree.
 """

@@ -162,7 +162,7 @@ if _ContactWire.__struct_fields__ != Contact.__struct_fields__:  # the builder's
 
 def build_contacts(wires: list[_ContactWire]) -> list[Contact]:
     """Contacts from their wire structs: by the compiled builder where it is built
-    (``_contact_builder.pyx``, about 9x less CPU), else by ``Contact._from_wire``."""
+    (``_contact_builder.pyx``, several times less CPU), else by ``Contact._from_wire``."""
     if _compiled_builder is None:
         return list(map(Contact._from_wire, wires))
     return _compiled_builder(wires, Contact, parse_timestamp, parse_birthday)
