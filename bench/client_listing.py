@@ -138,7 +138,7 @@ def main() -> None:
                 row = {**row, **naive_rows[-1]}
             print("round " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
         assert models.COMPILED_BUILDER, "the compiled contact builder is not built"
-        built = builders(base_url)
+        building = builders(base_url)
     summary: dict[str, Any] = {
         key: round(statistics.median(row[key] for row in table), 3)
         for table in (rows, naive_rows)
@@ -154,7 +154,7 @@ def main() -> None:
         summary[f"{key}_rounds"] = [round(row[key], 3) for row in rows]
     summary["naive_over_typed_rounds"] = [round(row["naive_over_typed"], 3) for row in naive_rows]
     summary.update(
-        **built,
+        **building,
         contacts=contacts,
         latency_ms=args.latency_ms,
         rounds=rounds,
@@ -167,7 +167,8 @@ def main() -> None:
         f"median typed/ceiling {summary['typed_over_ceiling']}, "
         f"pages/ceiling {summary['pages_over_ceiling']} (target <= 1.15), "
         f"naive/typed {summary['naive_over_typed']}x (target >= 8); building contacts: "
-        f"compiled {built['build_compiled_cpu_s']} s, reference {built['build_reference_cpu_s']} s"
+        f"compiled {building['build_compiled_cpu_s']} s, "
+        f"reference {building['build_reference_cpu_s']} s"
     )
 
 

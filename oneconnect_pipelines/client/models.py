@@ -10,7 +10,8 @@ meaning none, ``campaign_id`` 0 meaning an ad-hoc send, schedules in two shapes,
 The big collections (contacts, lists with their members, messages) also have a
 ``PageDecoder``: their pages are decoded straight from bytes into private wire structs
 that mirror the JSON, with no dict per record, and built by the same code as
-``from_api``, which converts a mapping into the same wire struct first.
+``from_api``, which converts a mapping into the same wire struct first. Contacts, the
+biggest, are built by a compiled builder (``_contact_builder.pyx``) where it is built.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from oneconnect_pipelines.masking import mask_phone
 
 try:
     from ._contact_builder import build_contacts as _compiled_builder
-except ImportError:  # a checkout run without `pip install`: the Python reference builds
+except ImportError:  # not compiled (no C compiler at install): the Python reference builds
     _compiled_builder = None  # type: ignore[assignment]
 #: Whether contacts are built by the compiled builder (``pip install`` compiles it).
 COMPILED_BUILDER = _compiled_builder is not None
