@@ -69,7 +69,7 @@ def builders(base_url: str, rounds: int = 9) -> dict[str, float]:
             wires.append(decoder.decode(answer.raise_for_status().content))
     contenders: dict[str, Callable[[list[models._ContactWire]], list[models.Contact]]] = {
         "compiled": models.build_contacts,
-        "reference": lambda wire_page: list(map(models.Contact._from_wire, wire_page)),
+        "reference": models.each(models.Contact._from_wire),
     }
     for build in contenders.values():  # warm-up: both fill the parsers' caches
         for wire_page in wires:

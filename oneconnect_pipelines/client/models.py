@@ -62,16 +62,10 @@ class PageDecoder(Generic[T]):
     (``$[12].id``), which the caller turns into its own error.
     """
 
-    def __init__(
-        self,
-        wire: type[W],
-        build: Callable[[W], T],
-        *,
-        build_page: Callable[[list[W]], list[T]] | None = None,
-    ) -> None:
+    def __init__(self, wire: type[W], build_page: Callable[[list[W]], list[T]]) -> None:
         self._decoder = msgspec.json.Decoder(list[wire], strict=False)  # type: ignore[valid-type]
         self._wire = wire
-        self._build_page = build_page or (lambda wires: list(map(build, wires)))
+        self._build_page = build_page
 
     def __call__(self, body: bytes) -> list[T]:
         return self._build_page(self._decoder.decode(body))
@@ -83,6 +77,11 @@ class PageDecoder(Generic[T]):
         except msgspec.ValidationError as exc:
             raise FormatError(f"not a OneConnect {what}: {exc}") from None
         return self._build_page([wire])[0]
+
+
+def each(build: Callable[[W], T]) -> Callable[[list[W]], list[T]]:
+    """A record's builder as a page's builder."""
+    return lambda wires: list(map(build, wires))
 
 
 def _text(value: Any) -> str | None:
@@ -169,7 +168,7 @@ def build_contacts(wires: list[_ContactWire]) -> list[Contact]:
     return _compiled_builder(wires, Contact, parse_timestamp, parse_birthday)
 
 
-CONTACT_PAGES = PageDecoder(_ContactWire, Contact._from_wire, build_page=build_contacts)
+CONTACT_PAGES = PageDecoder(_ContactWire, build_contacts)
 
 
 class _ListWire(_Wire):
@@ -213,7 +212,7 @@ class ContactList(msgspec.Struct, frozen=True, gc=False):
         )
 
 
-LIST_PAGES = PageDecoder(_ListWire, ContactList._from_wire)
+LIST_PAGES = PageDecoder(_ListWire, each(ContactList._from_wire))
 
 
 class Schedule(msgspec.Struct, frozen=True, gc=False):
@@ -382,7 +381,7 @@ class Message(msgspec.Struct, frozen=True, gc=False):
         )
 
 
-MESSAGE_PAGES = PageDecoder(_MessageWire, Message._from_wire)
+MESSAGE_PAGES = PageDecoder(_MessageWire, each(Message._from_wire))
 
 
 class Title(msgspec.Struct, frozen=True, gc=False):
