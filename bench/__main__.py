@@ -142,6 +142,7 @@ BENCHMARKS = (
         (
             "contacts",
             "typed_over_ceiling",
+            "typed_and_free_over_ceiling",
             "pages_over_ceiling",
             "naive_over_typed",
             "ceiling_s",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from oneconnect_pipelines.client import (
     Campaign,
@@ -21,9 +23,11 @@ from oneconnect_pipelines.client import (
     SmsCode,
 )
 from oneconnect_pipelines.client import errors as e
+from oneconnect_pipelines.client._transport import tls_context
 from oneconnect_pipelines.masking import mask_phone
+from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
 
-from .conftest import API_KEY, EMAIL, TZ, Sim
+from .conftest import API_KEY, EMAIL, EMPTY, TZ, Sim, default_account
 
 FAST = RetryPolicy(backoff_base=0.01, backoff_max=0.05, retry_after_max=0.05, max_attempts=3)
 WRONG_KEY = "wrong-key-Zq81xv"
@@ -241,3 +245,38 @@ def test_a_raw_call_with_a_number_in_its_query_is_masked_in_the_error(oc: OneCon
     assert number not in str(error)
     assert mask_phone(number) in str(error)
     assert str(error).startswith("GET /no_such_endpoint?phone_number=")
+
+
+@pytest.fixture
+def https_sim(tmp_path: Path) -> Iterator[tuple[SimulatorThread, Path]]:
+    """A simulator serving HTTPS with a certificate of a throwaway CA -> (it, the CA file)."""
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    certfile, keyfile, cafile = (tmp_path / name for name in ("cert.pem", "key.pem", "ca.pem"))
+    issued.cert_chain_pems[0].write_to_path(certfile)
+    issued.private_key_pem.write_to_path(keyfile)
+    authority.cert_pem.write_to_path(cafile)
+    simulator = Simulator.create(default_account(), EMPTY, clock=SimClock(frozen=True))
+    with SimulatorThread(simulator, tls=(str(certfile), str(keyfile))) as thread:
+        yield thread, cafile
+
+
+def test_https_certificates_are_checked_against_one_trust_shared_by_clients(
+    https_sim: tuple[SimulatorThread, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thread, cafile = https_sim
+    assert thread.base_url.startswith("https://")
+    tls_context.cache_clear()
+    try:
+        untrusted = OneConnect(thread.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST)
+        with untrusted, pytest.raises(e.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            untrusted.balance()
+        tls_context.cache_clear()
+        monkeypatch.setenv("SSL_CERT_FILE", str(cafile))  # how a user trusts a private CA
+        first = OneConnect(thread.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST)
+        second = OneConnect(thread.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST)
+        with first, second:
+            assert first.balance() == second.balance() == 10_000
+        assert tls_context.cache_info().misses == 1  # the CA file was read once for both
+    finally:
+        tls_context.cache_clear()  # later clients read the usual trust again

@@ -14,7 +14,10 @@ import uvicorn
 from .app import API_PREFIX, Simulator, build_app
 
 
-def _config(simulator: Simulator, host: str, port: int) -> uvicorn.Config:
+def _config(
+    simulator: Simulator, host: str, port: int, tls: tuple[str, str] | None = None
+) -> uvicorn.Config:
+    certfile, keyfile = tls or (None, None)
     return uvicorn.Config(
         build_app(simulator),
         host=host,
@@ -23,6 +26,8 @@ def _config(simulator: Simulator, host: str, port: int) -> uvicorn.Config:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=2,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
 
 
@@ -67,12 +72,22 @@ def serve(simulator: Simulator, host: str = "127.0.0.1", port: int = 8765) -> No
 
 
 class SimulatorThread:
-    """A simulator on a free loopback port in a background thread (``with`` it)."""
+    """A simulator on a free loopback port in a background thread (``with`` it).
 
-    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``tls`` (a certificate file and its key file) serves HTTPS, as the real service
+    does, so that the client's certificate checks can be tried too."""
+
+    def __init__(
+        self,
+        simulator: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.simulator = simulator
         self.host = host
-        self._server = uvicorn.Server(_config(simulator, host, port))
+        self.scheme = "https" if tls else "http"
+        self._server = uvicorn.Server(_config(simulator, host, port, tls))
         self._thread = threading.Thread(
             target=self._server.run, name="oneconnect-simulator", daemon=True
         )
@@ -80,7 +95,7 @@ class SimulatorThread:
 
     @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
