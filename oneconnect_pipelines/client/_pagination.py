@@ -27,6 +27,7 @@ MAX_PAGES = 1_000_000
 #: ``LOOKAHEAD * concurrency - 1`` requests past the end of a listing.
 LOOKAHEAD = 2
 
+#: A page of decoded JSON records: dicts, with arrays as tuples (``_section._records``).
 Page = list[dict[str, Any]]
 T = TypeVar("T")
 R = TypeVar("R")
