@@ -215,7 +215,7 @@ JSON_SCALARS = (
     | st.booleans()
     | st.integers(-(2**63), 2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+    | st.text(st.characters(codec="utf-8"), max_size=6)
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
