@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 _DIGITS = re.compile(r"\d{6,}")
+#: Dates as a birthday is written: 05.05.1997, 5/5/1997, 05-05-1997, 1997-05-05.
+_DATES = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{1,2}-\d{1,2})(?!\d)")
+_EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+\.[^\s@\"'<>(),;:]+")
 
 
 def mask_phone(number: str | None) -> str:
@@ -29,3 +32,11 @@ def mask_email(email: str | None) -> str:
         return ""
     local, at, domain = email.partition("@")
     return (local[:1] + "*" * max(len(local) - 1, 1) + at + domain) if at else mask_phone(email)
+
+
+def mask_text(text: str) -> str:
+    """Free text from elsewhere (a server's error answer, a log line) with whatever may be
+    personal data masked: e-mail addresses, dates (birthdays) and digit runs (numbers)."""
+    text = _EMAILS.sub(lambda match: mask_email(match.group(0)), text)
+    text = _DATES.sub(lambda match: re.sub(r"\d", "*", match.group(0)), text)
+    return mask_digits(text)

@@ -18,7 +18,7 @@ from oneconnect_pipelines.simulator import SeedSizes
 
 from .conftest import API_KEY, EMAIL, TZ, Sim
 
-FAST = RetryPolicy(backoff_base=0.01, backoff_max=0.05, retry_after_max=0.05, max_attempts=12)
+FAST = RetryPolicy(backoff_base=0.01, backoff_max=0.05, retry_after_max=2, max_attempts=12)
 MEDIUM = SeedSizes(
     contacts=400, lists=6, campaigns=4, birthday_campaigns=2, messages=500, titles=2, templates=2
 )
@@ -104,6 +104,58 @@ def test_list_creates_under_faults_make_one_list_each(sim: Sim, oc: OneConnect) 
     assert [x.member_ids for x in created] == [[i % 60 + 1] for i in range(60)]
     counts = Counter(r["name"] for r in raw(sim, "/lists"))
     assert all(counts[name] == 1 for name in names)
+
+
+def test_a_create_the_server_applies_late_ends_as_one_record(sim: Sim, oc: OneConnect) -> None:
+    """The server answers 504 and applies the create two requests later: after the
+    client's read-back found nothing and it replayed. Templates may repeat, so only the
+    client can notice the second record, and it deletes it."""
+    set_faults(sim, {"late_writes": 1, "late_by": 2})
+    template = oc.templates.create("Late", "Applied late, kept once")
+    set_faults(sim, {})
+    same = [t for t in raw(sim, "/templates") if t["title"] == "Late"]
+    assert [t["id"] for t in same] == [template.id]
+    routes = sim.stats()["route_statuses"]
+    assert routes["POST /templates 504"] == 1 and routes["POST /templates 200"] == 1
+    assert routes["DELETE /templates/:id 200"] == 1  # the extra one, made by the late apply
+
+
+@pytest.mark.parametrize("late_by", [1, 2, 3, 5])
+def test_late_birthday_campaign_and_contact_creates_converge(
+    sim: Sim, oc: OneConnect, late_by: int
+) -> None:
+    """Wherever the late original lands relative to the read-backs and the replay
+    (before the first read-back, between, or after the create returned)."""
+    set_faults(sim, {"late_writes": 1, "late_by": late_by})
+    greeting = oc.birthday_campaigns.create("Greetings", "Happy birthday!", [1])
+    sim.api.get("/balance")  # a few more requests: whatever was held has landed now
+    sim.api.get("/balance")
+    set_faults(sim, {"late_writes": 1, "late_by": late_by})
+    contact = oc.contacts.create("0599111222", first_name="Late")
+    for _ in range(late_by):
+        sim.api.get("/balance")
+    set_faults(sim, {})
+    campaigns = [c["id"] for c in raw(sim, "/birthday_campaigns") if c["name"] == "Greetings"]
+    if late_by <= 3:
+        assert campaigns == [greeting.id]
+    else:
+        # Landed after the create had returned: no read-back can see that far; the
+        # birthday plan reports two campaigns for one list as an error, naming both.
+        assert len(campaigns) == 2 and greeting.id in campaigns
+    numbers = [c["id"] for c in raw(sim, "/contacts") if c["phone_number"] == "0599111222"]
+    assert numbers == [contact.id]  # unique numbers: the late original is refused
+
+
+def test_a_server_that_wraps_around_is_stopped_at_the_first_repeated_page(sim: Sim) -> None:
+    sim.reset(MEDIUM)
+    set_faults(sim, {"page_wrap": 3})
+    with (
+        OneConnect(sim.base_url, EMAIL, API_KEY, timezone=TZ, per_page=20, retry=FAST) as client,
+        pytest.raises(e.PaginationError) as raised,
+    ):
+        list(client.contacts.list())
+    assert "page 4 holds only records of earlier pages" in str(raised.value)
+    assert sim.stats()["routes"]["GET /contacts"] <= 4 + 2 * 4  # a window past it, no runaway
 
 
 # ------------------------------------------------------------------ sends

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
@@ -94,7 +95,72 @@ def test_a_server_that_repeats_a_page_is_stopped() -> None:
     server = PagedServer(collection(100), repeat_from=3)
     with client(server, 10, 4) as oc, pytest.raises(errors.PaginationError) as raised:
         list(oc.titles.list())
-    assert "page 3 repeats page 2" in str(raised.value)
+    assert "page 3 holds only records of earlier pages" in str(raised.value)
+
+
+class WrappingServer(PagedServer):
+    """Past page ``wrap`` it starts again at page 1 (page wrap+1 is page 1), forever."""
+
+    def __init__(self, records: list[dict[str, Any]], wrap: int) -> None:
+        super().__init__(records)
+        self.wrap = wrap
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        page, per_page = int(request.url.params["page"]), int(request.url.params["per_page"])
+        with self._lock:
+            self.pages.append(page)
+        start = ((page - 1) % self.wrap) * per_page
+        return httpx.Response(200, json=self.records[start : start + per_page])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    wrap=st.integers(min_value=1, max_value=12),
+    per_page=st.integers(min_value=1, max_value=20),
+    concurrency=st.integers(min_value=1, max_value=6),
+)
+def test_a_server_that_wraps_around_to_an_earlier_page_is_stopped(
+    wrap: int, per_page: int, concurrency: int
+) -> None:
+    """Page wrap+1 is page 1 again (not the previous page): today's runaway of thousands
+    of requests ends at the first repeated page, with only a window's worth past it."""
+    server = WrappingServer(collection(wrap * per_page), wrap)
+    with (
+        client(server, per_page, concurrency) as oc,
+        pytest.raises(errors.PaginationError) as raised,
+    ):
+        list(oc.titles.list())
+    assert f"page {wrap + 1} holds only records of earlier pages" in str(raised.value)
+    assert len(server.pages) <= wrap + 1 + LOOKAHEAD * concurrency
+
+
+def test_a_listing_longer_than_max_pages_is_stopped() -> None:
+    """A server inventing fresh ids forever is stopped by the page cap."""
+    counter = itertools.count(1)
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        ids = [next(counter) for _ in range(int(request.url.params["per_page"]))]
+        return httpx.Response(200, json=[{**collection(1)[0], "id": i} for i in ids])
+
+    with (
+        OneConnect(
+            "http://oneconnect.test/api/v1",
+            "ops@example.com",
+            "key",
+            timezone="UTC",
+            per_page=5,
+            max_pages=30,
+            transport=httpx.MockTransport(endless),
+        ) as oc,
+        pytest.raises(errors.PaginationError) as raised,
+    ):
+        records = 0
+        for _ in oc.titles.list():
+            records += 1
+    assert "more than 30 pages" in str(raised.value)
+    assert records == 30 * 5
+    with pytest.raises(ValueError, match="max_pages"):
+        OneConnect("http://oneconnect.test/api/v1", "a", "b", max_pages=0)
 
 
 def test_records_seen_on_an_earlier_page_are_not_returned_twice() -> None:

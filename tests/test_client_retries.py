@@ -77,12 +77,28 @@ def test_retry_after_is_honoured() -> None:
     assert clock.sleeps == [7.0]
 
 
-def test_retry_after_is_capped() -> None:
+def test_retry_after_up_to_the_cap_is_waited_out() -> None:
     clock = FakeClock()
-    handler, _ = scripted(httpx.Response(429, headers={"Retry-After": "3600"}), BALANCE)
+    handler, _ = scripted(httpx.Response(429, headers={"Retry-After": "30"}), BALANCE)
     client = client_for(handler, clock, retry=RetryPolicy(retry_after_max=30))
     assert client.balance() == 5
     assert clock.sleeps == [30.0]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_above_the_cap_fails_at_once(status: int) -> None:
+    """Sleeping 60 s five times for a Retry-After of 10000 s would hang a sensor tick."""
+    clock = FakeClock()
+    handler, seen = scripted(httpx.Response(status, headers={"Retry-After": "10000"}), BALANCE)
+    client = client_for(handler, clock, retry=RetryPolicy(retry_after_max=60))
+    expected = errors.RateLimitError if status == 429 else errors.ServerError
+    with pytest.raises(expected) as raised:
+        client.balance()
+    assert clock.sleeps == []
+    assert len(seen) == 1
+    assert "Retry-After: 10000 s, above the 60 s this client waits" in str(raised.value)
+    if isinstance(raised.value, errors.RateLimitError):
+        assert raised.value.retry_after == 10000.0
 
 
 def test_retry_after_zero_does_not_spin() -> None:
@@ -98,7 +114,7 @@ def test_retry_after_zero_does_not_spin() -> None:
         assert cap / 2 <= waited <= cap
 
 
-def test_backoff_grows_and_is_capped_with_jitter() -> None:
+def test_backoff_grows_and_is_capped() -> None:
     clock = FakeClock()
     handler, seen = scripted(httpx.Response(502))
     policy = RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_max=5.0)
@@ -108,7 +124,25 @@ def test_backoff_grows_and_is_capped_with_jitter() -> None:
     assert len(seen) == 8
     caps = [min(5.0, 2.0**i) for i in range(7)]
     assert all(cap / 2 <= waited <= cap for cap, waited in zip(caps, clock.sleeps, strict=True))
-    assert len(set(clock.sleeps)) > 1  # jittered, not lock-step
+
+
+def test_backoff_jitter_is_random_and_spread_over_its_interval() -> None:
+    """Clients that failed together must not retry together: for one attempt number the
+    waits of many clients cover [cap/2, cap], not one value (plain doubling would)."""
+    import random
+
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=20.0)
+    for attempt, cap in ((1, 1.0), (3, 4.0), (9, 20.0)):
+        waits = [policy.backoff(attempt, random.Random(seed)) for seed in range(400)]
+        assert all(cap / 2 <= wait <= cap for wait in waits)
+        assert len(set(waits)) == len(waits)  # no two clients in lock-step
+        # every tenth of the interval is used: spread, not clustered at one end
+        tenths = {min(int((wait - cap / 2) / (cap / 2) * 10), 9) for wait in waits}
+        assert tenths == set(range(10))
+    # one client's successive waits are jittered as well, not a fixed ladder
+    rng = random.Random(3)
+    ratios = {round(policy.backoff(2, rng) / 2.0, 6) for _ in range(50)}
+    assert len(ratios) == 50
 
 
 def test_reads_are_retried_after_dropped_connections_and_timeouts() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +187,102 @@ def test_exceptions_mask_numbers_a_server_echoes_back() -> None:
         for text in exception_texts(error):
             assert leaks(text, [NEW_NUMBER]) == [], text
     assert mask_phone(NEW_NUMBER) in str(raised[0])
+
+
+BIRTHDAY = "05.05.1997"
+
+
+def test_a_server_that_echoes_the_request_leaks_nothing_into_exceptions(sim: Sim) -> None:
+    """Error pages that quote the Authorization header, the decoded credentials, the
+    number and the birthday sent: none of it reaches an exception's text or repr."""
+    sim.admin.put("/faults", json={"reflect": True, "error_rates": {"500": 1.0}}).raise_for_status()
+    with OneConnect(sim.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST) as client:
+        raised = [
+            _raise(client.balance),
+            _raise(lambda: client.contacts.create(NEW_NUMBER, birthday=BIRTHDAY)),
+            _raise(lambda: client.contacts.update(1, phone_number=NEW_NUMBER, birthday=BIRTHDAY)),
+            _raise(lambda: client.messages.send("hi", destinations=[NEW_NUMBER])),
+            _raise(lambda: list(client.contacts.list(phone_number=NEW_NUMBER))),
+        ]
+    sim.admin.put("/faults", json={"reflect": True, "error_rates": {"503": 1.0}}).raise_for_status()
+    with OneConnect(sim.base_url, EMAIL, API_KEY, timezone=TZ, retry=FAST) as client:
+        raised.append(_raise(lambda: client.templates.create("t", f"for {NEW_NUMBER}")))
+    sim.admin.put("/faults", json={}).raise_for_status()
+    assert [type(error) for error in raised] == [
+        e.ServerError,
+        e.OutcomeUnknownError,
+        e.ServerError,
+        e.SendOutcomeUnknownError,
+        e.ServerError,
+        e.ServerError,
+    ]
+    assert any("credentials: [secret]" in error.body for error in raised if hasattr(error, "body"))
+    for error in raised:
+        for text in exception_texts(error):
+            assert leaks(text, [NEW_NUMBER, BIRTHDAY, EMAIL]) == [], text
+
+
+def test_a_non_json_success_that_echoes_the_key_leaks_nothing() -> None:
+    token = SECRETS[2]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, text=f"<p>hello {EMAIL}, key {API_KEY}, {request.headers['authorization']}</p>"
+        )
+
+    with OneConnect(
+        "http://oneconnect.test/api/v1",
+        EMAIL,
+        API_KEY,
+        timezone=TZ,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        error = _raise(client.balance)
+    assert isinstance(error, e.ResponseError)
+    for text in exception_texts(error):
+        assert leaks(text, [EMAIL, token]) == [], text
+    assert "[secret]" in str(error)
+
+
+@pytest.fixture
+def echoing_server() -> Iterator[str]:
+    """A loopback server that answers every request 500 with its Authorization header
+    echoed in a response header and the body (httpcore logs response headers at DEBUG)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            echoed = self.headers.get("Authorization", "")
+            body = f"denied {echoed} {self.path}".encode()
+            self.send_response(500)
+            self.send_header("X-Echo", echoed)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_wire_debug_logs_hide_credentials_a_server_echoes(
+    echoing_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.DEBUG),
+        OneConnect(echoing_server, EMAIL, API_KEY, timezone=TZ, retry=FAST) as client,
+    ):
+        error = _raise(lambda: client.contacts.find_by_phone(NEW_NUMBER))
+    text = _log_text(caplog.records)
+    assert "x-echo" in text.lower()  # httpcore did log the response headers
+    assert leaks(text, [NEW_NUMBER]) == [], text
+    for seen in exception_texts(error):
+        assert leaks(seen, [NEW_NUMBER]) == [], seen
 
 
 def _log_text(records: Iterable[logging.LogRecord]) -> str:

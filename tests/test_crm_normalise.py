@@ -7,7 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import phonenumbers
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from oneconnect_pipelines.crm import (
     ColumnMapping,
@@ -42,6 +46,10 @@ def write(tmp_path: Path, content: str, name: str = "export.csv") -> Path:
         ('="0555123456"', "995555123456", "0555123456"),
         ("(032) 2 12 34 56", "995322123456", "0322123456"),
         ("+49 151 23456789", "4915123456789", "004915123456789"),
+        ("(+995) 555 12 34 56", "995555123456", "0555123456"),
+        ("(+44) 20 7946 0958", "442079460958", "00442079460958"),
+        ("+(995) 555-12-34-56", "995555123456", "0555123456"),
+        ("0555–12–34–56", "995555123456", "0555123456"),
     ],
 )
 def test_phone_numbers_in_both_account_formats(raw: str, e164: str, national: str) -> None:
@@ -54,8 +62,13 @@ def test_phone_numbers_in_both_account_formats(raw: str, e164: str, national: st
     [
         ("123", "bad phone number: is too short"),
         ("5551234567890123", "bad phone number: is too long"),
-        ("555 CALL ME", "bad phone number: holds characters other than digits"),
-        ("=SUM(A1)", "bad phone number: holds characters other than digits"),
+        ("555 CALL ME", "bad phone number: holds letters"),
+        ("0555 12 34 56 (mobile)", "bad phone number: holds letters"),
+        ("=SUM(A1)", "bad phone number: holds letters"),
+        (
+            "0555123456;0555123457",
+            "bad phone number: holds characters other than digits, spaces and +()-./",
+        ),
         ("0111123456", "bad phone number: not a valid GE number"),
         ("   ", "no phone number"),
     ],
@@ -63,6 +76,71 @@ def test_phone_numbers_in_both_account_formats(raw: str, e164: str, national: st
 def test_impossible_phone_numbers_are_refused_with_a_reason(raw: str, reason: str) -> None:
     result = PhoneNormaliser("GE").normalise(raw)
     assert (result.number, result.reason) == (None, reason)
+
+
+#: Regions whose international call prefix is 00, as default regions of the normaliser.
+IDD_00 = ("GE", "GB", "DE", "FR", "IT", "ES", "NL", "PL", "TR", "UA", "IN", "CN")
+#: Where the numbers come from: those regions, and a few with other national habits.
+NUMBER_REGIONS = (*IDD_00, "US", "JP", "AU", "BR", "RU")
+
+
+@st.composite
+def valid_numbers(draw: st.DrawFn) -> phonenumbers.PhoneNumber:
+    """A valid mobile or fixed-line number of some region: an example number with its
+    last digits drawn anew, kept only while phonenumbers still calls it valid."""
+    region = draw(st.sampled_from(NUMBER_REGIONS))
+    kind = draw(st.sampled_from([PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE]))
+    example = phonenumbers.example_number_for_type(region, kind)
+    assume(example is not None)
+    assert example is not None
+    national = str(example.national_number)
+    tail = draw(st.integers(min_value=0, max_value=9999))
+    digits = national[:-4] + f"{tail:04d}" if len(national) > 5 else national
+    number = phonenumbers.parse(f"+{example.country_code}{digits}")
+    assume(phonenumbers.is_valid_number(number))
+    return number
+
+
+def _written(text: str, separator: str) -> str:
+    return text.replace(" ", separator)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    number=valid_numbers(),
+    default_region=st.sampled_from(IDD_00),
+    shape=st.sampled_from(["e164", "00", "international", "parens", "national"]),
+    separator=st.sampled_from([" ", "-", ".", "", " - ", "\u00a0", "–"]),
+    excel=st.booleans(),
+)
+def test_every_way_a_crm_writes_a_valid_number_normalises_to_it(
+    number: phonenumbers.PhoneNumber,
+    default_region: str,
+    shape: str,
+    separator: str,
+    excel: bool,
+) -> None:
+    """Spaces, dashes, dots, parentheses, 00, +, the national form with its trunk prefix
+    (read with the number's own region as the default) and Excel's ="..." wrap."""
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    region = phonenumbers.region_code_for_number(number) or default_region
+    if shape == "e164":
+        text = e164
+    elif shape == "00":
+        text = "00" + _written(international[1:], separator)
+    elif shape == "international":
+        text = _written(international, separator)
+    elif shape == "parens":
+        code, _, rest = international.partition(" ")
+        text = f"({code}) " + _written(rest, separator)
+    else:
+        text = _written(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL), separator)
+        default_region = region
+    if excel:
+        text = f'="{text}"'
+    result = PhoneNormaliser(default_region).normalise(text)
+    assert (result.number, result.reason) == (e164[1:], None), text
 
 
 def test_phone_result_repr_masks_the_number() -> None:

@@ -44,6 +44,9 @@ def contacts_with(sim: Sim, phone: str) -> list[dict[str, Any]]:
         {"error_rates": [500]},
         {"error_rates": None},
         {"drop_rate": None},
+        {"late_writes": -1},
+        {"late_by": 0},
+        {"page_wrap": 0},
     ],
 )
 def test_bad_fault_settings_are_refused_and_change_nothing(sim: Sim, body: dict[str, Any]) -> None:
@@ -191,3 +194,50 @@ def test_stats_count_by_route_template_and_status(sim: Sim) -> None:
     assert stats["writes"] == 2
     assert sim.admin.delete("/stats").json()["total"] == 0
     assert sim.stats()["routes"] == {}
+
+
+def test_a_late_write_is_answered_504_and_applied_requests_later(sim: Sim) -> None:
+    sim.reset(BARE)
+    put_faults(sim, late_writes=1, late_by=3)
+    answer = sim.api.post("/contacts", data={"phone_number": "0555000111"})
+    assert answer.status_code == 504
+    assert contacts_with(sim, "0555000111") == []  # 1st request after it
+    assert contacts_with(sim, "0555000111") == []  # 2nd
+    (landed,) = contacts_with(sim, "0555000111")  # applied just before the 3rd
+    assert landed["phone_number"] == "0555000111"
+    assert sim.admin.get("/faults").json()["late_writes"] == 0
+    # only the next `late_writes` writes are late: this one is answered at once
+    assert sim.api.post("/contacts", data={"phone_number": "0555000112"}).status_code == 200
+
+
+def test_a_late_write_applied_after_a_replay_is_judged_like_any_request(sim: Sim) -> None:
+    """The late original of a create whose replay landed first is refused as taken."""
+    sim.reset(BARE)
+    put_faults(sim, late_writes=1, late_by=2)
+    assert sim.api.post("/contacts", data={"phone_number": "0555000114"}).status_code == 504
+    replay = sim.api.post("/contacts", data={"phone_number": "0555000114"})
+    assert replay.status_code == 200  # the replay lands first ...
+    assert len(contacts_with(sim, "0555000114")) == 1  # ... the late original is refused
+    assert len(contacts_with(sim, "0555000114")) == 1
+
+
+def test_page_wrap_starts_listings_over(sim: Sim) -> None:
+    put_faults(sim, page_wrap=2)
+    pages = [
+        [r["id"] for r in sim.api.get("/contacts", params={"page": p, "per_page": 10}).json()]
+        for p in (1, 2, 3, 4, 5)
+    ]
+    assert pages[2] == pages[0] and pages[3] == pages[1] and pages[4] == pages[0]
+    assert pages[0] != pages[1]
+
+
+def test_reflect_makes_error_answers_echo_the_request(sim: Sim) -> None:
+    put_faults(sim, reflect=True, error_rates={"500": 1.0})
+    answer = sim.api.post(
+        "/contacts", data={"phone_number": "0555000115", "birthday": "05.05.1997"}
+    )
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    for echoed in ("authorization: Basic ", f"credentials: {EMAIL}:{API_KEY}", "0555000115"):
+        assert echoed in answer.text
+    assert "05.05.1997" in answer.text

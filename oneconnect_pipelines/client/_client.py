@@ -13,6 +13,7 @@ import httpx
 
 from oneconnect_pipelines.formats import timestamp_offset
 
+from ._pagination import MAX_PAGES
 from ._transport import CallStats, Clock, RetryPolicy, SystemClock, Timeouts, Transport
 from .birthday_campaigns import BirthdayCampaigns
 from .campaigns import Campaigns
@@ -37,6 +38,7 @@ class OneConnect:
     it is inferred from the UTC offset of the account's own timestamps, or, for an
     account with no records yet, taken from ``fallback_timezone``. ``rate_limit``
     caps requests per second across every thread (None: only the server's 429s slow us).
+    ``max_pages`` stops a listing that runs longer than that as a runaway.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class OneConnect:
         concurrency: int = DEFAULT_CONCURRENCY,
         per_page: int = MAX_PER_PAGE,
         rate_limit: float | None = None,
+        max_pages: int = MAX_PAGES,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -60,8 +63,11 @@ class OneConnect:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
         self.base_url = base_url
         self.per_page = per_page
+        self.max_pages = max_pages
         self.concurrency = concurrency
         self._timezone = _zone(timezone)
         self._fallback_timezone = _zone(fallback_timezone)

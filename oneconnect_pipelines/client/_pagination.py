@@ -4,9 +4,11 @@ The API has no count and no next link: a page shorter than ``per_page`` is the l
 pages are requested ahead (one page first, so a small collection costs one request; once
 it comes back full, the client's whole concurrency), handed out strictly in page order,
 and no new page is requested once a short one has been read; requests already made past
-the end are ignored (``LOOKAHEAD`` bounds them). A page identical to the previous one
-means the server ignores ``page``: an error, not an endless loop. Records already seen
-(a collection shifting under a sorted listing) are dropped so each comes once.
+the end are ignored (``LOOKAHEAD`` bounds them). A page holding only records already
+seen means the server repeats pages (it ignores ``page``, or wraps around): an error,
+not an endless loop; so is a listing longer than ``max_pages``. Records already seen on
+a page that also brings new ones (a collection shifting under a sorted listing) are
+dropped so each comes once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any, Generic, TypeVar
 from ._transport import CallStats
 from .errors import PaginationError
 
-MAX_PAGES = 1_000_000
+#: Pages per listing before it is stopped as a runaway (100 million records at 1,000 a
+#: page); ``OneConnect(max_pages=...)`` sets another bound.
+MAX_PAGES = 100_000
 #: Pages the window may run past the consumer, per request in flight. A consumer that
 #: is at times slower than the network (it converts each page as it comes) then finds
 #: the next pages already there instead of waiting a round trip; the price is at most
@@ -121,7 +125,6 @@ def iter_pages(
     here, on the consumer's thread, while the next downloads are in flight.
     """
     window = _Window(fetch, executor, concurrency, max_pages)
-    previous_ids: list[Any] | None = None
     seen: set[Any] = set()
     number = 0
     try:
@@ -129,16 +132,23 @@ def iter_pages(
             number += 1
             download = window.take(number)
             if download is None:
-                raise PaginationError(f"more than {max_pages} pages", call=call)
+                raise PaginationError(
+                    f"more than {max_pages} pages: stopped as a runaway listing "
+                    "(OneConnect(max_pages=...) allows more)",
+                    call=call,
+                )
             page = load(download.result())
             window.advance(number, full=len(page) >= per_page)
             stats.add(pages=1)
             ids = list(map(id_of, page))
-            if page and ids == previous_ids:
-                raise PaginationError(f"page {number} repeats page {number - 1}", call=call)
-            previous_ids = ids
             if seen.isdisjoint(ids):  # the usual case, checked at C speed
                 fresh = page
+            elif seen.issuperset(ids):
+                raise PaginationError(
+                    f"page {number} holds only records of earlier pages: the server repeats "
+                    "pages (or the collection shifted by a whole page); stopped",
+                    call=call,
+                )
             else:
                 fresh = [record for record, i in zip(page, ids, strict=True) if i not in seen]
             seen.update(ids)

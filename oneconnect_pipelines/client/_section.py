@@ -13,8 +13,13 @@ import msgspec
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
 from ._pagination import Page, iter_pages
-from ._transport import decode
-from .errors import NotFoundError, OutcomeUnknownError, ResponseError, ValidationError
+from .errors import (
+    NotFoundError,
+    OneConnectError,
+    OutcomeUnknownError,
+    ResponseError,
+    ValidationError,
+)
 from .models import PageDecoder
 
 if TYPE_CHECKING:
@@ -32,7 +37,8 @@ class Section:
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
         """Raw pages of a collection, fetched ahead concurrently, in order."""
         call = f"GET {path}"
-        return self._paged(path, params, lambda answer: _records(answer, call), _record_id)
+        decode = self._transport.decode
+        return self._paged(path, params, lambda answer: _records(answer, call, decode), _record_id)
 
     def _iter(
         self,
@@ -44,6 +50,7 @@ class Section:
         straight from its bytes; a body it cannot read is decoded the general way, so that
         an error answer raises its own exception, and else names the broken record."""
         call = f"GET {path}"
+        transport = self._transport
         if isinstance(parse, PageDecoder):
             decode_page = parse
 
@@ -51,15 +58,15 @@ class Section:
                 try:
                     return decode_page(response.content)
                 except msgspec.MsgspecError as exc:
-                    problem = exc
-                _json_array(response, call)  # raises the error the answer stands for
+                    problem = transport.redact(str(exc))  # it may quote a value
+                _json_array(response, call, transport.decode)  # raises what the answer means
                 raise ResponseError(f"a record breaks the contract: {problem}", call=call)
 
         else:
             parse_one = parse
 
             def convert(response: httpx.Response) -> list[T]:
-                return list(map(parse_one, _json_array(response, call)))
+                return list(map(parse_one, _json_array(response, call, transport.decode)))
 
         pages = self._paged(path, params, convert, attrgetter("id"))
         for page in pages:
@@ -90,32 +97,69 @@ class Section:
             concurrency=self._client.concurrency,
             stats=self._transport.stats,
             call=call,
+            max_pages=self._client.max_pages,
         )
 
     def _create(
-        self, path: str, data: Mapping[str, Any], find: Callable[[], Record | None]
+        self,
+        path: str,
+        data: Mapping[str, Any],
+        find: Callable[[], list[Record]],
+        *,
+        unique: bool,
     ) -> Record:
-        """POST a new record. When the answer is lost, read back (``find``) before trying
-        again, so a retry can never make a second record."""
-        attempts = self._transport.retry.max_attempts
+        """POST a new record so that it exists once, whatever answers are lost.
+
+        ``find`` reads back the records this create would match (same number, name, ...).
+        After a lost answer it is read back before sending again. Where the server keeps
+        the key unique (``unique``: contacts, lists, titles) a replay, or an original the
+        server applies late, is refused as "already taken", so nothing can double. Else
+        the matches that existed before the first attempt are noted, and after a replay
+        every match made since is read back: the oldest is kept and the others deleted,
+        so a create the server applied late still ends as one record."""
         lost: OutcomeUnknownError | None = None
-        for _ in range(attempts):
+        before = set() if unique else _ids(find())
+        for _ in range(self._transport.retry.max_attempts):
             try:
-                record: Record = self._transport.call(
+                created: Record = self._transport.call(
                     "POST", path, data=dict(data), replay_safe=False
                 )
-                return record
             except OutcomeUnknownError as unknown:
                 lost = unknown
             except ValidationError:
-                if lost is None:
+                if lost is None or not unique:
                     raise
                 # "already taken": the lost attempt did take effect after all
-            found = find()
-            if found is not None:
-                return found
+            else:
+                if lost is None or unique:
+                    return created
+                return self._converge(path, find, before, lost) or created
+            mine = self._converge(path, find, before, lost)
+            if mine is not None:
+                return mine
         assert lost is not None
         raise lost
+
+    def _converge(
+        self,
+        path: str,
+        find: Callable[[], list[Record]],
+        before: set[int],
+        lost: OutcomeUnknownError,
+    ) -> Record | None:
+        """The one record this create made (the oldest of those made since ``before``,
+        the others deleted), or None when none is there yet."""
+        try:
+            mine = sorted(
+                (r for r in find() if int(r["id"]) not in before), key=lambda r: int(r["id"])
+            )
+            for extra in mine[1:]:
+                self._delete(f"{path}/{int(extra['id'])}")
+        except OneConnectError as failed:
+            raise OutcomeUnknownError(
+                f"{lost.message}; reading it back failed too ({failed.message})", call=lost.call
+            ) from failed
+        return mine[0] if mine else None
 
     def _delete(self, path: str) -> None:
         """DELETE is replayed on a lost answer; 'not found' on the replay means done."""
@@ -128,7 +172,13 @@ class Section:
                 return
 
 
-def _json_array(response: httpx.Response, call: str) -> list[Record]:
+def _ids(records: Iterable[Record]) -> set[int]:
+    return {int(record["id"]) for record in records}
+
+
+def _json_array(
+    response: httpx.Response, call: str, decode: Callable[[httpx.Response, str], Any]
+) -> list[Record]:
     answer = decode(response, call)
     if not isinstance(answer, list):
         raise ResponseError(f"expected a JSON array, got {type(answer).__name__}", call=call)
@@ -146,14 +196,16 @@ _Value = _Scalar | tuple[_Scalar | dict[str, _Inner], ...] | dict[str, _Inner]
 _RECORDS = msgspec.json.Decoder(list[dict[str, _Value]])
 
 
-def _records(response: httpx.Response, call: str) -> Page:
+def _records(
+    response: httpx.Response, call: str, decode: Callable[[httpx.Response, str], Any]
+) -> Page:
     """A listing page: its JSON objects as dicts, their arrays as tuples. A page that does
     not fit ``_Value`` (deeper, or not objects) is decoded the general way: the error
     its answer stands for, or the same shape built in Python."""
     try:
         return _RECORDS.decode(response.content)
     except msgspec.MsgspecError:
-        return list(map(_frozen, _json_array(response, call)))
+        return list(map(_frozen, _json_array(response, call, decode)))
 
 
 def _frozen(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """The one request loop: auth, timeouts, rate limit, retries, error mapping, statistics.
 
-Retry rules. Reads are retried on connection errors, timeouts, 429 and 5xx. Writes are
+Retry rules. Reads are retried on connection errors, timeouts, 429 and 5xx; a 429 or 503
+whose Retry-After exceeds ``RetryPolicy.retry_after_max`` fails at once. Writes are
 retried only when the server cannot have acted: the connection was never made, or it
 answered 429 or 503 (refused before processing). Any other failure of a write is
 ambiguous and surfaces as ``OutcomeUnknownError``, so the caller can reconcile
@@ -10,7 +11,6 @@ ambiguous and surfaces as ``OutcomeUnknownError``, so the caller can reconcile
 from __future__ import annotations
 
 import functools
-import logging
 import random
 import ssl
 import threading
@@ -19,33 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-import orjson
-
-from oneconnect_pipelines.masking import mask_digits
 
 from . import errors as e
+from ._answers import decode, describe, retry_after_of, status_error
+from ._redact import Redactor, unwatch_logs, watch_logs
 
 #: Statuses that mean "refused before processing": safe to retry for every method.
 REFUSED_STATUSES = (429, 503)
-
-
-class MaskingFilter(logging.Filter):
-    """httpx logs every request's URL at INFO, and lookups carry phone numbers in their
-    query (``?phone_number=...``): mask digit runs before any handler sees the line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_digits(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def install_log_masking() -> None:
-    """Put one ``MaskingFilter`` on the "httpx" logger (idempotent)."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
-        logger.addFilter(MaskingFilter())
 
 
 @functools.cache
@@ -78,7 +58,8 @@ class RetryPolicy:
     max_attempts: int = 6
     backoff_base: float = 0.2
     backoff_max: float = 20.0
-    #: A server's Retry-After is honoured up to this many seconds.
+    #: A server's Retry-After is honoured up to this many seconds; a longer one fails the
+    #: call at once (``RateLimitError.retry_after`` says when to come back).
     retry_after_max: float = 60.0
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
@@ -182,7 +163,9 @@ class Transport:
         transport: httpx.BaseTransport | None = None,
         seed: int | None = None,
     ) -> None:
-        install_log_masking()
+        #: Scrubs this client's secrets (and masks personal data) in any text from a server.
+        self.redact = Redactor(email, api_key)
+        watch_logs(self.redact)
         self.retry = retry
         self.clock = clock
         self.stats = CallStats()
@@ -200,6 +183,7 @@ class Transport:
 
     def close(self) -> None:
         self._http.close()
+        unwatch_logs(self.redact)
 
     def __repr__(self) -> str:  # never the credentials
         return f"Transport({self._http.base_url!s})"
@@ -214,10 +198,14 @@ class Transport:
         replay_safe: bool | None = None,
     ) -> Any:
         """The decoded JSON answer of ``method path``; see the module docstring for retries."""
-        return decode(
+        return self.decode(
             self.send(method, path, params=params, data=data, replay_safe=replay_safe),
             f"{method} {path}",
         )
+
+    def decode(self, response: httpx.Response, call: str) -> Any:
+        """JSON of a response, or the exception its status and body stand for."""
+        return decode(response, call, self.redact)
 
     def send(
         self,
@@ -240,26 +228,34 @@ class Transport:
             try:
                 response = self._http.request(method, path, params=params, data=data)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                error: e.OneConnectError = e.ConnectError(_describe(exc), call=call)
+                error: e.OneConnectError = e.ConnectError(describe(exc, self.redact), call=call)
                 retryable, ambiguous = True, False
                 self.stats.status("connect_error")
             except httpx.TimeoutException as exc:
-                error = e.RequestTimeout(_describe(exc), call=call)
+                error = e.RequestTimeout(describe(exc, self.redact), call=call)
                 retryable, ambiguous = safe, not safe
                 self.stats.status("timeout")
-            except httpx.TransportError as exc:
-                error = e.TransportError(_describe(exc), call=call)
+            except httpx.HTTPError as exc:  # dropped connections, broken bodies, ...
+                error = e.TransportError(describe(exc, self.redact), call=call)
                 retryable, ambiguous = safe, not safe
                 self.stats.status("transport_error")
             else:
                 self.stats.status(response.status_code)
                 status = response.status_code
                 if status in REFUSED_STATUSES:
-                    retry_after = _retry_after(response)
-                    error = status_error(response, call, retry_after)
+                    retry_after = retry_after_of(response)
+                    if retry_after is not None and retry_after > self.retry.retry_after_max:
+                        # Waiting that long would hang a sensor tick or a run: fail now,
+                        # saying when the server will take requests again.
+                        note = (
+                            f"Retry-After: {retry_after:g} s, above the "
+                            f"{self.retry.retry_after_max:g} s this client waits"
+                        )
+                        raise status_error(response, call, retry_after, self.redact, note=note)
+                    error = status_error(response, call, retry_after, self.redact)
                     retryable, ambiguous = True, False
                 elif status >= 500:
-                    error = status_error(response, call, None)
+                    error = status_error(response, call, None, self.redact)
                     retryable, ambiguous = safe, not safe
                 else:
                     return response
@@ -275,61 +271,3 @@ class Transport:
                 self.limiter.pause(wait)
             self.stats.add(retries=1)
             self.clock.sleep(wait)
-
-
-def decode(response: httpx.Response, call: str) -> Any:
-    """JSON of a response, or the exception its status and body stand for."""
-    try:
-        payload = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        if response.status_code >= 400:
-            raise status_error(response, call, None) from None
-        raise e.ResponseError(f"expected JSON, got {response.text[:80]!r}", call=call) from None
-    if response.status_code >= 400:
-        raise status_error(response, call, None, payload)
-    if isinstance(payload, dict):
-        code = payload.get("error_code")
-        if code not in (None, 0, "0") or payload.get("errors"):
-            raise api_error(payload, call, response.status_code)
-    return payload
-
-
-def status_error(
-    response: httpx.Response, call: str, retry_after: float | None, payload: Any = None
-) -> e.OneConnectError:
-    status = response.status_code
-    if isinstance(payload, dict) and status not in e.STATUS_CLASSES and status < 500:
-        code = payload.get("error_code")
-        if payload.get("errors") or (isinstance(code, int) and code in e.ERROR_CLASSES):
-            return api_error(payload, call, status)
-    message = payload.get("message") if isinstance(payload, dict) else None
-    text = str(message or response.reason_phrase or f"HTTP {status}")
-    if status == 429:
-        return e.RateLimitError(text, call=call, body=response.text, retry_after=retry_after)
-    cls = e.STATUS_CLASSES.get(status, e.ServerError if status >= 500 else e.HTTPStatusError)
-    return cls(text, call=call, status_code=status, body=response.text)
-
-
-def api_error(payload: dict[str, Any], call: str, status: int) -> e.APIError:
-    errors = [str(item) for item in payload.get("errors") or []]
-    try:
-        code = int(payload.get("error_code") or 0)
-    except (TypeError, ValueError):
-        code = 0
-    message = str(payload.get("message") or "; ".join(errors) or f"error {code}")
-    cls = e.ERROR_CLASSES.get(code, e.ValidationError if errors and not code else e.APIError)
-    return cls(message, call=call, error_code=code, errors=errors, status_code=status)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
-
-
-def _describe(exc: httpx.HTTPError) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -41,16 +41,17 @@ class BirthdayCampaigns(Section):
         if title is not None:
             fields["title"] = title
 
-        def find() -> Record | None:
-            same = [
+        def find() -> list[Record]:
+            return [
                 r
                 for page in self._pages("/birthday_campaigns")
                 for r in page
                 if r.get("name") == name and r.get("content") == content
             ]
-            return max(same, key=lambda r: int(r["id"])) if same else None
 
-        return BirthdayCampaign.from_api(self._create("/birthday_campaigns", form(fields), find))
+        return BirthdayCampaign.from_api(
+            self._create("/birthday_campaigns", form(fields), find, unique=False)
+        )
 
     def update(
         self,

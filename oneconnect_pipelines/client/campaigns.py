@@ -113,16 +113,15 @@ class Campaigns(Section):
             fields["title"] = title
         data = {**form(fields), **schedule.fields(self._client.timezone)}
 
-        def find() -> Record | None:
-            same = [
+        def find() -> list[Record]:
+            return [
                 r
                 for r in self._transport.call("GET", "/campaigns", params={"name": name})
                 if r.get("content") == content
             ]
-            return max(same, key=lambda r: int(r["id"])) if same else None
 
         return Campaign.from_api(
-            self._create("/campaigns", data, find), self._client.timezone_if_known
+            self._create("/campaigns", data, find, unique=False), self._client.timezone_if_known
         )
 
     def update(

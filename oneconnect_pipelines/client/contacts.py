@@ -42,13 +42,13 @@ class Contacts(Section):
         """A new contact. A lost answer is reconciled by phone number, never duplicated."""
         data = contact_form({"phone_number": phone_number, **fields})
 
-        def find() -> Record | None:
+        def find() -> list[Record]:
             found: list[Record] = self._transport.call(
                 "GET", "/contacts", params={"phone_number": phone_number}
             )
-            return found[0] if found else None
+            return found
 
-        return Contact.from_api(self._create("/contacts", data, find))
+        return Contact.from_api(self._create("/contacts", data, find, unique=True))
 
     def update(self, contact_id: int, **fields: Any) -> Contact:
         """Change only the fields given (``None`` or ``""`` clears one). Safe to replay."""

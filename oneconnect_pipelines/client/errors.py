@@ -23,15 +23,16 @@
     ├── ResponseError               an answer that is not what the contract promises
     └── PaginationError             a server repeating pages or never ending
 
-Messages name the call (``POST /contacts``) but never credentials, and phone numbers in
-them are masked. Raw httpx exceptions never escape the client.
+Messages name the call (``POST /contacts``) but never credentials (the client scrubs its
+key, e-mail and Basic token from whatever a server echoes), and phone numbers, dates and
+e-mail addresses in them are masked. Raw httpx exceptions never escape the client.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oneconnect_pipelines.masking import mask_digits
+from oneconnect_pipelines.masking import mask_digits, mask_text
 
 
 class OneConnectError(Exception):
@@ -41,7 +42,7 @@ class OneConnectError(Exception):
         path, query, values = call.partition("?")  # query values may be phone numbers
         self.call = path + query + mask_digits(values)
         call = self.call
-        self.message = mask_digits(message)
+        self.message = mask_text(message)
         super().__init__(f"{call}: {self.message}" if call else self.message)
 
 
@@ -78,7 +79,7 @@ class HTTPStatusError(OneConnectError):
         self.status_code = status_code
         #: OneConnect answers these statuses with the status as its ``error_code`` too.
         self.error_code = status_code
-        self.body = mask_digits(body[:500])
+        self.body = mask_text(body[:500])
 
 
 class AuthenticationError(HTTPStatusError):
@@ -129,7 +130,7 @@ class APIError(OneConnectError):
     ) -> None:
         super().__init__(message, call=call)
         self.error_code = error_code
-        self.errors = [mask_digits(error) for error in errors]
+        self.errors = [mask_text(error) for error in errors]
         self.status_code = status_code
 
 

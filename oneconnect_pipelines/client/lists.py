@@ -35,7 +35,12 @@ class Lists(Section):
     def create(self, name: str, members: Iterable[int] = ()) -> ContactList:
         """A new list. A lost answer is reconciled by name (list names are unique)."""
         data = form({"name": name, "members": ids_of(members)})
-        return ContactList.from_api(self._create("/lists", data, lambda: self._find(name)))
+
+        def find() -> list[Record]:
+            found = self._find(name)
+            return [found] if found else []
+
+        return ContactList.from_api(self._create("/lists", data, find, unique=True))
 
     def update(
         self, list_id: int, *, name: str | None = None, members: Iterable[int] | None = None

@@ -28,12 +28,10 @@ class Titles(Section):
     def create(self, name: str) -> Title:
         """A new sender name; it stays inactive until OneConnect's staff activate it."""
 
-        def find() -> Record | None:
-            return next(
-                (r for page in self._pages("/titles") for r in page if r.get("name") == name), None
-            )
+        def find() -> list[Record]:
+            return [r for page in self._pages("/titles") for r in page if r.get("name") == name]
 
-        return Title.from_api(self._create("/titles", form({"name": name}), find))
+        return Title.from_api(self._create("/titles", form({"name": name}), find, unique=True))
 
     def delete(self, title_id: int) -> None:
         self._delete(f"/titles/{int(title_id)}")
@@ -53,17 +51,18 @@ class Templates(Section):
         return next((template for template in self.list() if template.title == title), None)
 
     def create(self, title: str, body: str) -> Template:
-        def find() -> Record | None:
-            same = [
+        """A new template; a lost answer is reconciled by title and body."""
+
+        def find() -> list[Record]:
+            return [
                 r
                 for page in self._pages("/templates")
                 for r in page
                 if r.get("title") == title and r.get("body") == body
             ]
-            return max(same, key=lambda r: int(r["id"])) if same else None
 
         return Template.from_api(
-            self._create("/templates", form({"title": title, "body": body}), find)
+            self._create("/templates", form({"title": title, "body": body}), find, unique=False)
         )
 
     def delete(self, template_id: int) -> None:

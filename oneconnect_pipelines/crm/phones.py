@@ -18,7 +18,11 @@ from ..masking import mask_phone
 #: OneConnect keeps 6 to 15 digits per number.
 MIN_DIGITS, MAX_DIGITS = 6, 15
 
-_ALLOWED = re.compile(r"^\+?[\d\s()\-./]+$")
+#: What a written number may hold besides digits: whatever ``phonenumbers`` reads as
+#: punctuation (spaces, dashes of any width, dots, slashes, parentheses, ``+`` anywhere
+#: it can stand). Letters are refused before parsing: phonenumbers would read them as a
+#: keypad's digits ("0555 12 34 56 (mobile)" is not a number with "662453" after it).
+_ALLOWED = re.compile(r"^[\d\s+＋\-‐-―−ー－／\u00ad\u200b\u2060()（）［］\[\]./~⁓∼～]+$")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="0555123456": Excel's way to keep a leading zero
 _POSSIBLE_REASONS = {
     ValidationResult.INVALID_COUNTRY_CODE: "has an unknown country code",
@@ -90,8 +94,12 @@ class PhoneNormaliser:
             cleaned = excel.group(1).strip()
         if not cleaned:
             return PhoneResult(None, "no phone number")
+        if any(char.isalpha() for char in cleaned):
+            return PhoneResult(None, "bad phone number: holds letters")
         if not _ALLOWED.match(cleaned):
-            return PhoneResult(None, "bad phone number: holds characters other than digits")
+            return PhoneResult(
+                None, "bad phone number: holds characters other than digits, spaces and +()-./"
+            )
         try:
             parsed = phonenumbers.parse(cleaned, self.region)
         except NumberParseException:

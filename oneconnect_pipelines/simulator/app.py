@@ -1,9 +1,10 @@
 """The simulator as one ASGI app: the OneConnect API under ``/api/v1``, its admin under ``/_sim``.
 
-Every API request passes the same gate, in this order: statistics, injected latency,
-the requests-per-second limit and faults that strike before processing, Basic auth
-(401), the Business plan's IP allow-list (403), catching up with the clock, the
-handler, and faults that strike after processing.
+Every API request passes the same gate, in this order: late writes that fall due are
+applied, statistics, injected latency, the requests-per-second limit and faults that
+strike before processing, Basic auth (401), the Business plan's IP allow-list (403), a
+write held back to be applied late, catching up with the clock, the handler, and faults
+that strike after processing.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hmac
 import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from starlette.responses import Response
@@ -31,6 +34,7 @@ from .seed import SeedSizes, seed_account
 from .store import Store
 
 API_PREFIX = "/api/v1"
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 log = logging.getLogger("oneconnect.simulator")
 _PARAM = re.compile(r"\{(\w+)(:\w+)?\}")
 
@@ -108,6 +112,9 @@ class SimulatorApp:
         self.api_routes = [(route, route_template(route)) for route in api_routes]
         self.admin = admin
         self._tasks: set[asyncio.Task[None]] = set()
+        self._requests = 0
+        #: Writes answered 504 unprocessed: (request number due, route, scope, body).
+        self._late: list[tuple[int, Route, Scope, bytes]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -125,10 +132,17 @@ class SimulatorApp:
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         sim = self.simulator
+        await self._apply_late_writes()
         path = scope["path"][len(API_PREFIX) :] or "/"
         route, template, allowed = self._match(scope, path)
         name = f"{scope['method']} {template or '<unknown>'}"
         status: list[int | str] = [0]
+        body = b""
+        if sim.faults.reflect or sim.faults.late_writes:
+            body = await read_body(receive)
+            receive = replay(body)
+        if scope["method"] == "GET" and sim.faults.page_wrap is not None:
+            scope["query_string"] = wrap_page(scope.get("query_string", b""), sim.faults)
 
         async def counted_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -137,7 +151,7 @@ class SimulatorApp:
 
         try:
             await sim.faults.delay()
-            response = self._gate(scope)
+            response = self._gate(scope, body)
             if response is None and route is None:
                 response = (
                     status_response(405, "Method not allowed")
@@ -148,6 +162,12 @@ class SimulatorApp:
                 await response(scope, receive, counted_send)
                 return
             assert route is not None
+            if scope["method"] in WRITE_METHODS and sim.faults.late_write():
+                self._late.append((self._requests + sim.faults.late_by, route, dict(scope), body))
+                await fault_response(504, "Gateway timeout", scope, body, sim.faults.reflect)(
+                    scope, receive, counted_send
+                )
+                return
             after = sim.faults.after()
             if after is None:
                 await self._handle(route, scope, receive, counted_send)
@@ -157,7 +177,8 @@ class SimulatorApp:
                 status[0] = "dropped"
                 await drop_connection(send)
             else:
-                await status_response(int(after), "Server error")(scope, receive, counted_send)
+                answer = fault_response(int(after), "Server error", scope, body, sim.faults.reflect)
+                await answer(scope, receive, counted_send)
         finally:
             sim.stats.record(name, status[0])
             self._flush_callbacks()
@@ -175,7 +196,15 @@ class SimulatorApp:
                 partial = template
         return None, partial, partial is not None
 
-    def _gate(self, scope: Scope) -> Response | None:
+    async def _apply_late_writes(self) -> None:
+        """Count this request, and first apply the held writes that fall due with it."""
+        self._requests += 1
+        due = [held for held in self._late if held[0] <= self._requests]
+        self._late = [held for held in self._late if held[0] > self._requests]
+        for _, route, scope, body in due:
+            await self._handle(route, scope, replay(body), _discard)
+
+    def _gate(self, scope: Scope, body: bytes) -> Response | None:
         """The answer that stops a request before its handler, if any."""
         sim = self.simulator
         wait = sim.faults.throttled()
@@ -183,9 +212,11 @@ class SimulatorApp:
             return rate_limited(sim.faults.retry_after_header(wait))
         fault = sim.faults.before()
         if fault == 429:
-            return rate_limited(sim.faults.retry_after_header())
+            return rate_limited(
+                sim.faults.retry_after_header(), echo(scope, body) if sim.faults.reflect else None
+            )
         if fault is not None:
-            return status_response(fault, "Service unavailable")
+            return fault_response(fault, "Service unavailable", scope, body, sim.faults.reflect)
         account = sim.platform.account
         if not authorised(scope, account.email, account.api_key):
             return json_response(
@@ -279,10 +310,60 @@ def status_response(status: int, message: str) -> Response:
     return json_response(status_error(status, message).payload, status)
 
 
-def rate_limited(retry_after: str) -> Response:
-    return json_response(
-        status_error(429, "Too many requests").payload, 429, {"Retry-After": retry_after}
-    )
+def rate_limited(retry_after: str, reflected: bytes | None = None) -> Response:
+    headers = {"Retry-After": retry_after}
+    if reflected is not None:
+        return Response(reflected, 429, headers, media_type="text/html")
+    return json_response(status_error(429, "Too many requests").payload, 429, headers)
+
+
+def fault_response(status: int, message: str, scope: Scope, body: bytes, reflect: bool) -> Response:
+    """An injected error answer: the API's envelope, or with ``reflect`` an error page
+    echoing the request."""
+    if reflect:
+        return Response(echo(scope, body), status, media_type="text/html")
+    return status_response(status, message)
+
+
+def echo(scope: Scope, body: bytes) -> bytes:
+    """What a careless proxy's error page shows: the request with its headers (the
+    Authorization header among them), the Basic credentials decoded, and the body."""
+    lines = [f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode()}"]
+    for key, value in scope["headers"]:
+        lines.append(f"{key.decode('latin-1')}: {value.decode('latin-1')}")
+        if key == b"authorization":
+            _, _, encoded = value.partition(b" ")
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+                lines.append("credentials: " + base64.b64decode(encoded).decode())
+    lines.append(body.decode("utf-8", "replace"))
+    return ("<html><body><pre>" + "\n".join(lines) + "</pre></body></html>").encode()
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    """A ``receive`` that hands a body already read to the handler."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def wrap_page(query: bytes, faults: Faults) -> bytes:
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    wrapped = [
+        (k, str(faults.wrapped_page(int(v))) if k == "page" and v.isdigit() else v)
+        for k, v in pairs
+    ]
+    return urlencode(wrapped).encode("latin-1")
 
 
 async def _discard(message: Message) -> None:

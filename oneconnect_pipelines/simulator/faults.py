@@ -2,7 +2,11 @@
 
 429 and 503 are answered *before* a request is processed (the server did nothing);
 500, 502, 504 and dropped connections happen *after* it was processed (a write took
-effect but the client cannot know): the worst case a client must survive.
+effect but the client cannot know): the worst case a client must survive. Worse still,
+a *late* write is answered 504 before it is processed and applied only some requests
+later (a queue behind a timed-out gateway). ``page_wrap`` makes listings start over past
+a page, and ``reflect`` makes injected error answers echo the request, credentials
+included, as a careless proxy's error page would.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ class Faults:
     retry_after_s: float = 1.0
     drop_rate: float = 0.0
     rps_limit: float | None = None
+    #: The next this many writes are answered 504 unprocessed, and applied just before
+    #: the ``late_by``-th API request after them.
+    late_writes: int = 0
+    late_by: int = 2
+    #: Listing pages past this one start over: page wrap+1 is page 1 again.
+    page_wrap: int | None = None
+    #: Injected error answers echo the request: line, headers (Authorization too), the
+    #: decoded Basic credentials and the form body.
+    reflect: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -38,6 +51,14 @@ class Faults:
             self.rps_limit = float(self.rps_limit)
             if self.rps_limit < 0:
                 raise ValueError("rps_limit cannot be negative")
+        self.late_writes, self.late_by = int(self.late_writes), int(self.late_by)
+        if self.late_writes < 0 or self.late_by < 1:
+            raise ValueError("late_writes cannot be negative and late_by must be at least 1")
+        if self.page_wrap is not None:
+            self.page_wrap = int(self.page_wrap)
+            if self.page_wrap < 1:
+                raise ValueError("page_wrap must be at least 1")
+        self.reflect = bool(self.reflect)
         self.error_rates = {int(k): float(v) for k, v in dict(self.error_rates).items()}
         unknown = set(self.error_rates) - {*BEFORE_STATUSES, *AFTER_STATUSES}
         if unknown:
@@ -72,6 +93,10 @@ class Faults:
             "retry_after_s",
             "drop_rate",
             "rps_limit",
+            "late_writes",
+            "late_by",
+            "page_wrap",
+            "reflect",
             "seed",
         }
         unknown = set(data) - allowed
@@ -110,6 +135,16 @@ class Faults:
         if self.drop_rate and self._rng.random() < self.drop_rate:
             return "drop"
         return self._pick(AFTER_STATUSES)
+
+    def late_write(self) -> bool:
+        """Whether this write is to be applied late (and counts it off)."""
+        if self.late_writes <= 0:
+            return False
+        self.late_writes -= 1
+        return True
+
+    def wrapped_page(self, page: int) -> int:
+        return page if self.page_wrap is None else (page - 1) % self.page_wrap + 1
 
     def _pick(self, statuses: tuple[int, ...]) -> int | None:
         roll = self._rng.random()
