@@ -1,7 +1,6 @@
 """Birthday campaigns for the CRM's target lists: the ``birthday_campaigns_sync`` job, and
 the sensor that runs it after every successful ``crm_contacts_sync``."""
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.client.models import ContactList, Template, Title
 from oneconnect_pipelines.crm.mapping import ColumnMapping
 
-from .crm_sync import crm_contacts_sync
+from .crm_sync import crm_contacts_sync, op_config
 from .resources import OneConnectResource
 from .settings import SETTINGS
 
@@ -145,14 +144,6 @@ def birthday_metadata(result: BirthdayResult) -> dict[str, Any]:
 )
 def birthday_campaigns_sync() -> None:
     sync_birthday_campaigns()
-
-
-def op_config(run_config: Mapping[str, Any] | None, op: str) -> dict[str, Any]:
-    """``run_config["ops"][op]["config"]``, or {} where any level is missing."""
-    config: Any = run_config or {}
-    for key in ("ops", op, "config"):
-        config = config.get(key) if isinstance(config, Mapping) else None
-    return dict(config) if isinstance(config, Mapping) else {}
 
 
 def _last_real_config(instance: dg.DagsterInstance) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import sys
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -70,38 +71,39 @@ def run_extract(args: argparse.Namespace) -> int:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from dagster_duckdb import DuckDBResource
+    """One file through ``crm.sync_file`` (no Dagster run), its outcomes into
+    ``crm.sync_log`` and the rejected-rows report, as the sensor's runs do."""
+    import duckdb
 
-    from .crm_sync import crm_contacts_sync, sync_counts
+    from oneconnect_pipelines.crm import SyncOptions, sync_file
+    from oneconnect_pipelines.crm.apply import ApplyOptions
+    from oneconnect_pipelines.crm.outcomes import record_outcomes, write_report
+
     from .resources import oneconnect_resource
     from .settings import SETTINGS
 
-    config = {
-        "path": str(args.file),
-        "lists": args.lists,
-        "dry_run": args.dry_run,
-        "mirror": args.mirror,
-    }
-    result = crm_contacts_sync.execute_in_process(
-        run_config={
-            "ops": {"sync_crm_file": {"config": config}},
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-        },
-        resources={
-            "oneconnect": oneconnect_resource(),
-            "warehouse": DuckDBResource(database=str(SETTINGS.warehouse)),
-        },
-        instance=instance(),
-        raise_on_error=False,
-    )
-    if not result.success:
-        print_failures(result)
-        return 1
-    counts: dict[str, int] = sync_counts(result)
+    options = SyncOptions(apply=ApplyOptions(tuple(args.lists), args.mirror, args.dry_run))
+    with oneconnect_resource(resolve=True).client() as client:
+        sync = sync_file(client, args.file, options)
+    run_id = f"cli-{uuid.uuid4().hex}"
+    SETTINGS.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(SETTINGS.warehouse)) as connection:
+        record_outcomes(connection, sync, run_id, 1, args.dry_run)
+    report = write_report(sync, SETTINGS.export_dir, run_id)
+    counts = sync.result.counts
     if args.json:
         print(json.dumps(counts))
     else:
         print("  ".join(f"{name} {value}" for name, value in counts.items()))
+    if report is not None:
+        print(f"rejected and failed rows: {report}", file=sys.stderr)
+    if not sync.result.complete:
+        print(
+            f"{counts['failed']} row(s) or a list failed on the server; run the same "
+            "command again to retry them (the rest is not written twice)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

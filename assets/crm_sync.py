@@ -1,38 +1,41 @@
 """CRM push-back: the drop-folder sensor and the ``crm_contacts_sync`` job it triggers."""
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
-import pyarrow
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from oneconnect_pipelines.crm import (
     ColumnMapping,
+    CrmFileError,
+    MappingError,
     NormaliseOptions,
     NumberFormat,
     PlanOptions,
-    plan_sync,
-    prepare,
+    SyncOptions,
+    sync_file,
 )
-from oneconnect_pipelines.crm.apply import ApplyOptions, SyncResult, apply_plan, rejected_rows
-from oneconnect_pipelines.crm.dropfolder import FolderState, content_hash, scan
-from oneconnect_pipelines.exports import write_csv
+from oneconnect_pipelines.crm.apply import ApplyOptions, SyncResult
+from oneconnect_pipelines.crm.dropfolder import FolderState, scan
+from oneconnect_pipelines.crm.outcomes import record_outcomes, write_report
 
 from .resources import OneConnectResource
 from .settings import SETTINGS
-
-SYNC_LOG = "crm.sync_log"
 
 
 class CrmSyncConfig(dg.Config):
     """What to sync and how; the defaults suit a Georgian account storing 9955... numbers."""
 
     path: str = Field(description="The CRM export to sync (CSV or JSON Lines)")
+    sha256: str | None = Field(
+        default=None,
+        description="The content the file must have (set by crm_drop_sensor: the run "
+        "refuses a file that changed or was swapped for a symlink since)",
+    )
     lists: list[str] = Field(
         default_factory=list,
         description="Target list name(s); empty: the lists named in the drop folder's mapping.yaml",
@@ -60,11 +63,27 @@ class CrmSyncConfig(dg.Config):
     concurrency: int = Field(default=4, description="Writes in flight")
 
 
+#: Run tags: the file's name and full SHA-256, which attempt this is, and (set by the op)
+#: that a whole-file error makes retrying pointless.
+FILE_TAG, SHA_TAG, ATTEMPT_TAG, RETRY_TAG = "crm/file", "crm/sha256", "crm/attempt", "crm/retry"
+
+
+def sync_options(config: CrmSyncConfig, path: Path) -> SyncOptions:
+    return SyncOptions(
+        mapping=ColumnMapping.from_dict(config.mapping) if config.mapping is not None else None,
+        normalise=NormaliseOptions(config.region, config.number_format, config.month_first),
+        plan=PlanOptions(config.erase_missing, config.contacts_limit),
+        apply=ApplyOptions(tuple(config.lists), config.mirror, config.dry_run, config.concurrency),
+        expected_sha256=config.sha256,
+    )
+
+
 @dg.op(
     out=dg.Out(dg.Nothing),
     description="Read, validate and normalise one CRM export, plan it against the account's "
     "contacts, apply the changes (or only plan, in a dry run), make the target lists' "
-    "membership right, and record every row's outcome in crm.sync_log.",
+    "membership right, and record every row's outcome in crm.sync_log. Fails when rows "
+    "or lists failed on the server (crm_retry_sensor then tries again).",
 )
 def sync_crm_file(
     context: dg.OpExecutionContext,
@@ -73,59 +92,67 @@ def sync_crm_file(
     warehouse: DuckDBResource,
 ) -> dg.Output[None]:
     path = Path(config.path)
-    mapping = (
-        ColumnMapping.from_dict(config.mapping)
-        if config.mapping is not None
-        else ColumnMapping.for_drop_folder(path.parent)
-    )
-    options = NormaliseOptions(config.region, config.number_format, config.month_first)
-    rows, resolved = prepare(path, mapping, options)
-    with oneconnect.client() as client:
-        contacts = [record for page in client.contacts.pages() for record in page]
-        plan = plan_sync(
-            rows,
-            contacts,
-            options.phones(),
-            PlanOptions(config.erase_missing, config.contacts_limit),
-        )
-        lists = tuple(config.lists) or mapping.lists
-        result = apply_plan(
-            client, plan, ApplyOptions(lists, config.mirror, config.dry_run, config.concurrency)
-        )
-        fetched = client.stats.snapshot()
-    sha256 = content_hash(path)
-    record_outcomes(warehouse, result, path, sha256, context.run_id, config.dry_run)
-    report = write_report(result, path, context.run_id)
-    counts = result.counts
+    attempt = int(context.run.tags.get(ATTEMPT_TAG, "1"))
+    try:
+        with oneconnect.client() as client:
+            sync = sync_file(client, path, sync_options(config, path))
+    except (CrmFileError, MappingError) as exc:
+        context.instance.add_run_tags(context.run_id, {RETRY_TAG: "no"})  # bad data stays bad
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    with warehouse.get_connection() as connection:
+        record_outcomes(connection, sync, context.run_id, attempt, config.dry_run)
+    report = write_report(sync, SETTINGS.export_dir, context.run_id)
+    counts = sync.result.counts
     context.log.info(f"{path.name}: {counts}")
-    return dg.Output(
-        None,
-        metadata={
-            **{f"rows/{name}": value for name, value in counts.items()},
-            "file": path.name,
-            "sha256": sha256,
-            "dry_run": config.dry_run,
-            "writes": result.writes,
-            "lists": dg.MetadataValue.md(lists_markdown(result)),
-            "unused_columns": ", ".join(resolved.unused) or "none",
-            "rejected_report": str(report) if report else "none",
-            "requests": fetched["requests"],
-        },
-    )
+    metadata: dict[str, Any] = {
+        **{f"rows/{name}": value for name, value in counts.items()},
+        "file": path.name,
+        "sha256": sync.sha256,
+        "attempt": attempt,
+        "dry_run": config.dry_run,
+        "writes": sync.result.writes,
+        "lists": dg.MetadataValue.md(lists_markdown(sync.result)),
+        "unused_columns": ", ".join(sync.unused_columns) or "none",
+        "rejected_report": str(report) if report else "none",
+    }
+    if not sync.result.complete:
+        broken = [f"list {c.name}: {c.error}" for c in sync.result.lists if c.error]
+        raise dg.Failure(
+            description=f"{path.name}: {counts['failed']} row(s) failed on the server"
+            + "".join(f"; {problem}" for problem in broken)
+            + " (their reasons are in crm.sync_log; crm_retry_sensor tries again)",
+            metadata=metadata,
+            allow_retries=False,
+        )
+    return dg.Output(None, metadata=metadata)
 
 
 def output_counts(result: dg.ExecuteInProcessResult, node: str, prefix: str) -> dict[str, int]:
-    """The counts an op recorded in its output metadata (``prefix/name``), in order. The
-    ops output Nothing: counts are metadata, so no IO manager (the warehouse's is the
-    code location's default) ever stores them."""
+    """The counts an op recorded in its metadata (``prefix/name``), in order: the output's,
+    or those of the failure it raised. The ops output Nothing: counts are metadata, so no
+    IO manager (the warehouse's is the code location's default) ever stores them."""
     for event in result.events_for_node(node):
+        metadata: Mapping[str, Any] | None = None
         if event.is_successful_output and event.step_output_data is not None:
+            metadata = event.step_output_data.metadata
+        elif event.is_step_failure and event.step_failure_data is not None:
+            failure = event.step_failure_data.user_failure_data
+            metadata = failure.metadata if failure is not None else None
+        if metadata:
             return {
-                key[len(prefix) + 1 :]: int(value.value)  # type: ignore[arg-type]
-                for key, value in event.step_output_data.metadata.items()
+                key[len(prefix) + 1 :]: int(value.value)
+                for key, value in metadata.items()
                 if key.startswith(prefix + "/")
             }
-    raise ValueError(f"{node} recorded no output")
+    raise ValueError(f"{node} recorded no counts")
+
+
+def op_config(run_config: Mapping[str, Any] | None, op: str) -> dict[str, Any]:
+    """``run_config["ops"][op]["config"]``, or {} where any level is missing."""
+    config: Any = run_config or {}
+    for key in ("ops", op, "config"):
+        config = config.get(key) if isinstance(config, Mapping) else None
+    return dict(config) if isinstance(config, Mapping) else {}
 
 
 def sync_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
@@ -133,62 +160,16 @@ def sync_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     return output_counts(result, "sync_crm_file", "rows")
 
 
-def record_outcomes(
-    warehouse: DuckDBResource,
-    result: SyncResult,
-    path: Path,
-    sha256: str,
-    run_id: str,
-    dry_run: bool,
-) -> None:
-    """Append every row's outcome to ``crm.sync_log`` (match keys are masked)."""
-    log = result.rows.assign(
-        file=path.name,
-        sha256=sha256,
-        run_id=run_id,
-        dry_run=dry_run,
-        synced_at=pd.Timestamp(datetime.now(UTC)),
-    )[
-        [
-            "file",
-            "sha256",
-            "row",
-            "match_key",
-            "outcome",
-            "reason",
-            "contact_id",
-            "run_id",
-            "dry_run",
-            "synced_at",
-        ]
-    ]
-    table = pyarrow.Table.from_pandas(log.astype({"outcome": "string"}), preserve_index=False)
-    with warehouse.get_connection() as connection:
-        connection.execute("CREATE SCHEMA IF NOT EXISTS crm")
-        connection.register("_log", table)
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {SYNC_LOG} AS SELECT * FROM _log LIMIT 0")
-        connection.execute(f"INSERT INTO {SYNC_LOG} SELECT * FROM _log")
-        connection.unregister("_log")
-
-
-def write_report(result: SyncResult, path: Path, run_id: str) -> Path | None:
-    """Rejected and failed rows (row number, masked key, reason) as a CSV beside the
-    exports; None when every row went through."""
-    rejected = rejected_rows(result)
-    if rejected.empty:
-        return None
-    target = SETTINGS.export_dir / "crm_reports" / f"{path.stem}.{run_id[:8]}.rejected.csv"
-    write_csv(rejected, target)
-    return target
-
-
 def lists_markdown(result: SyncResult) -> str:
     if not result.lists:
         return "_no target list_"
-    lines = ["| list | id | created | added | removed |", "| --- | ---: | --- | ---: | ---: |"]
+    lines = [
+        "| list | id | created | added | removed | error |",
+        "| --- | ---: | --- | ---: | ---: | --- |",
+    ]
     lines += [
         f"| {c.name} | {c.list_id or '-'} | {'yes' if c.created else 'no'} | {c.added} "
-        f"| {c.removed} |"
+        f"| {c.removed} | {c.error or ''} |"
         for c in result.lists
     ]
     return "\n".join(lines)
@@ -203,10 +184,11 @@ def crm_contacts_sync() -> None:
 
 
 def run_request(path: Path, sha256: str) -> dg.RunRequest:
+    """The first attempt at a file: keyed by its content, which the run checks again."""
     return dg.RunRequest(
         run_key=sha256,
-        run_config={"ops": {"sync_crm_file": {"config": {"path": str(path)}}}},
-        tags={"crm/file": path.name, "crm/sha256": sha256[:16]},
+        run_config={"ops": {"sync_crm_file": {"config": {"path": str(path), "sha256": sha256}}}},
+        tags={FILE_TAG: path.name, SHA_TAG: sha256, ATTEMPT_TAG: "1"},
     )
 
 
@@ -215,11 +197,22 @@ def run_request(path: Path, sha256: str) -> dg.RunRequest:
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the CRM drop folder (ONECONNECT_CRM_DROP_DIR) and starts one sync "
-    "per new or changed export, once it is complete (a NAME.done marker, or its size "
-    "unchanged since the last tick).",
+    "per new or changed export, once it is complete (a NAME.done marker, or unchanged "
+    "since the last tick).",
 )
 def crm_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    folder = SETTINGS.crm_drop_dir
     previous = FolderState.from_json(json.loads(context.cursor) if context.cursor else None)
-    ready, state = scan(SETTINGS.crm_drop_dir, previous)
+    ready, state = scan(folder, previous)
     requests = [run_request(file.path, file.sha256) for file in ready]
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(state.to_json()))
+    skip = None
+    if not requests:
+        where = folder.resolve()
+        skip = (
+            f"no new complete export in {where} ({len(state.files)} file(s) known)"
+            if folder.is_dir()
+            else f"the drop folder {where} does not exist (ONECONNECT_CRM_DROP_DIR)"
+        )
+    return dg.SensorResult(
+        run_requests=requests, skip_reason=skip, cursor=json.dumps(state.to_json())
+    )

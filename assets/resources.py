@@ -13,7 +13,7 @@ import pandas as pd
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
-from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
+from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect, RetryPolicy, Timeouts
 from oneconnect_pipelines.warehouse import append_frame
 
 from .settings import SETTINGS
@@ -42,6 +42,14 @@ class OneConnectResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     rate_limit: float | None = Field(
         default=None, description="Requests per second across all threads (None: no cap)"
     )
+    retry_attempts: int = Field(
+        default=RetryPolicy.max_attempts,
+        description="Attempts per request before a call fails (reads; writes only where "
+        "the server cannot have acted)",
+    )
+    read_timeout_s: float = Field(
+        default=Timeouts.read, description="Seconds to wait for an answer, per attempt"
+    )
 
     @contextmanager
     def client(self) -> Iterator[OneConnect]:
@@ -53,21 +61,27 @@ class OneConnectResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             fallback_timezone=SETTINGS.timezone,
             concurrency=self.concurrency,
             rate_limit=self.rate_limit,
+            retry=RetryPolicy(max_attempts=self.retry_attempts),
+            timeouts=Timeouts(read=self.read_timeout_s),
         ) as client:
             yield client
 
 
-def from_env(name: str) -> Any:
+def from_env(name: str, resolve: bool = False) -> Any:
     """``EnvVar(name)`` when the variable is set (read at run time, never stored in the
-    definitions); the simulator's default otherwise."""
-    return dg.EnvVar(name) if name in os.environ else SIMULATOR_DEFAULTS[name]
+    definitions), or with ``resolve`` its value; the simulator's default otherwise."""
+    if name not in os.environ:
+        return SIMULATOR_DEFAULTS[name]
+    return os.environ[name] if resolve else dg.EnvVar(name)
 
 
-def oneconnect_resource() -> OneConnectResource:
+def oneconnect_resource(resolve: bool = False) -> OneConnectResource:
+    """The account from ``ONECONNECT_*``; ``resolve`` for code that runs outside Dagster
+    (``oneconnect sync``), where nothing would resolve an ``EnvVar``."""
     return OneConnectResource(
-        base_url=from_env("ONECONNECT_BASE_URL"),
-        email=from_env("ONECONNECT_EMAIL"),
-        api_key=from_env("ONECONNECT_API_KEY"),
+        base_url=from_env("ONECONNECT_BASE_URL", resolve),
+        email=from_env("ONECONNECT_EMAIL", resolve),
+        api_key=from_env("ONECONNECT_API_KEY", resolve),
     )
 
 

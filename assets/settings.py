@@ -25,6 +25,10 @@ class Settings:
     export_dir: Path = Path("data/exports")
     #: Where the CRM drops its exports (watched by ``crm_drop_sensor``).
     crm_drop_dir: Path = Path("data/crm_drop")
+    #: Attempts at one file in all (the first included) before ``crm_retry_sensor`` gives up.
+    crm_retry_attempts: int = 5
+    #: Wait before the second attempt; it doubles for each later one (at most an hour).
+    crm_retry_backoff_s: float = 60.0
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -39,6 +43,12 @@ class Settings:
             warehouse=Path(env.get("ONECONNECT_WAREHOUSE", str(defaults.warehouse))),
             export_dir=Path(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
             crm_drop_dir=Path(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
+            crm_retry_attempts=int(
+                env.get("ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts)
+            ),
+            crm_retry_backoff_s=float(
+                env.get("ONECONNECT_CRM_RETRY_BACKOFF_S", defaults.crm_retry_backoff_s)
+            ),
         )
 
 

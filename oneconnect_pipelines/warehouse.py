@@ -9,15 +9,23 @@ import pyarrow
 
 
 def append_frame(connection: Any, table: str, frame: pd.DataFrame) -> None:
-    """Add ``frame``'s rows to ``table`` (``schema.name``), creating it from the frame's
-    Arrow types if it does not exist yet, even when the frame is empty."""
+    """Add ``frame``'s rows to ``table`` (``schema.name``), creating it (and its schema)
+    from the frame's Arrow types if it does not exist yet, even when the frame is empty.
+    Columns are matched by name; a column the table lacks is added to it (a table made
+    by an older version keeps its rows, with NULL there)."""
     arrow = pyarrow.Table.from_pandas(frame, preserve_index=False)
     arrow = arrow.cast(pyarrow.schema([_plain(field) for field in arrow.schema]))
+    schema = table.partition(".")[0]
     connection.register("_frame", arrow)
     try:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         connection.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame")
         if not connection.fetchall():  # the table existed: add the rows
-            connection.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+            have = {row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()}
+            for column, kind, *_ in connection.execute("DESCRIBE _frame").fetchall():
+                if column not in have:
+                    connection.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {kind}')
+            connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
     finally:
         connection.unregister("_frame")
 

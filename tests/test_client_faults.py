@@ -4,7 +4,10 @@ land; plus the failures the simulator cannot produce, through ``httpx.MockTransp
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oneconnect_pipelines.client import OneConnect, RetryPolicy
+from oneconnect_pipelines.client import OneConnect, RetryPolicy, Timeouts
 from oneconnect_pipelines.client import errors as e
 from oneconnect_pipelines.simulator import SeedSizes
 
@@ -262,6 +265,70 @@ def test_a_closed_port_raises_connect_error_after_retries(
         assert client.stats.snapshot()["requests"] == FAST.max_attempts
     assert not isinstance(caught.value, httpx.HTTPError)
     assert "ConnectError" in str(caught.value)
+
+
+@pytest.fixture
+def stalled_server() -> Iterator[str]:
+    """Accepts connections, reads nothing, answers nothing."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    stop.set()
+    thread.join(2)
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+STALL = RetryPolicy(backoff_base=0.05, backoff_max=0.1, max_attempts=3)
+READ_TIMEOUT = 0.4
+
+
+def test_a_stalled_server_fails_a_read_within_its_timeouts_and_retries(
+    stalled_server: str,
+) -> None:
+    options: dict[str, Any] = {"timezone": TZ, "retry": STALL}
+    with OneConnect(
+        stalled_server, EMAIL, API_KEY, timeouts=Timeouts(read=READ_TIMEOUT), **options
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises(e.RequestTimeout):
+            client.balance()
+        took = time.monotonic() - started
+        assert client.stats.snapshot()["requests"] == 3
+    # 3 attempts of one read timeout each, plus at most 0.05 + 0.1 s of backoff
+    assert 3 * READ_TIMEOUT <= took < 3 * READ_TIMEOUT + 0.15 + 1.0
+
+
+def test_a_stalled_server_fails_a_write_after_one_timeout_without_replaying_it(
+    stalled_server: str,
+) -> None:
+    with OneConnect(
+        stalled_server,
+        EMAIL,
+        API_KEY,
+        timezone=TZ,
+        retry=STALL,
+        timeouts=Timeouts(read=READ_TIMEOUT),
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises(e.SendOutcomeUnknownError):
+            client.messages.send("hello", destinations=["0599000001"])
+        took = time.monotonic() - started
+        assert client.stats.snapshot()["requests"] == 1
+    assert READ_TIMEOUT <= took < READ_TIMEOUT + 1.0
 
 
 # ------------------------------------------------------------------ odd answers (MockTransport)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from oneconnect_pipelines.crm import dropfolder
-from oneconnect_pipelines.crm.dropfolder import FolderState, content_hash, scan
+from oneconnect_pipelines.crm.dropfolder import FolderState, content_hash, read_dropped, scan
+from oneconnect_pipelines.crm.read import CrmFileError
 
 
 def names(ready: list) -> list[str]:  # type: ignore[type-arg]
@@ -70,6 +71,7 @@ def test_rescanning_thousands_of_processed_files_reads_none_of_them(
 ) -> None:
     for index in range(3000):
         (tmp_path / f"export-{index:05}.csv").write_text(f"Phone\n0555{index:06}\n")
+    time.sleep(dropfolder.RACY_NS / 1e9 + 0.1)  # written a while ago, as processed files are
     _, state = scan(tmp_path, FolderState())
     ready, state = scan(tmp_path, state)  # now stable: hashed once
     assert len(ready) == 3000
@@ -86,4 +88,95 @@ def test_rescanning_thousands_of_processed_files_reads_none_of_them(
     again, later = scan(tmp_path, FolderState.from_json(state.to_json()))
     assert [file.path.name for file in again] == ["new.csv"]
     assert [path.name for path in opened] == ["new.csv"]
-    assert {name: later.files[name][2] for name in hashes} == hashes  # remembered, not re-read
+    assert {name: later.files[name][4] for name in hashes} == hashes  # remembered, not re-read
+
+
+def ready_once(folder: Path, state: FolderState) -> tuple[list[str], FolderState]:
+    ready, state = scan(folder, FolderState.from_json(state.to_json()))
+    return names(ready), state
+
+
+def test_a_rewrite_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    (tmp_path / "export.csv.done").write_text("")
+    time.sleep(dropfolder.RACY_NS / 1e9 + 0.1)
+    first, state = ready_once(tmp_path, FolderState())
+    assert first == ["export.csv"]
+    assert ready_once(tmp_path, state)[0] == []
+    before = path.stat()
+    path.write_text("Phone\n0555654321\n")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    changed, state = ready_once(tmp_path, state)
+    assert changed == ["export.csv"]  # the kernel's change time gave it away
+
+
+def test_a_rewrite_within_the_same_tick_as_the_scan_is_seen_at_the_next(tmp_path: Path) -> None:
+    """Written, scanned and rewritten within one timestamp tick, no time differs: the
+    file had changed within a second of its hashing, so the next scan hashes it again."""
+    path = tmp_path / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    (tmp_path / "export.csv.done").write_text("")
+    first, state = ready_once(tmp_path, FolderState())
+    assert first == ["export.csv"]
+    stamps = path.stat()
+    path.write_text("Phone\n0555654321\n")
+    os.utime(path, ns=(stamps.st_atime_ns, stamps.st_mtime_ns))
+    seen = state.files["export.csv"]
+    state.files["export.csv"] = [*path_identity(path)[:4], seen[4], seen[5]]  # as if one tick
+    again, state = ready_once(tmp_path, state)
+    assert again == ["export.csv"]
+    assert state.files["export.csv"][4] == content_hash(path)
+
+
+def path_identity(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def test_json_files_are_taken_as_json_lines(tmp_path: Path) -> None:
+    (tmp_path / "export.json").write_text('{"Mobile Phone": "0555123456"}\n')
+    (tmp_path / "export.json.done").write_text("")
+    assert ready_once(tmp_path, FolderState())[0] == ["export.json"]
+
+
+def test_the_run_reads_exactly_the_file_it_was_handed(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    sha = content_hash(path)
+    assert read_dropped(path, sha) == path.read_bytes()
+
+
+def test_a_file_swapped_for_a_symlink_after_the_scan_is_refused(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    path = drop / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    sha = content_hash(path)
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(path.read_bytes())  # even the same bytes, outside the folder
+    path.unlink()
+    path.symlink_to(outside)
+    with pytest.raises(CrmFileError, match="symbolic link"):
+        read_dropped(path, sha)
+
+
+def test_a_file_whose_content_changed_since_the_scan_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    sha = content_hash(path)
+    path.write_text("Phone\n0555000000\n")
+    with pytest.raises(CrmFileError, match="content changed since the sensor handed it out"):
+        read_dropped(path, sha)
+    path.unlink()
+    with pytest.raises(CrmFileError, match="no longer in"):
+        read_dropped(path, sha)
+
+
+def test_a_folder_swapped_in_for_the_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.mkdir()
+    with pytest.raises(CrmFileError):
+        read_dropped(path, "0" * 64)

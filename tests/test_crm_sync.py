@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from oneconnect_pipelines.crm.dropfolder import content_hash
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim, resource
+from .sim_helpers import wait_for
 
 EXPORT = (
     "\ufeffFirst Name;Last Name;Mobile Phone;Date of Birth;Email\n"
@@ -212,28 +215,77 @@ def test_faults_during_apply_end_in_the_state_of_a_clean_run(
     assert len(members) == 60
 
 
-def test_oneconnect_sync_prints_counts_that_add_up(
-    account: Sim, drop: Path, tmp_path: Path
-) -> None:
-    path = dropped(drop)
-    env = {
-        "ONECONNECT_BASE_URL": account.base_url,
+def cli_env(sim: Sim, tmp_path: Path) -> dict[str, str]:
+    return {
+        "ONECONNECT_BASE_URL": sim.base_url,
         "ONECONNECT_WAREHOUSE": str(tmp_path / "w.db"),
         "ONECONNECT_EXPORT_DIR": str(tmp_path / "exports"),
         "PATH": "/usr/bin:/bin",
     }
-    answer = subprocess.run(
-        [sys.executable, "-m", "assets.cli", "sync", str(path), "--dry-run", "--json"],
-        capture_output=True,
+
+
+def oneconnect(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "assets.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
-        timeout=180,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    assert answer.returncode == 0, answer.stderr
-    counts = json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def test_oneconnect_sync_prints_counts_that_add_up(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = dropped(drop)
+    process = oneconnect("sync", str(path), "--dry-run", "--json", env=cli_env(account, tmp_path))
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, err
+    counts = json.loads(out.strip().splitlines()[-1])
     assert set(counts) == {"rows", "created", "updated", "unchanged", "rejected", "failed"}
     assert counts["rows"] == sum(v for k, v in counts.items() if k != "rows") == 5
+    with duckdb.connect(str(tmp_path / "w.db"), read_only=True) as connection:
+        logged = connection.execute("SELECT count(*), min(run_id) FROM crm.sync_log").fetchone()
+    assert logged is not None and logged[0] == 5 and str(logged[1]).startswith("cli-")
+
+
+def test_oneconnect_sync_killed_halfway_then_again_ends_like_one_clean_run(
+    drop: Path, tmp_path: Path
+) -> None:
+    """``kill -9`` in the middle of the writes; the rerun makes only the writes that are
+    left (the creates not yet made, the list, its one membership batch)."""
+    rows = 400
+    lines = ["First Name,Mobile Phone"] + [f"P{i},0555{i:06d}" for i in range(rows)]
+    path = dropped(drop, text="\n".join(lines) + "\n")
+    with private_sim(EMPTY) as clean, private_sim(EMPTY) as killed:
+        env = cli_env(clean, tmp_path / "clean")
+        assert oneconnect("sync", str(path), env=env).wait(180) == 0
+        killed.admin.put("/faults", json={"latency_ms": 25})
+        env = cli_env(killed, tmp_path / "killed")
+        process = oneconnect("sync", str(path), env=env)
+        assert wait_for(lambda: killed.stats()["writes"] >= rows // 3, timeout_s=120)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        killed.admin.put("/faults", json={})
+        time.sleep(0.5)  # requests already sent when it died are still answered
+        made = len(contacts(killed))
+        assert 0 < made < rows
+        killed.admin.delete("/stats")
+        rerun = oneconnect("sync", str(path), "--json", env=env)
+        out, err = rerun.communicate(timeout=180)
+        assert rerun.returncode == 0, err
+        counts = json.loads(out.strip().splitlines()[-1])
+        assert (counts["created"], counts["unchanged"]) == (rows - made, made)
+        assert killed.stats()["writes"] == (rows - made) + 1 + 1  # creates, list, batch
+
+        def state(sim: Sim) -> tuple[list[tuple[str, str]], list[str]]:
+            people = sorted((c["phone_number"], c["first_name"]) for c in contacts(sim))
+            members = sim.api.get("/lists", params={"name": "CRM customers"}).json()["members"]
+            return people, sorted(m["phone_number"] for m in members)
+
+        assert state(killed) == state(clean)
+        assert len(state(killed)[1]) == rows
 
 
 def test_a_run_killed_halfway_then_run_again_ends_like_one_clean_run(

@@ -4,8 +4,9 @@ Creates and updates go out with bounded concurrency; a write that fails is recor
 ``failed`` with its reason (the next run of the file plans it again, since the plan is
 always made against the account as it is then). Then the target lists' membership is
 made right: the list is created when missing, the synced contacts are added in
-batches, and in ``mirror`` mode members that are no longer in the export are removed.
-A dry run makes the same plan and writes nothing.
+batches, and in ``mirror`` mode members that are no longer in the export are removed;
+a list that cannot be made right is recorded with its error, never raised past the
+rows' outcomes. A dry run makes the same plan and writes nothing.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class ListChange:
     removed: int
     #: Write requests it took (0 in a dry run).
     writes: int = 0
+    #: Why the membership could not be made right (the next attempt tries again).
+    error: str | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,6 +64,11 @@ class SyncResult:
     rows: pd.DataFrame
     lists: list[ListChange] = field(default_factory=list)
     writes: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Nothing is left to retry: no row failed and every target list is right."""
+        return self.counts["failed"] == 0 and all(c.error is None for c in self.lists)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -101,7 +109,7 @@ def apply_plan(
         for cid, o in zip(contact_ids, outcomes, strict=True)
         if o in _IN_LISTS and not pd.isna(cid)
     }
-    changes = [_sync_list(client, name, members, options) for name in options.lists]
+    changes = [_sync_list_or_error(client, name, members, options) for name in options.lists]
     return SyncResult(rows, changes, writes + sum(change.writes for change in changes))
 
 
@@ -112,10 +120,23 @@ def _write(client: OneConnect, planned: pd.Series) -> tuple[int | None, str | No
         if planned["outcome"] == "create":
             return client.contacts.create(**changes).id, None
         return client.contacts.update(int(planned["contact_id"]), **changes).id, None
-    except APIError as error:
-        return None, "OneConnect refused it: " + "; ".join(error.errors or [error.message])
     except OneConnectError as error:
-        return None, f"{type(error).__name__}: {error.message}"
+        return None, failure_reason(error)
+
+
+def failure_reason(error: OneConnectError) -> str:
+    if isinstance(error, APIError):
+        return "OneConnect refused it: " + "; ".join(error.errors or [error.message])
+    return f"{type(error).__name__}: {error.message}"
+
+
+def _sync_list_or_error(
+    client: OneConnect, name: str, members: set[int], options: ApplyOptions
+) -> ListChange:
+    try:
+        return _sync_list(client, name, members, options)
+    except OneConnectError as error:
+        return ListChange(name, None, False, 0, 0, error=failure_reason(error))
 
 
 def _sync_list(

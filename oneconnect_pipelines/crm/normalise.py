@@ -231,7 +231,13 @@ def parse_birthdays(
     year_only = serial.between(1900, 2100).fillna(False).astype(bool)
     serial_ok = serial.notna() & ~year_only & (serial != 60) & (serial >= 1)
     offset = serial.where(serial >= 61, serial + 1)  # Excel counts a 29 Feb 1900 that never was
-    serial_dates = _EXCEL_EPOCH + pd.to_timedelta(offset.where(serial_ok).astype("float"), unit="D")
+    # Only the serial rows are converted: turning the NaN-padded whole column into
+    # nanoseconds made numpy warn of an overflow now and then.
+    serial_rows = serial_ok.fillna(False).astype(bool).to_numpy()
+    serial_dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    serial_dates[serial_rows] = _EXCEL_EPOCH + pd.to_timedelta(
+        offset[serial_rows].astype("int64").to_numpy(), unit="D"
+    )
     moment = calendar.where(calendar.notna(), serial_dates)
 
     given = values.notna()

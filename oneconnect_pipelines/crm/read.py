@@ -60,10 +60,12 @@ class CrmExport:
         )
 
 
-def read_export(path: str | Path) -> CrmExport:
-    """Read ``path``: JSON Lines when its suffix says so, CSV otherwise."""
+def read_export(path: str | Path, data: bytes | None = None) -> CrmExport:
+    """Read ``path`` (or ``data``, its bytes already read): JSON Lines when its suffix
+    says so, CSV otherwise."""
     path = Path(path)
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     start = len(_BOM) if data.startswith(_BOM) else 0
     _check_utf8(path, data, start)
     if not data[start:].strip():
@@ -222,6 +224,11 @@ def _read_json_lines(path: Path, data: bytes, start: int) -> CrmExport:
             continue
         lines.append(number)
     if not records and rejected:
+        if data[start:].lstrip().startswith(b"["):
+            raise CrmFileError(
+                f"{path.name}: a JSON array, not JSON Lines; export one object per line "
+                "(.jsonl, .ndjson or .json)"
+            )
         raise CrmFileError(
             f"{path.name}: no line is a JSON object (line {rejected[0].row} {rejected[0].reason})"
         )

@@ -170,7 +170,8 @@ class SimulatorApp:
                 return
             after = sim.faults.after()
             if after is None:
-                await self._handle(route, scope, receive, counted_send)
+                echoed = body if sim.faults.reflect else None
+                await self._handle(route, scope, receive, counted_send, echoed)
                 return
             await self._handle(route, scope, receive, _discard)  # processed, answer lost
             if after == "drop":
@@ -233,12 +234,24 @@ class SimulatorApp:
             return status_response(403, "IP address not allowed")
         return None
 
-    async def _handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(
+        self,
+        route: Route,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        echoed: bytes | None = None,
+    ) -> None:
+        """Run the handler; with ``echoed`` (the body, under ``reflect``) its error answers
+        quote the request too."""
         try:
             self.simulator.platform.catch_up()
             await route.handle(scope, receive, send)
         except ApiError as error:
-            await json_response(error.payload, error.status)(scope, receive, send)
+            payload = error.payload
+            if echoed is not None:
+                payload = with_echo(payload, echo(scope, echoed))
+            await json_response(payload, error.status)(scope, receive, send)
         except Exception:
             log.exception("simulator handler failed")
             await status_response(500, "Internal server error")(scope, receive, send)
@@ -310,23 +323,27 @@ def status_response(status: int, message: str) -> Response:
     return json_response(status_error(status, message).payload, status)
 
 
-def rate_limited(retry_after: str, reflected: bytes | None = None) -> Response:
+def rate_limited(retry_after: str, reflected: str | None = None) -> Response:
     headers = {"Retry-After": retry_after}
-    if reflected is not None:
-        return Response(reflected, 429, headers, media_type="text/html")
-    return json_response(status_error(429, "Too many requests").payload, 429, headers)
+    message = "Too many requests" if reflected is None else reflected
+    return json_response(status_error(429, message).payload, 429, headers)
 
 
 def fault_response(status: int, message: str, scope: Scope, body: bytes, reflect: bool) -> Response:
-    """An injected error answer: the API's envelope, or with ``reflect`` an error page
-    echoing the request."""
-    if reflect:
-        return Response(echo(scope, body), status, media_type="text/html")
-    return status_response(status, message)
+    """An injected error answer: the API's envelope, with ``reflect`` one whose message
+    echoes the request."""
+    return status_response(status, echo(scope, body) if reflect else message)
 
 
-def echo(scope: Scope, body: bytes) -> bytes:
-    """What a careless proxy's error page shows: the request with its headers (the
+def with_echo(payload: dict[str, Any], echoed: str) -> dict[str, Any]:
+    """An error payload whose message (or each of its errors) quotes the request."""
+    if "errors" in payload:
+        return {**payload, "errors": [f"{error} ({echoed})" for error in payload["errors"]]}
+    return {**payload, "message": f"{payload.get('message', '')} ({echoed})"}
+
+
+def echo(scope: Scope, body: bytes) -> str:
+    """What a careless server's verbose error shows: the request with its headers (the
     Authorization header among them), the Basic credentials decoded, and the body."""
     lines = [f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode()}"]
     for key, value in scope["headers"]:
@@ -336,7 +353,7 @@ def echo(scope: Scope, body: bytes) -> bytes:
             with contextlib.suppress(binascii.Error, UnicodeDecodeError):
                 lines.append("credentials: " + base64.b64decode(encoded).decode())
     lines.append(body.decode("utf-8", "replace"))
-    return ("<html><body><pre>" + "\n".join(lines) + "</pre></body></html>").encode()
+    return "\n".join(lines)
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -1,0 +1,110 @@
+"""Failed CRM syncs are tried again without a person: ``crm_retry_sensor``.
+
+A sync run fails when the API was down or rows or lists failed on the server (rows
+rejected for bad data never fail it). The sensor requests the next attempt at that
+file, with a backoff that doubles from ``ONECONNECT_CRM_RETRY_BACKOFF_S``, until an
+attempt succeeds or ``ONECONNECT_CRM_RETRY_ATTEMPTS`` were made. Each attempt re-plans
+the whole file against the account, so it writes only what is still missing. Not
+retried: a file whose content changed or that is gone (the drop sensor hands out new
+content itself), a whole-file error (bad data stays bad), and runs started by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from oneconnect_pipelines.crm.dropfolder import content_hash
+
+from .crm_sync import ATTEMPT_TAG, FILE_TAG, RETRY_TAG, SHA_TAG, crm_contacts_sync, op_config
+from .settings import SETTINGS
+
+#: The longest wait between two attempts.
+MAX_BACKOFF_S = 3600.0
+#: Failed runs looked at per tick (newest first), and failed runs remembered as settled.
+WINDOW = 200
+
+
+def backoff_s(attempt: int) -> float:
+    """The wait after attempt ``attempt`` (1-based) failed, before the next one."""
+    return float(min(MAX_BACKOFF_S, SETTINGS.crm_retry_backoff_s * 2 ** (attempt - 1)))
+
+
+@dg.sensor(
+    job=crm_contacts_sync,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Tries a failed CRM sync again (API down, rows or lists failed on the "
+    "server), with a doubling backoff and a bounded number of attempts "
+    "(ONECONNECT_CRM_RETRY_ATTEMPTS, ONECONNECT_CRM_RETRY_BACKOFF_S).",
+)
+def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    instance = context.instance
+    settled: list[str] = json.loads(context.cursor) if context.cursor else []
+    done = set(settled)
+    failed = instance.get_run_records(
+        filters=dg.RunsFilter(
+            job_name=crm_contacts_sync.name, statuses=[dg.DagsterRunStatus.FAILURE]
+        ),
+        limit=WINDOW,
+    )
+    requests: list[dg.RunRequest] = []
+    notes: list[str] = []
+    now = time.time()
+    for record in failed:
+        run = record.dagster_run
+        sha, name = run.tags.get(SHA_TAG), run.tags.get(FILE_TAG, "?")
+        if run.run_id in done or not sha:
+            continue
+        attempt = int(run.tags.get(ATTEMPT_TAG, "1"))
+        latest = instance.get_run_records(
+            filters=dg.RunsFilter(job_name=crm_contacts_sync.name, tags={SHA_TAG: sha}), limit=1
+        )
+        verdict = None
+        if latest and latest[0].dagster_run.run_id != run.run_id:
+            verdict = ""  # a later attempt exists: it speaks for the file
+        elif run.tags.get(RETRY_TAG) == "no":
+            verdict = f"{name}: not retried, the file itself cannot be synced (see the run)"
+        elif attempt >= SETTINGS.crm_retry_attempts:
+            verdict = (
+                f"{name}: gave up after {attempt} attempts; its failed rows are in "
+                f"crm.sync_log (run {run.run_id[:8]})"
+            )
+        elif not _unchanged(run.run_config, sha):
+            verdict = f"{name}: not retried, it changed or is gone since attempt {attempt}"
+        if verdict is not None:
+            settled.append(run.run_id)
+            if verdict:
+                context.log.warning(verdict)
+                notes.append(verdict)
+            continue
+        due = (record.end_time or now) + backoff_s(attempt)
+        if now < due:
+            notes.append(f"{name}: attempt {attempt + 1} in {due - now:.0f} s")
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{sha}:{attempt + 1}",
+                run_config=run.run_config,
+                tags={FILE_TAG: name, SHA_TAG: sha, ATTEMPT_TAG: str(attempt + 1)},
+            )
+        )
+    return dg.SensorResult(
+        run_requests=requests,
+        skip_reason=None if requests else ("; ".join(notes) or "no failed CRM sync to retry"),
+        cursor=json.dumps(settled[-WINDOW:]),
+    )
+
+
+def _unchanged(run_config: Mapping[str, Any], sha: str) -> bool:
+    """The file the run was for still holds the content it was for."""
+    path = Path(str(op_config(run_config, "sync_crm_file").get("path", "")))
+    try:
+        return path.is_file() and not path.is_symlink() and content_hash(path) == sha
+    except OSError:
+        return False

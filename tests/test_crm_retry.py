@@ -1,0 +1,227 @@
+"""Failed CRM syncs are retried without a person, and a run reads only the file it was
+handed: the drop sensor, the runs, the retry sensor, the account in the simulator."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+import assets.crm_retry as crm_retry
+import assets.crm_sync as crm_sync
+from assets.crm_retry import crm_retry_sensor
+from assets.crm_sync import ATTEMPT_TAG, RETRY_TAG, crm_contacts_sync, crm_drop_sensor
+from assets.resources import OneConnectResource
+from assets.settings import SETTINGS
+
+from .conftest import API_KEY, EMAIL, EMPTY, Sim
+from .extract_helpers import private_sim
+
+#: Five rows no retry can fix: a short number, a date that never was, a bad e-mail,
+#: letters for a number, and a duplicate of row 2's number.
+BAD_ROWS = [
+    "Bad1,12,,",
+    "Bad2,0599000001,31.02.1990,",
+    "Bad3,0599000002,,not-an-email",
+    "Bad4,0555 CALL ME,,",
+    "Bad5,0555 000 000,,",
+]
+
+
+@pytest.fixture
+def account() -> Iterator[Sim]:
+    with private_sim(EMPTY) as sim:
+        yield sim
+
+
+@pytest.fixture
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "crm_drop"
+    folder.mkdir()
+    (folder / "mapping.yaml").write_text("lists: [CRM customers]\n")
+    settings = dataclasses.replace(
+        SETTINGS,
+        crm_drop_dir=folder,
+        export_dir=tmp_path / "exports",
+        crm_retry_backoff_s=0.0,
+        crm_retry_attempts=15,
+    )
+    monkeypatch.setattr(crm_sync, "SETTINGS", settings)
+    monkeypatch.setattr(crm_retry, "SETTINGS", settings)
+    return folder
+
+
+def drop_file(folder: Path, lines: list[str], name: str = "export.csv") -> Path:
+    path = folder / name
+    path.write_text("\n".join(["First Name,Mobile Phone,Date of Birth,Email", *lines]) + "\n")
+    (folder / f"{name}.done").write_text("")
+    return path
+
+
+class Deployment:
+    """The sensors ticking and the runs they request executing, on one instance."""
+
+    def __init__(self, sim: Sim, warehouse: Path, **resource: Any) -> None:
+        self.instance = dg.DagsterInstance.ephemeral()
+        self.resources = {
+            "oneconnect": OneConnectResource(
+                base_url=sim.base_url, email=EMAIL, api_key=API_KEY, **resource
+            ),
+            "warehouse": DuckDBResource(database=str(warehouse)),
+        }
+        self.cursors: dict[str, str | None] = {}
+        self.runs: list[dg.ExecuteInProcessResult] = []
+        self.skips: list[str] = []
+
+    def tick(self, sensor: dg.SensorDefinition) -> list[dg.RunRequest]:
+        context = dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursors.get(sensor.name)
+        )
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        self.cursors[sensor.name] = result.cursor
+        self.skip = result.skip_reason.skip_message if result.skip_reason else None
+        self.skips.append(self.skip or "")
+        return list(result.run_requests or [])
+
+    def execute(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+        result = crm_contacts_sync.execute_in_process(
+            run_config=request.run_config,
+            tags=request.tags,
+            resources=self.resources,
+            instance=self.instance,
+            raise_on_error=False,
+        )
+        self.runs.append(result)
+        return result
+
+
+def test_failed_rows_are_retried_until_every_row_is_done(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """1,000 rows, 5 of them bad, 10% of requests answered 500 (the client's own retries
+    cut to one attempt, so server errors reach rows and lists): the retry sensor tries
+    again until 995 contacts exist and only the 5 bad rows are rejected, with reasons."""
+    good = [f"P{i},0555{i:06d},,p{i}@example.com" for i in range(995)]
+    path = drop_file(drop, good[:1] + BAD_ROWS + good[1:])
+    account.admin.put("/faults", json={"error_rates": {"500": 0.1}, "seed": 21})
+    warehouse = tmp_path / "wh.duckdb"
+    deployment = Deployment(account, warehouse, retry_attempts=1)
+    for request in deployment.tick(crm_drop_sensor):
+        deployment.execute(request)
+    for _ in range(15):
+        requests = deployment.tick(crm_retry_sensor)
+        if not requests:
+            break
+        for request in requests:
+            deployment.execute(request)
+    account.admin.put("/faults", json={})
+
+    attempts = [int(run.dagster_run.tags[ATTEMPT_TAG]) for run in deployment.runs]
+    assert attempts == list(range(1, len(attempts) + 1))
+    assert len(attempts) >= 2, "no attempt failed: the faults did not reach the rows"
+    assert [run.success for run in deployment.runs] == [False] * (len(attempts) - 1) + [True]
+    numbers = sorted(c["phone_number"] for c in account.api.get("/contacts").json())
+    assert numbers == sorted(f"995555{i:06d}" for i in range(995))
+    members = account.api.get("/lists", params={"name": "CRM customers"}).json()["members"]
+    assert len(members) == 995
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        last = connection.execute(
+            "SELECT row, outcome, reason FROM crm.sync_log WHERE attempt = ? ORDER BY row",
+            [attempts[-1]],
+        ).fetchall()
+        first_failed = connection.execute(
+            "SELECT count(*) FROM crm.sync_log WHERE attempt = 1 AND outcome = 'failed'"
+        ).fetchone()
+    assert len(last) == 1000
+    rejected = {row: reason for row, outcome, reason in last if outcome == "rejected"}
+    assert sorted(rejected) == [3, 4, 5, 6, 7]
+    assert "too short" in rejected[3] and "no such day" in rejected[4]
+    assert "bad e-mail" in rejected[5] and "holds letters" in rejected[6]
+    assert "same number as row 2" in rejected[7]
+    assert {outcome for _, outcome, _ in last} <= {"created", "unchanged", "rejected"}
+    assert first_failed is not None and deployment.runs[0].dagster_run.tags[ATTEMPT_TAG] == "1"
+    assert path.exists()
+    # Done: the next tick requests nothing more.
+    assert deployment.tick(crm_retry_sensor) == []
+
+
+def test_a_run_refuses_a_file_swapped_for_a_symlink_and_is_not_retried(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = drop_file(drop, ["Anna,0555123456,,"])
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    (request,) = deployment.tick(crm_drop_sensor)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("First Name,Mobile Phone\nEve,0555999999\n")
+    path.unlink()
+    path.symlink_to(outside)  # between the sensor's tick and the run
+    result = deployment.execute(request)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert failure is not None and "symbolic link" in failure.message
+    assert account.api.get("/contacts").json() == []  # nothing read from outside
+    stored = deployment.instance.get_run_by_id(result.dagster_run.run_id)
+    assert stored is not None and stored.tags.get(RETRY_TAG) == "no"
+    assert deployment.tick(crm_retry_sensor) == []
+    assert "not retried, the file itself cannot be synced" in (deployment.skip or "")
+
+
+def test_a_file_that_changed_after_a_failed_run_is_not_retried_but_synced_anew(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    path = drop_file(drop, ["Anna,0555123456,,"])
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    (request,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(request).success  # the API refused everything
+    account.admin.put("/faults", json={})
+    path.write_text("First Name,Mobile Phone\nAnna,0555123456\nBen,0555123457\n")
+    assert deployment.tick(crm_retry_sensor) == []
+    assert "changed or is gone" in (deployment.skip or "")
+    (fresh,) = deployment.tick(crm_drop_sensor)
+    assert deployment.execute(fresh).success
+    assert len(account.api.get("/contacts").json()) == 2
+
+
+def test_retries_stop_after_the_configured_attempts(
+    account: Sim, drop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        crm_retry,
+        "SETTINGS",
+        dataclasses.replace(SETTINGS, crm_retry_backoff_s=0.0, crm_retry_attempts=3),
+    )
+    drop_file(drop, ["Anna,0555123456,,"])
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    for request in deployment.tick(crm_drop_sensor):
+        deployment.execute(request)
+    for _ in range(6):
+        for request in deployment.tick(crm_retry_sensor):
+            deployment.execute(request)
+    assert [run.dagster_run.tags[ATTEMPT_TAG] for run in deployment.runs] == ["1", "2", "3"]
+    assert sum("gave up after 3 attempts" in skip for skip in deployment.skips) == 1
+
+
+def test_the_retry_waits_out_its_backoff(
+    account: Sim, drop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        crm_retry, "SETTINGS", dataclasses.replace(SETTINGS, crm_retry_backoff_s=600)
+    )
+    drop_file(drop, ["Anna,0555123456,,"])
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    for request in deployment.tick(crm_drop_sensor):
+        deployment.execute(request)
+    assert deployment.tick(crm_retry_sensor) == []
+    assert "attempt 2 in 6" in (deployment.skip or "")  # ~600 s from now
+    assert crm_retry.backoff_s(1) == 600 and crm_retry.backoff_s(2) == 1200
+    assert crm_retry.backoff_s(10) == crm_retry.MAX_BACKOFF_S
