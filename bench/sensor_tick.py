@@ -18,6 +18,7 @@ import dagster as dg
 
 import assets.crm_sync as crm_sync
 from assets.settings import SETTINGS
+from oneconnect_pipelines.crm.dropfolder import RACY_NS
 
 from ._simulator import RESULT_PREFIX
 
@@ -41,6 +42,8 @@ def main() -> None:
         crm_sync.SETTINGS = dataclasses.replace(SETTINGS, crm_drop_dir=folder)  # type: ignore[attr-defined]
         for index in range(args.files):
             (folder / f"export-{index:05}.csv").write_text(f"Mobile Phone\n0555{index:06}\n")
+        # Processed files were written long before: past the racy second, a hash is final.
+        time.sleep(RACY_NS / 1e9)
         _, first = tick(None)  # first sight: sizes recorded
         _, settled = tick(first.cursor)  # stable: hashed once, one run each
         assert len(settled.run_requests or []) == args.files
