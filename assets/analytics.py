@@ -10,8 +10,8 @@ import pandera.pandas as pa
 from oneconnect_pipelines import analytics as a
 from oneconnect_pipelines import schemas as s
 
-from .extract import account_timezone
-from .metadata import AssetDecorator, table_asset, table_metadata
+from .extract import account_timezone, messages_partitions
+from .metadata import WAREHOUSE_POOL, AssetDecorator, table_asset, table_metadata
 
 GROUP = "analytics"
 OWNERS = ["team:marketing-analytics"]
@@ -23,17 +23,24 @@ def upstream(*names: str) -> dict[str, dg.AssetIn]:
 
 def analytics_asset(name: str, model: type[pa.DataFrameModel], **options: Any) -> AssetDecorator:
     """``@asset`` ``analytics/<name>``, typed and documented by its pandera model."""
-    return table_asset(name, model, group=GROUP, owners=OWNERS, **options)
+    return table_asset(name, model, group=GROUP, owners=OWNERS, pool=WAREHOUSE_POOL, **options)
 
 
 def output(frame: pd.DataFrame, **extra: Any) -> dg.Output[pd.DataFrame]:
     return dg.Output(frame, metadata={**table_metadata(frame), **extra})
 
 
-@analytics_asset("delivery_rates", s.DeliveryRatesSchema, ins=upstream("messages"))
+@analytics_asset(
+    "delivery_rates",
+    s.DeliveryRatesSchema,
+    ins=upstream("messages"),
+    partitions_def=messages_partitions,
+    metadata={"partition_expr": "day"},
+)
 def delivery_rates(messages: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Per day and per campaign, birthday campaign or ad-hoc sends: sent, delivered,
-    undelivered, pending and the delivery rate (delivered / messages with a final status)."""
+    undelivered, pending and the delivery rate (delivered / messages with a final status).
+    Partitioned like the messages: each day's rates come from that day's messages."""
     frame = a.delivery_rates(messages, account_timezone())
     return output(frame, chart=dg.MetadataValue.md(rate_chart(frame)))
 

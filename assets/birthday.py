@@ -21,6 +21,7 @@ from oneconnect_pipelines.client.models import ContactList, Template, Title
 from oneconnect_pipelines.crm.mapping import ColumnMapping
 
 from .crm_sync import crm_contacts_sync, op_config
+from .metadata import API_POOL
 from .resources import OneConnectResource
 from .settings import SETTINGS
 
@@ -61,6 +62,7 @@ def target_lists(config_lists: list[str], folder: Path) -> list[str]:
 
 @dg.op(
     out=dg.Out(dg.Nothing),
+    pool=API_POOL,
     description="Make sure each target list has one active birthday campaign with the "
     "configured content and sender: create what is missing, update only the fields that "
     "differ, never a second campaign for a list. A dry run shows the plan.",

@@ -21,8 +21,9 @@ from oneconnect_pipelines.crm import (
 )
 from oneconnect_pipelines.crm.apply import ApplyOptions, SyncResult
 from oneconnect_pipelines.crm.dropfolder import FolderState, scan
-from oneconnect_pipelines.crm.outcomes import record_outcomes, write_report
+from oneconnect_pipelines.crm.outcomes import SYNC_LOG, record_outcomes, write_report
 
+from .metadata import API_POOL
 from .resources import OneConnectResource
 from .settings import SETTINGS
 
@@ -68,6 +69,20 @@ class CrmSyncConfig(dg.Config):
 FILE_TAG, SHA_TAG, ATTEMPT_TAG, RETRY_TAG = "crm/file", "crm/sha256", "crm/attempt", "crm/retry"
 
 
+#: ``crm.sync_log`` in the catalog: the table every sync appends its rows' outcomes to.
+SYNC_LOG_ASSET = dg.AssetSpec(
+    key=["crm", "sync_log"],
+    group_name="crm",
+    description="Every CRM row's outcome, one row per file row and attempt: file, sha256, "
+    "row, masked match key, outcome (created, updated, unchanged, rejected, failed), "
+    "reason, contact id, run id, attempt, dry_run, synced_at. Appended by "
+    "crm_contacts_sync (and by `oneconnect sync`).",
+    kinds={"duckdb"},
+    owners=["team:marketing-ops"],
+    metadata={"dagster/table_name": SYNC_LOG},
+)
+
+
 def sync_options(config: CrmSyncConfig, path: Path) -> SyncOptions:
     return SyncOptions(
         mapping=ColumnMapping.from_dict(config.mapping) if config.mapping is not None else None,
@@ -80,6 +95,7 @@ def sync_options(config: CrmSyncConfig, path: Path) -> SyncOptions:
 
 @dg.op(
     out=dg.Out(dg.Nothing),
+    pool=API_POOL,
     description="Read, validate and normalise one CRM export, plan it against the account's "
     "contacts, apply the changes (or only plan, in a dry run), make the target lists' "
     "membership right, and record every row's outcome in crm.sync_log. Fails when rows "
@@ -101,6 +117,17 @@ def sync_crm_file(
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     with warehouse.get_connection() as connection:
         record_outcomes(connection, sync, context.run_id, attempt, config.dry_run)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=SYNC_LOG_ASSET.key,
+            description=f"{len(sync.result.rows)} outcome(s) of {path.name} appended",
+            metadata={
+                "file": path.name,
+                "attempt": attempt,
+                "rows_appended": len(sync.result.rows),
+            },
+        )
+    )
     report = write_report(sync, SETTINGS.export_dir, context.run_id)
     counts = sync.result.counts
     context.log.info(f"{path.name}: {counts}")

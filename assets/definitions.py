@@ -1,24 +1,32 @@
 """The code location's ``Definitions``: what ``dagster dev -w workspace.yaml`` loads."""
 
+import warnings
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from .analytics import ANALYTICS_ASSETS
 from .birthday import birthday_after_crm_sync, birthday_campaigns_sync
-from .checks import CHECKS
+from .checks import CHECKS, FRESHNESS, freshness_checks_sensor
 from .crm_retry import crm_retry_sensor
-from .crm_sync import crm_contacts_sync, crm_drop_sensor
+from .crm_sync import SYNC_LOG_ASSET, crm_contacts_sync, crm_drop_sensor
 from .extract import EXTRACT_ASSETS
 from .resources import oneconnect_resource, warehouse_io_manager
 from .schedules import JOBS, SCHEDULES
 from .settings import SETTINGS
 
+# Dagster warns about its own call when it binds resources to a sensor's job (it passes
+# the beta `owners` parameter itself); nothing here uses it.
+warnings.filterwarnings(
+    "ignore", message="Parameter `owners` of initializer `SensorDefinition", category=dg.BetaWarning
+)
+
 defs = dg.Definitions(
-    assets=[*EXTRACT_ASSETS, *ANALYTICS_ASSETS],
-    asset_checks=CHECKS,
+    assets=[*EXTRACT_ASSETS, *ANALYTICS_ASSETS, SYNC_LOG_ASSET],
+    asset_checks=[*CHECKS, *FRESHNESS],
     jobs=[*JOBS, crm_contacts_sync, birthday_campaigns_sync],
     schedules=SCHEDULES,
-    sensors=[crm_drop_sensor, crm_retry_sensor, birthday_after_crm_sync],
+    sensors=[crm_drop_sensor, crm_retry_sensor, birthday_after_crm_sync, freshness_checks_sensor],
     resources={
         "oneconnect": oneconnect_resource(),
         "io_manager": warehouse_io_manager(),

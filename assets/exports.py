@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from oneconnect_pipelines.exports import write_table
 
+from .metadata import WAREHOUSE_POOL
 from .settings import SETTINGS
 
 SCHEMAS = ("oneconnect", "analytics")
@@ -19,6 +20,7 @@ class ExportConfig(dg.Config):
 
 @dg.op(
     out=dg.Out(dg.Nothing),
+    pool=WAREHOUSE_POOL,
     description="Write every oneconnect/* and analytics/* table under the export dir: "
     "<schema>/<table>.parquet and .csv; messages one pair of files per day.",
 )

@@ -15,7 +15,15 @@ from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.client import OneConnect
 
-from .metadata import KINDS, AssetDecorator, column_schema, table_asset, table_metadata, table_type
+from .metadata import (
+    API_POOL,
+    KINDS,
+    AssetDecorator,
+    column_schema,
+    table_asset,
+    table_metadata,
+    table_type,
+)
 from .resources import OneConnectResource
 from .settings import SETTINGS
 
@@ -27,9 +35,18 @@ messages_partitions = dg.DailyPartitionsDefinition(
 )
 
 
+#: A step that failed on the API (after the client's own retries) is tried again twice,
+#: a minute apart and then two, jittered: an outage of a few minutes costs no night.
+RETRY = dg.RetryPolicy(
+    max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
 def extract_asset(name: str, model: type[pa.DataFrameModel], **options: Any) -> AssetDecorator:
     """``@asset`` ``oneconnect/<name>``, typed and documented by its pandera model."""
-    return table_asset(name, model, group=GROUP, owners=OWNERS, **options)
+    return table_asset(
+        name, model, group=GROUP, owners=OWNERS, pool=API_POOL, retry_policy=RETRY, **options
+    )
 
 
 def fetched(client: OneConnect) -> dict[str, Any]:
@@ -83,6 +100,8 @@ def contacts(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
         ),
     },
     group_name=GROUP,
+    retry_policy=RETRY,
+    pool=API_POOL,
 )
 def lists(oneconnect: OneConnectResource) -> Any:
     """Lists and their memberships, from one listing of ``/lists``."""

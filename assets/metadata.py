@@ -12,12 +12,18 @@ import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from oneconnect_pipelines.preview import markdown_preview
+from oneconnect_pipelines.warehouse import duckdb_types
 
 #: What ``dg.asset(...)`` returns: a decorator turning a function into an asset.
 AssetDecorator = Callable[[Callable[..., Any]], dg.AssetsDefinition]
 
 
-KINDS = {"python", "pandas", "duckdb"}
+KINDS = {"python", "pandas", "pandera", "duckdb"}
+#: Concurrency pools (a deployment sets their limits): every step that calls the API, so
+#: that runs together stay within the account's rate budget; and every step that only
+#: reads and writes the warehouse.
+API_POOL = "oneconnect_api"
+WAREHOUSE_POOL = "oneconnect_warehouse"
 
 
 def table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
@@ -29,10 +35,16 @@ def table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
 
 
 def table_asset(
-    name: str, model: type[pa.DataFrameModel], *, group: str, owners: list[str], **options: Any
+    name: str,
+    model: type[pa.DataFrameModel],
+    *,
+    group: str,
+    owners: list[str],
+    pool: str,
+    **options: Any,
 ) -> AssetDecorator:
     """``@asset`` named ``group/name`` in ``group``: a DuckDB table typed and documented
-    (column schema) by its pandera model."""
+    (column schema) by its pandera model, its step in concurrency ``pool``."""
     metadata = {"dagster/column_schema": column_schema(model), **options.pop("metadata", {})}
     decorator: AssetDecorator = dg.asset(
         name=name,
@@ -42,19 +54,22 @@ def table_asset(
         owners=owners,
         dagster_type=table_type(model),
         metadata=metadata,
+        pool=pool,
         **options,
     )
     return decorator
 
 
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
-    """The pandera model's columns as Dagster shows them on the asset."""
+    """The pandera model's columns as Dagster shows them on the asset: the DuckDB type
+    each column has in the warehouse, and the model's description of it."""
     schema = model.to_schema()
+    types = duckdb_types(model)
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=name,
-                type=str(column.dtype),
+                type=types[name],
                 description=column.description,
                 constraints=dg.TableColumnConstraints(
                     nullable=column.nullable, unique=column.unique
@@ -66,10 +81,9 @@ def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
 
 
 def table_metadata(frame: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "dagster/row_count": len(frame),
-        "preview": dg.MetadataValue.md(markdown_preview(frame)),
-    }
+    """A masked preview; the row count is the IO manager's (``dagster/row_count``, or
+    ``dagster/partition_row_count`` for one partition of a partitioned table)."""
+    return {"preview": dg.MetadataValue.md(markdown_preview(frame))}
 
 
 def materialized_rows(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, int | None]]:
@@ -77,7 +91,9 @@ def materialized_rows(result: dg.ExecuteInProcessResult) -> list[tuple[str, str,
     rows = []
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
-        count = materialization.metadata.get("dagster/row_count")
+        count = materialization.metadata.get("dagster/row_count") or (
+            materialization.metadata.get("dagster/partition_row_count")
+        )
         value = count.value if count is not None else None
         rows.append(
             (

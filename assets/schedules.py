@@ -1,4 +1,10 @@
-"""Jobs and the schedules that run them."""
+"""Jobs and the schedules that run them.
+
+The extraction is two jobs: ``oneconnect_snapshot`` (every unpartitioned table and the
+analytics built on them) and ``oneconnect_messages`` (one day of messages and its
+delivery rates). A backfill of N days of messages is then N messages listings and no
+re-download of contacts, lists and the rest.
+"""
 
 from datetime import UTC
 from typing import TYPE_CHECKING
@@ -15,40 +21,43 @@ if TYPE_CHECKING:
         UnresolvedAssetJobDefinition,
     )
 
-oneconnect_extract = dg.define_asset_job(
-    "oneconnect_extract",
-    selection=dg.AssetSelection.groups("oneconnect", "analytics"),
-    description="Pull every kind of OneConnect data (one day of messages) into the "
-    "warehouse and rebuild the analytics tables.",
+MESSAGES = dg.AssetSelection.assets(messages, delivery_rates)
+
+oneconnect_snapshot = dg.define_asset_job(
+    "oneconnect_snapshot",
+    selection=dg.AssetSelection.groups("oneconnect", "analytics") - MESSAGES,
+    description="Every unpartitioned OneConnect table (contacts, lists and members, "
+    "campaigns, birthday campaigns, titles, templates, balance, pricing) and the "
+    "analytics built on them.",
 )
 
-messages_refresh = dg.define_asset_job(
-    "messages_refresh",
-    selection=dg.AssetSelection.assets(messages, delivery_rates),
-    description="Re-read one day of messages (late delivery reports) and the delivery rates.",
+oneconnect_messages = dg.define_asset_job(
+    "oneconnect_messages",
+    selection=MESSAGES,
+    description="One account-local day of messages, with their delivery status, and that "
+    "day's delivery rates. Backfill it for past days.",
 )
 
 
 @dg.schedule(
-    job=oneconnect_extract,
+    job=oneconnect_snapshot,
     cron_schedule="0 1 * * *",
     execution_timezone=SETTINGS.timezone,
-    description="Every night at 01:00 account time: the full extraction for the day "
-    "that just ended.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night at 01:00 account time: the snapshot tables and analytics.",
 )
-def oneconnect_extract_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    # Not build_schedule_from_partitioned_job: the partitions end a day ahead (end_offset=1,
-    # so the hourly refresh can read today), and it would ask for today instead.
-    now = context.scheduled_execution_time.astimezone(UTC)
-    return [dg.RunRequest(run_key=key, partition_key=key) for key in recent_partitions(now, 1)[1:]]
+def oneconnect_snapshot_daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"{context.scheduled_execution_time:%Y-%m-%d}")
 
 
 @dg.schedule(
-    job=messages_refresh,
+    job=oneconnect_messages,
     cron_schedule="5 * * * *",
     execution_timezone=SETTINGS.timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description=f"Hourly: today's messages, and the {SETTINGS.messages_lookback_days} days "
-    "before again, so delivery reports that arrive late are picked up.",
+    "before again, so delivery reports that arrive late are picked up (the day that "
+    "just ended is re-read at 00:05, 01:05, ...).",
 )
 def messages_hourly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     now = context.scheduled_execution_time.astimezone(UTC)
@@ -63,12 +72,13 @@ analytics_export_daily = dg.ScheduleDefinition(
     job=analytics_export,
     cron_schedule="30 2 * * *",
     execution_timezone=SETTINGS.timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night at 02:30 account time: Parquet and CSV files for analysts.",
 )
 
 JOBS: "list[dg.JobDefinition | UnresolvedAssetJobDefinition]" = [
-    oneconnect_extract,
-    messages_refresh,
+    oneconnect_snapshot,
+    oneconnect_messages,
     analytics_export,
 ]
-SCHEDULES = [oneconnect_extract_daily, messages_hourly, analytics_export_daily]
+SCHEDULES = [oneconnect_snapshot_daily, messages_hourly, analytics_export_daily]

@@ -1,77 +1,136 @@
-"""``make ui``: a seeded simulator and ``dagster dev`` (webserver + daemon) on loopback.
+"""``make ui``: the sandbox simulator and ``dagster dev`` (webserver + daemon) on loopback.
 
-Schedules and sensors really run (the daemon is part of ``dagster dev``), against the
-simulator's demo account; runs are kept under ``data/dagster_home``. Ctrl-C stops both.
+The simulator serves the sandbox account (``data/simulator.db``, the one ``make demo``
+extracts), on ``ONECONNECT_SIMULATOR_PORT`` (8765); the UI is on ``DAGSTER_PORT`` (3000).
+Both ports are checked first, naming the one that is taken. Schedules and sensors run
+(the daemon is part of ``dagster dev``); runs are kept under ``data/dagster_home``.
+Ctrl-C or SIGTERM stops the whole tree: simulator, webserver, daemon, code server.
 """
 
+from __future__ import annotations
+
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 DAGSTER_HOME = Path("data/dagster_home")
-SIMULATOR_PORT = int(os.environ.get("ONECONNECT_SIMULATOR_PORT", "8765"))
-UI_PORT = int(os.environ.get("DAGSTER_PORT", "3000"))
+PORTS = {"ONECONNECT_SIMULATOR_PORT": 8765, "DAGSTER_PORT": 3000}
+DAGSTER_DEV = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops both, like Ctrl-C
+class Stop(Exception):
+    """SIGTERM or SIGINT: stop everything."""
+
+
+def taken(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def ports() -> dict[str, int] | str:
+    """The ports to use, or why they cannot be used."""
+    chosen: dict[str, int] = {}
+    for name, default in PORTS.items():
+        text = os.environ.get(name, str(default))
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            return f"{name}={text!r} is not a port number"
+        port = int(text)
+        if taken(port):
+            return (
+                f"port {port} is taken (another `make ui` or dagster dev?): stop it, or "
+                f"set {name} to a free port"
+            )
+        chosen[name] = port
+    return chosen
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stop
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _interrupt)
-    DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
-    (DAGSTER_HOME / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    simulator = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oneconnect_pipelines.cli",
-            "simulator",
-            "--port",
-            str(SIMULATOR_PORT),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert simulator.stdout is not None
-    ready = simulator.stdout.readline().strip()
-    if "ready" not in ready:
-        print(f"the simulator did not start: {ready!r}", file=sys.stderr)
+    chosen = ports()
+    if isinstance(chosen, str):
+        print(f"make ui: {chosen}", file=sys.stderr)
         return 1
-    base_url = ready.rsplit(" ", 1)[-1]
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(DAGSTER_HOME.resolve()),
-        "ONECONNECT_BASE_URL": base_url,
-    }
-    print(f"simulator: {base_url} (admin: {base_url.rsplit('/api/v1', 1)[0]}/_sim/stats)")
-    print(f"Dagster UI: http://127.0.0.1:{UI_PORT} (Ctrl-C stops both)", flush=True)
-    dagster = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(UI_PORT),
-        ],
-        env=env,
-    )
+    DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
+    config = DAGSTER_HOME / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    children: list[subprocess.Popen[str]] = []
     try:
+        # Each child leads a process group of its own, so that stopping it reaches its
+        # own children (dagster dev's webserver, daemon and code server) too.
+        simulator = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "assets.sandbox",
+                "--port",
+                str(chosen["ONECONNECT_SIMULATOR_PORT"]),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        children.append(simulator)
+        assert simulator.stdout is not None
+        ready = simulator.stdout.readline().strip()
+        if "ready" not in ready:
+            print(f"make ui: the simulator did not start ({ready or 'no output'})", file=sys.stderr)
+            return 1
+        base_url = ready.rsplit(" ", 1)[-1]
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(DAGSTER_HOME.resolve()),
+            "ONECONNECT_BASE_URL": base_url,
+        }
+        port = chosen["DAGSTER_PORT"]
+        print(f"simulator: {base_url} (admin: {base_url.rsplit('/api/v1', 1)[0]}/_sim/stats)")
+        print(f"Dagster UI: http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
+        dagster = subprocess.Popen(
+            [*DAGSTER_DEV, "-h", "127.0.0.1", "-p", str(port)],
+            env=env,
+            start_new_session=True,
+            text=True,
+        )
+        children.append(dagster)
         return dagster.wait()
-    except KeyboardInterrupt:
-        dagster.send_signal(signal.SIGINT)
-        dagster.wait(30)
+    except Stop:
         return 0
     finally:
-        simulator.send_signal(signal.SIGTERM)
-        simulator.wait(15)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for child in reversed(children):
+            stop(child)
+
+
+def stop(child: subprocess.Popen[str]) -> None:
+    """SIGINT to the child's group (dagster dev shuts down cleanly on it), then SIGKILL
+    to whatever of it is left after 30 s."""
+    if child.poll() is not None:
+        return
+    try:
+        os.killpg(child.pid, signal.SIGINT)
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait(5)
 
 
 if __name__ == "__main__":

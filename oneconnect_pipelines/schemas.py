@@ -51,166 +51,234 @@ class _Strict(pa.DataFrameModel):
 
 
 class ContactsSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    phone_number: Text = pa.Field(str_matches=r"^\d+$")
-    email: Text = pa.Field(nullable=True)
-    first_name: Text = pa.Field(nullable=True)
-    last_name: Text = pa.Field(nullable=True)
-    birthday: Day = pa.Field(nullable=True)
-    post_code: Text = pa.Field(nullable=True)
-    city: Text = pa.Field(nullable=True)
-    street: Text = pa.Field(nullable=True)
-    #: Extra numbers joined by ", " (as OneConnect's own CSV export writes them).
-    additional_numbers: Text = pa.Field(nullable=True)
-    gender: Category = pa.Field(nullable=True, isin=GENDERS)
-    created_at: Stamp
-    updated_at: Stamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    phone_number: Text = pa.Field(
+        str_matches=r"^\d+$",
+        description="Phone number as the account stores it (text: leading zeros kept)",
+    )
+    email: Text = pa.Field(nullable=True, description="E-mail address")
+    first_name: Text = pa.Field(nullable=True, description="First name")
+    last_name: Text = pa.Field(nullable=True, description="Last name")
+    birthday: Day = pa.Field(nullable=True, description="Date of birth")
+    post_code: Text = pa.Field(nullable=True, description="Post code")
+    city: Text = pa.Field(nullable=True, description="City")
+    street: Text = pa.Field(nullable=True, description="Street address")
+    additional_numbers: Text = pa.Field(
+        nullable=True, description="Further phone numbers, joined by ', '"
+    )
+    gender: Category = pa.Field(
+        nullable=True, isin=GENDERS, description="Male or Female; null when unknown"
+    )
+    created_at: Stamp = pa.Field(description="When it was created (UTC)")
+    updated_at: Stamp = pa.Field(description="When it last changed (UTC)")
 
 
 class ListsSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    name: Text = pa.Field(unique=True)
-    member_count: Count = pa.Field(ge=0)
-    noncontact_count: Count = pa.Field(ge=0)
-    created_at: Stamp
-    updated_at: Stamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    name: Text = pa.Field(unique=True, description="Its name")
+    member_count: Count = pa.Field(ge=0, description="Members that are contacts")
+    noncontact_count: Count = pa.Field(
+        ge=0, description="Members uploaded from CSV that are not contacts"
+    )
+    created_at: Stamp = pa.Field(description="When it was created (UTC)")
+    updated_at: Stamp = pa.Field(description="When it last changed (UTC)")
 
 
 class ListMembersSchema(_Strict):
     """One row per list x member; ``contact_id`` is null for members that are not contacts."""
 
-    list_id: Id = pa.Field(ge=1)
-    member_type: Category = pa.Field(isin=MEMBER_TYPES)
-    contact_id: Id = pa.Field(nullable=True)
-    phone_number: Text = pa.Field(nullable=True)
-    first_name: Text = pa.Field(nullable=True)
-    last_name: Text = pa.Field(nullable=True)
+    list_id: Id = pa.Field(ge=1, description="The list")
+    member_type: Category = pa.Field(
+        isin=MEMBER_TYPES, description="contact, or noncontact (uploaded from CSV, not a contact)"
+    )
+    contact_id: Id = pa.Field(nullable=True, description="The contact; null for noncontact members")
+    phone_number: Text = pa.Field(nullable=True, description="The member's phone number")
+    first_name: Text = pa.Field(nullable=True, description="First name")
+    last_name: Text = pa.Field(nullable=True, description="Last name")
 
     class Config:
         unique = ("list_id", "member_type", "contact_id", "phone_number")
 
 
 class CampaignsSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    name: Text
-    active: Flag
-    #: Extra recipients' phone numbers joined by "," (as the API gives them).
-    recipients: Text = pa.Field(nullable=True)
-    recipient_count: Count = pa.Field(ge=0)
-    recipients_list: IdList
-    title: Text = pa.Field(nullable=True)
-    content: Text
-    job_type: Count = pa.Field(isin=[0, 1])
-    schedule_type: Category = pa.Field(isin=SCHEDULE_TYPES)
-    start_at: Stamp = pa.Field(nullable=True)
-    end_at: Stamp = pa.Field(nullable=True)
-    repeat_every: Count = pa.Field(nullable=True, ge=1)
-    repeat_period: Category = pa.Field(nullable=True, isin=REPEAT_PERIODS)
-    dates: StampList
-    completed: Flag = pa.Field(nullable=True)
-    created_at: Stamp
-    updated_at: Stamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    name: Text = pa.Field(description="Its name")
+    active: Flag = pa.Field(description="Whether it is switched on")
+    recipients: Text = pa.Field(
+        nullable=True,
+        description="Extra recipients' phone numbers joined by ',' (as the API gives them)",
+    )
+    recipient_count: Count = pa.Field(ge=0, description="How many extra recipients")
+    recipients_list: IdList = pa.Field(description="Ids of the lists it sends to")
+    title: Text = pa.Field(
+        nullable=True, description="Sender name (a title) the recipient sees; null when none"
+    )
+    content: Text = pa.Field(description="The message text")
+    job_type: Count = pa.Field(
+        isin=[0, 1], description="0 scheduled (ends), 1 permanent (repeats forever)"
+    )
+    schedule_type: Category = pa.Field(
+        isin=SCHEDULE_TYPES, description="scheduled-/permanent- recurring or certain-dates"
+    )
+    start_at: Stamp = pa.Field(
+        nullable=True, description="First send of a recurring schedule (UTC)"
+    )
+    end_at: Stamp = pa.Field(
+        nullable=True, description="Last possible send of a scheduled recurring campaign (UTC)"
+    )
+    repeat_every: Count = pa.Field(nullable=True, ge=1, description="Recurring: every N periods")
+    repeat_period: Category = pa.Field(
+        nullable=True, isin=REPEAT_PERIODS, description="Recurring: days, weeks, months or years"
+    )
+    dates: StampList = pa.Field(description="Certain-dates schedules: the send times (UTC)")
+    completed: Flag = pa.Field(
+        nullable=True, description="Scheduled campaigns: no send left; null for permanent ones"
+    )
+    created_at: Stamp = pa.Field(description="When it was created (UTC)")
+    updated_at: Stamp = pa.Field(description="When it last changed (UTC)")
 
 
 class BirthdayCampaignsSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    name: Text
-    active: Flag
-    content: Text
-    recipient_lists: IdList
-    title: Text = pa.Field(nullable=True)
-    created_at: Stamp
-    updated_at: Stamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    name: Text = pa.Field(description="Its name")
+    active: Flag = pa.Field(description="Whether it is switched on")
+    content: Text = pa.Field(description="The greeting")
+    recipient_lists: IdList = pa.Field(description="Ids of the lists whose members it greets")
+    title: Text = pa.Field(
+        nullable=True, description="Sender name (a title) the recipient sees; null when none"
+    )
+    created_at: Stamp = pa.Field(description="When it was created (UTC)")
+    updated_at: Stamp = pa.Field(description="When it last changed (UTC)")
 
 
 class MessagesSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    final_status: Category = pa.Field(isin=FINAL_STATUSES)
-    sender_type: Category = pa.Field(isin=SENDER_TYPES)
-    #: The campaign or birthday campaign that sent it; null for ad-hoc sends.
-    campaign_id: Id = pa.Field(nullable=True)
-    destination: Text
-    content: Text
-    delivery_status: Text = pa.Field(nullable=True)
-    delivery_reason: Text = pa.Field(nullable=True)
-    created_at: Stamp
-    updated_at: Stamp
-    #: ``created_at`` as the account's wall-clock time, naive: what partitions cut on.
-    sent_local: NaiveStamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    final_status: Category = pa.Field(
+        isin=FINAL_STATUSES, description="delivered, undelivered or pending (report not in yet)"
+    )
+    sender_type: Category = pa.Field(
+        isin=SENDER_TYPES,
+        description="What sent it: campaign, birthday (a birthday campaign) or adhoc",
+    )
+    campaign_id: Id = pa.Field(
+        nullable=True,
+        description="The campaign or birthday campaign that sent it; null for ad-hoc sends",
+    )
+    destination: Text = pa.Field(description="The number it was sent to")
+    content: Text = pa.Field(description="The message text")
+    delivery_status: Text = pa.Field(
+        nullable=True, description="The delivery report's status, e.g. Delivered"
+    )
+    delivery_reason: Text = pa.Field(
+        nullable=True, description="The delivery report's reason; '0' on success"
+    )
+    created_at: Stamp = pa.Field(description="When it was sent (UTC)")
+    updated_at: Stamp = pa.Field(
+        description="When its status last changed, e.g. the delivery report (UTC)"
+    )
+    sent_local: NaiveStamp = pa.Field(
+        description="created_at on the account's wall clock (naive): the partition column"
+    )
 
 
 class TitlesSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    name: Text = pa.Field(unique=True, str_matches=r"^[A-Za-z0-9 .\-]{1,11}$")
-    active: Flag
-    created_at: Stamp
-    updated_at: Stamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    name: Text = pa.Field(
+        unique=True,
+        str_matches=r"^[A-Za-z0-9 .\-]{1,11}$",
+        description="The sender name (at most 11 characters)",
+    )
+    active: Flag = pa.Field(
+        description="Activated by OneConnect's staff (until then sends go out as Message)"
+    )
+    created_at: Stamp = pa.Field(description="When it was created (UTC)")
+    updated_at: Stamp = pa.Field(description="When it last changed (UTC)")
 
 
 class TemplatesSchema(_Strict):
-    id: Id = pa.Field(unique=True, ge=1)
-    title: Text
-    body: Text
-    created_at: Stamp
-    updated_at: Stamp
+    id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
+    title: Text = pa.Field(description="The template's name")
+    body: Text = pa.Field(description="The saved text")
+    created_at: Stamp = pa.Field(description="When it was created (UTC)")
+    updated_at: Stamp = pa.Field(description="When it last changed (UTC)")
 
 
 class BalanceSchema(_Strict):
-    sms_balance: Count = pa.Field(ge=0)
-    fetched_at: Stamp
+    sms_balance: Count = pa.Field(ge=0, description="SMS left (one per number reached)")
+    fetched_at: Stamp = pa.Field(description="When the balance was read (UTC)")
 
 
 class PricingSchema(_Strict):
-    name: Text = pa.Field(unique=True)
-    price: Money
-    price_yearly: Money
-    messages_history_limit: Count = pa.Field(nullable=True, ge=0)
-    contacts_limit: Count = pa.Field(nullable=True, ge=0)
-    lists_limit: Count = pa.Field(nullable=True, ge=0)
-    titles_limit: Count = pa.Field(nullable=True, ge=0)
-    campaigns_limit: Count = pa.Field(nullable=True, ge=0)
-    upload_contacts_from_csv: Flag
-    upload_lists_from_csv: Flag
-    integrations: Flag
-    api_ip_restriction: Flag
+    name: Text = pa.Field(unique=True, description="Plan name")
+    price: Money = pa.Field(description="Monthly price")
+    price_yearly: Money = pa.Field(description="Yearly price")
+    messages_history_limit: Count = pa.Field(
+        nullable=True, ge=0, description="Messages kept in history; null: unlimited"
+    )
+    contacts_limit: Count = pa.Field(
+        nullable=True, ge=0, description="Contacts allowed; null: unlimited"
+    )
+    lists_limit: Count = pa.Field(nullable=True, ge=0, description="Lists allowed; null: unlimited")
+    titles_limit: Count = pa.Field(
+        nullable=True, ge=0, description="Sender titles allowed; null: unlimited"
+    )
+    campaigns_limit: Count = pa.Field(
+        nullable=True, ge=0, description="Campaigns allowed; null: unlimited"
+    )
+    upload_contacts_from_csv: Flag = pa.Field(description="Contacts may be uploaded from CSV")
+    upload_lists_from_csv: Flag = pa.Field(description="Lists may be uploaded from CSV")
+    integrations: Flag = pa.Field(description="Integrations are included")
+    api_ip_restriction: Flag = pa.Field(
+        description="The API can be restricted to listed IP addresses"
+    )
 
 
 class DeliveryRatesSchema(_Strict):
-    day: Day
-    sender_type: Category = pa.Field(isin=SENDER_TYPES)
-    campaign_id: Id = pa.Field(nullable=True)
-    sent: Count = pa.Field(ge=0)
-    delivered: Count = pa.Field(ge=0)
-    undelivered: Count = pa.Field(ge=0)
-    pending: Count = pa.Field(ge=0)
-    #: delivered / (delivered + undelivered); null while nothing has a final status.
-    delivery_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    day: Day = pa.Field(description="The account-local day of sending: the partition column")
+    sender_type: Category = pa.Field(isin=SENDER_TYPES, description="campaign, birthday or adhoc")
+    campaign_id: Id = pa.Field(
+        nullable=True, description="The campaign or birthday campaign; null for ad-hoc sends"
+    )
+    sent: Count = pa.Field(ge=0, description="Messages sent")
+    delivered: Count = pa.Field(ge=0, description="Of them delivered")
+    undelivered: Count = pa.Field(ge=0, description="Of them undelivered")
+    pending: Count = pa.Field(ge=0, description="Of them still without a delivery report")
+    delivery_rate: Series[float] = pa.Field(
+        nullable=True,
+        ge=0,
+        le=1,
+        description="delivered / (delivered + undelivered); null while none has a final status",
+    )
 
 
 class CampaignCalendarSchema(_Strict):
-    campaign_id: Id
-    campaign_name: Text
-    schedule_type: Category = pa.Field(isin=SCHEDULE_TYPES)
-    send_at: Stamp
-    expected_recipients: Count = pa.Field(ge=0)
+    campaign_id: Id = pa.Field(description="The campaign")
+    campaign_name: Text = pa.Field(description="Its name")
+    schedule_type: Category = pa.Field(isin=SCHEDULE_TYPES, description="Its schedule type")
+    send_at: Stamp = pa.Field(description="When this send happens (UTC)")
+    expected_recipients: Count = pa.Field(
+        ge=0, description="Distinct numbers it would reach as the lists are now"
+    )
 
 
 class UpcomingBirthdaysSchema(_Strict):
-    greet_on: Day
-    birthday_campaign_id: Id
-    campaign_name: Text
-    contact_id: Id
-    turns: Count = pa.Field(ge=0)
+    greet_on: Day = pa.Field(description="The account-local day of the greeting")
+    birthday_campaign_id: Id = pa.Field(description="The birthday campaign that greets")
+    campaign_name: Text = pa.Field(description="Its name")
+    contact_id: Id = pa.Field(description="The contact greeted")
+    turns: Count = pa.Field(ge=0, description="The age reached that day")
 
 
 class SmsForecastSchema(_Strict):
-    horizon_days: Count = pa.Field(isin=[7, 30])
-    campaign_sms: Count = pa.Field(ge=0)
-    birthday_sms: Count = pa.Field(ge=0)
-    sms_needed: Count = pa.Field(ge=0)
-    sms_balance: Count = pa.Field(ge=0)
-    covered: Flag
-    shortfall: Count = pa.Field(ge=0)
+    horizon_days: Count = pa.Field(isin=[7, 30], description="The next 7 or 30 days")
+    campaign_sms: Count = pa.Field(ge=0, description="SMS campaigns will send in that time")
+    birthday_sms: Count = pa.Field(
+        ge=0, description="SMS birthday greetings will send in that time"
+    )
+    sms_needed: Count = pa.Field(ge=0, description="campaign_sms + birthday_sms")
+    sms_balance: Count = pa.Field(ge=0, description="SMS left now")
+    covered: Flag = pa.Field(description="The balance covers what is needed")
+    shortfall: Count = pa.Field(ge=0, description="SMS missing (0 when covered)")
 
 
 class CrmContactsSchema(_Strict):
@@ -222,14 +290,28 @@ class CrmContactsSchema(_Strict):
     reaches this table is a bug upstream, and its rows are rejected, not synced.
     """
 
-    row: Id = pa.Field(unique=True, ge=1)
-    phone_number: Text = pa.Field(unique=True, str_matches=r"^\d{6,15}$")
-    email: Text = pa.Field(nullable=True, str_matches=r"^[^@\sA-Z]+@[^@\sA-Z]+\.[^@\sA-Z]+$")
-    first_name: Text = pa.Field(nullable=True)
-    last_name: Text = pa.Field(nullable=True)
-    birthday: Day = pa.Field(nullable=True, ge=date(1900, 1, 1))
-    post_code: Text = pa.Field(nullable=True)
-    city: Text = pa.Field(nullable=True)
-    street: Text = pa.Field(nullable=True)
-    additional_numbers: Text = pa.Field(nullable=True, str_matches=r"^\d{6,15}(, \d{6,15})*$")
-    gender: Category = pa.Field(nullable=True, isin=GENDERS)
+    row: Id = pa.Field(unique=True, ge=1, description="The line of the CRM file the row starts on")
+    phone_number: Text = pa.Field(
+        unique=True,
+        str_matches=r"^\d{6,15}$",
+        description="Phone number in the account's stored format",
+    )
+    email: Text = pa.Field(
+        nullable=True,
+        str_matches=r"^[^@\sA-Z]+@[^@\sA-Z]+\.[^@\sA-Z]+$",
+        description="E-mail address",
+    )
+    first_name: Text = pa.Field(nullable=True, description="First name")
+    last_name: Text = pa.Field(nullable=True, description="Last name")
+    birthday: Day = pa.Field(nullable=True, ge=date(1900, 1, 1), description="Date of birth")
+    post_code: Text = pa.Field(nullable=True, description="Post code")
+    city: Text = pa.Field(nullable=True, description="City")
+    street: Text = pa.Field(nullable=True, description="Street address")
+    additional_numbers: Text = pa.Field(
+        nullable=True,
+        str_matches=r"^\d{6,15}(, \d{6,15})*$",
+        description="Further phone numbers, joined by ', '",
+    )
+    gender: Category = pa.Field(
+        nullable=True, isin=GENDERS, description="Male or Female; null when unknown"
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import duckdb
 import pandas as pd
+import pandera.pandas as pa
 import pyarrow
 
 
@@ -41,3 +44,20 @@ def _plain(field: pyarrow.Field) -> pyarrow.Field:
     if pyarrow.types.is_list(kind) and pyarrow.types.is_timestamp(kind.value_type):
         return field.with_type(pyarrow.list_(pyarrow.timestamp("us", kind.value_type.tz)))
     return field
+
+
+@functools.cache
+def duckdb_types(model: type[pa.DataFrameModel]) -> dict[str, str]:
+    """The DuckDB type of each column of ``model``'s table, as ``append_frame`` creates it
+    (found by creating it: an empty frame of the model into an in-memory database)."""
+    columns = model.to_schema().columns
+    empty = pd.DataFrame({name: _empty(column.dtype.type) for name, column in columns.items()})
+    with duckdb.connect() as connection:
+        append_frame(connection, "main.t", empty)
+        return {row[0]: row[1] for row in connection.execute("DESCRIBE main.t").fetchall()}
+
+
+def _empty(dtype: Any) -> pd.Series:
+    if isinstance(dtype, pd.CategoricalDtype):  # the models' categories are text
+        return pd.Series(pd.Categorical([], categories=pd.Index([], dtype="string[pyarrow]")))
+    return pd.Series([], dtype=dtype)

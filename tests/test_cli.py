@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import API_KEY, EMAIL
+from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
+
+from .conftest import API_KEY, EMAIL, SMALL, default_account
+
+ROOT = Path(__file__).resolve().parent.parent
 
 READY = re.compile(r"^OneConnect simulator ready at (http://127\.0\.0\.1:\d+/api/v1)$")
 
@@ -108,3 +114,98 @@ def test_bad_error_rates_are_refused_with_exit_code_2(rate: str, explains: str) 
     assert "bad fault settings" in result.stderr
     assert explains in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ errors, as a user sees them
+def oneconnect(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ONECONNECT_", "DAGSTER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "assets.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        cwd=cwd or ROOT,
+        timeout=180,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str], command: str) -> str:
+    """The error: exit code 1, no traceback, one line starting with the command."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [
+        line for line in result.stderr.splitlines() if line.startswith(f"oneconnect {command}:")
+    ]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def account() -> Iterator[str]:
+    simulator = Simulator.create(default_account(), SMALL, clock=SimClock(frozen=True))
+    with SimulatorThread(simulator) as thread:
+        yield thread.base_url
+
+
+def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    line = one_line(oneconnect("sync", "nope.csv", cwd=tmp_path), "sync")
+    assert line == "oneconnect sync: nope.csv: no such file"
+
+
+def test_a_wrong_api_key_is_one_line(account: str, tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("Mobile Phone\n0555123456\n")
+    env = {"ONECONNECT_BASE_URL": account, "ONECONNECT_API_KEY": "not-the-key"}
+    for command in (("sync", str(export)), ("extract",)):
+        line = one_line(oneconnect(*command, env=env, cwd=tmp_path), command[0])
+        assert "refused the credentials (401)" in line
+        assert "check ONECONNECT_EMAIL and ONECONNECT_API_KEY" in line
+        assert "not-the-key" not in line
+
+
+def test_an_unreachable_base_url_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"ONECONNECT_BASE_URL": f"http://127.0.0.1:{port}/api/v1"}
+    line = one_line(oneconnect("extract", env=env, cwd=tmp_path), "extract")
+    assert f"nothing answers at http://127.0.0.1:{port}/api/v1" in line
+    assert "ONECONNECT_BASE_URL" in line
+
+
+def test_a_real_host_without_credentials_is_refused_before_any_request(tmp_path: Path) -> None:
+    env = {"ONECONNECT_BASE_URL": "https://oneconnect.uno/api/v1"}
+    line = one_line(oneconnect("extract", env=env, cwd=tmp_path), "extract")
+    assert "ONECONNECT_EMAIL and ONECONNECT_API_KEY not set" in line
+
+
+def test_a_date_that_is_no_date_is_a_usage_error(tmp_path: Path) -> None:
+    result = oneconnect("extract", "--date", "2026-13-01", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --date: invalid messages_day value: '2026-13-01'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_date_before_the_partitions_start_is_one_line(tmp_path: Path) -> None:
+    env = {"ONECONNECT_MESSAGES_START": "2026-06-01"}
+    line = one_line(oneconnect("extract", "--date", "2026-05-31", env=env, cwd=tmp_path), "extract")
+    assert "before ONECONNECT_MESSAGES_START (2026-06-01)" in line
+
+
+def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
+    result = oneconnect("--verbose", "sync", "nope.csv", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "FileNotFoundError" in result.stderr
+    assert "oneconnect sync: nope.csv: no such file" in result.stderr
+
+
+def test_extract_keeps_its_runs_in_the_stated_instance(account: str, tmp_path: Path) -> None:
+    result = oneconnect("extract", env={"ONECONNECT_BASE_URL": account}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    home = tmp_path / "data" / "dagster_home"
+    assert f"runs are kept in {home}" in result.stderr
+    runs = [p for p in (home / "history" / "runs").glob("*.db") if p.name != "index.db"]
+    assert len(runs) == 1  # the run is in make ui's instance, not a throwaway one
+    assert "oneconnect/contacts" in result.stdout

@@ -114,8 +114,8 @@ def test_messages_campaigns_and_titles_are_typed(sim: Sim, oc: OneConnect) -> No
     ]
 
 
-def test_timezone_is_inferred_from_the_accounts_timestamps(sim: Sim) -> None:
-    with OneConnect(sim.base_url, EMAIL, API_KEY) as client:
+def test_timezone_is_inferred_from_the_accounts_timestamps_on_request(sim: Sim) -> None:
+    with OneConnect(sim.base_url, EMAIL, API_KEY, timezone="infer") as client:
         assert client.timezone_if_known is None
         zone = client.timezone
         assert str(zone) == "UTC+04:00"
@@ -132,10 +132,23 @@ def test_timezone_is_inferred_from_the_accounts_timestamps(sim: Sim) -> None:
 def test_an_empty_account_cannot_infer_its_timezone(sim: Sim) -> None:
     sim.reset(EMPTY)
     with (
-        OneConnect(sim.base_url, EMAIL, API_KEY) as client,
-        pytest.raises(OneConnectError, match="timezone"),
+        OneConnect(sim.base_url, EMAIL, API_KEY, timezone="infer") as client,
+        pytest.raises(OneConnectError, match="empty account"),
     ):
         client.messages.schedule(datetime(2031, 1, 1, tzinfo=UTC), "hi", destinations=["995555"])
+
+
+def test_without_a_timezone_nothing_is_inferred_and_the_error_says_what_to_pass(
+    sim: Sim,
+) -> None:
+    with OneConnect(sim.base_url, EMAIL, API_KEY) as client:
+        assert len(list(client.contacts.list())) == 60  # reads that need no zone work
+        sim.admin.delete("/stats")
+        with pytest.raises(OneConnectError, match="timezone='Area/City'"):
+            client.messages.schedule(
+                datetime(2031, 1, 1, tzinfo=UTC), "hi", destinations=["995555123456"]
+            )
+    assert sim.stats()["total"] == 0  # no probing of the account's records
 
 
 # ------------------------------------------------------------------ whole listings

@@ -175,6 +175,15 @@ def test_only_changed_fields_are_written_and_empty_cells_erase_nothing(
     anna = next(c for c in contacts(account) if c["phone_number"] == "995555123456")
     assert anna["last_name"] == "Smith-Jones"
     assert anna["birthday"] == "05/05/1997"  # the empty cell did not erase it
+    # exactly the changed field went over the wire: no other field, no empty birthday
+    assert account.admin.get("/writes").json() == [
+        {
+            "method": "PATCH",
+            "route": "/contacts/:id",
+            "path": f"/contacts/{anna['id']}",
+            "form": {"last_name": "Smith-Jones"},
+        }
+    ]
 
 
 def test_mirror_mode_removes_members_no_longer_in_the_export(
@@ -317,8 +326,9 @@ def test_a_run_killed_halfway_then_run_again_ends_like_one_clean_run(
 def test_the_job_and_the_sensor_are_in_the_code_location() -> None:
     from assets.definitions import defs
 
-    assert defs.get_job_def("crm_contacts_sync").name == "crm_contacts_sync"
-    assert defs.get_sensor_def("crm_drop_sensor").job_name == "crm_contacts_sync"
+    assert defs.resolve_job_def("crm_contacts_sync").name == "crm_contacts_sync"
+    assert defs.resolve_sensor_def("crm_drop_sensor").job_name == "crm_contacts_sync"
+    assert defs.resolve_sensor_def("crm_retry_sensor").job_name == "crm_contacts_sync"
 
 
 def test_drop_sense_sync_greet_then_the_same_file_again_writes_nothing(

@@ -16,6 +16,7 @@ import pytest
 from assets import resources
 from assets.definitions import defs
 from oneconnect_pipelines import schemas as s
+from oneconnect_pipelines.client import OneConnect
 
 from .conftest import TZ
 
@@ -38,15 +39,16 @@ ASSET_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "analytics/upcoming_birthdays": s.UpcomingBirthdaysSchema,
     "analytics/sms_forecast": s.SmsForecastSchema,
 }
-JOBS = ("oneconnect_extract", "messages_refresh", "analytics_export")
-SCHEDULES = ("oneconnect_extract_daily", "messages_hourly", "analytics_export_daily")
+JOBS = ("oneconnect_snapshot", "oneconnect_messages", "analytics_export")
+SCHEDULES = ("oneconnect_snapshot_daily", "messages_hourly", "analytics_export_daily")
 CHECKS = {
-    "contacts_unique": "oneconnect/contacts",
-    "list_members_are_contacts": "oneconnect/list_members",
-    "campaign_lists_exist": "oneconnect/campaigns",
-    "messages_fresh": "oneconnect/messages",
-    "balance_covers_next_week": "analytics/sms_forecast",
+    ("contacts_unique", "oneconnect/contacts"),
+    ("list_members_are_contacts", "oneconnect/list_members"),
+    ("campaign_lists_exist", "oneconnect/campaigns"),
+    ("balance_covers_next_week", "analytics/sms_forecast"),
+    *(("freshness_check", name) for name in ASSET_MODELS if name.startswith("oneconnect/")),
 }
+MESSAGES_ASSETS = {"oneconnect/messages", "analytics/delivery_rates"}
 
 
 def key(name: str) -> dg.AssetKey:
@@ -55,7 +57,9 @@ def key(name: str) -> dg.AssetKey:
 
 def test_every_asset_job_schedule_and_check_resolves_by_name() -> None:
     graph = defs.resolve_asset_graph()
-    assert graph.get_all_asset_keys() == {key(name) for name in ASSET_MODELS}
+    assert graph.get_all_asset_keys() == {key(name) for name in ASSET_MODELS} | {
+        key("crm/sync_log")
+    }
     for name in ASSET_MODELS:
         assert key(name) in defs.resolve_assets_def(key(name)).keys
     for job in JOBS:
@@ -63,19 +67,21 @@ def test_every_asset_job_schedule_and_check_resolves_by_name() -> None:
     for schedule in SCHEDULES:
         assert defs.resolve_schedule_def(schedule).name == schedule
     assert {(c.name, c.asset_key) for c in graph.asset_check_keys} == {
-        (check, key(asset)) for check, asset in CHECKS.items()
+        (check, key(asset)) for check, asset in CHECKS
     }
 
 
-def test_jobs_select_what_their_description_promises() -> None:
-    extract = defs.resolve_job_def("oneconnect_extract")
-    assert extract.asset_layer.selected_asset_keys == {key(name) for name in ASSET_MODELS}
-    refresh = defs.resolve_job_def("messages_refresh")
-    assert refresh.asset_layer.selected_asset_keys == {
-        key("oneconnect/messages"),
-        key("analytics/delivery_rates"),
+def test_the_snapshot_and_the_messages_are_two_jobs() -> None:
+    """A backfill of N days of messages must not pull contacts and the rest N times."""
+    snapshot = defs.resolve_job_def("oneconnect_snapshot")
+    assert snapshot.asset_layer.selected_asset_keys == {
+        key(name) for name in ASSET_MODELS if name not in MESSAGES_ASSETS
     }
-    assert refresh.partitions_def is not None
+    assert snapshot.partitions_def is None
+    daily = defs.resolve_job_def("oneconnect_messages")
+    assert daily.asset_layer.selected_asset_keys == {key(name) for name in MESSAGES_ASSETS}
+    assert isinstance(daily.partitions_def, dg.TimeWindowPartitionsDefinition)
+    assert daily.partitions_def.timezone == "Asia/Tbilisi"
 
 
 def test_dagster_validates_the_workspace(tmp_path: Path) -> None:
@@ -134,12 +140,21 @@ def test_the_hourly_refresh_never_asks_for_days_before_the_partitions_start() ->
         (datetime(2026, 3, 1, 1, 0, tzinfo=TZ), "2026-02-28"),
     ],
 )
-def test_the_nightly_extraction_asks_for_the_day_that_just_ended(at: datetime, day: str) -> None:
-    [request] = evaluate("oneconnect_extract_daily", at)
-    assert request.partition_key == day
-    schedule = defs.resolve_schedule_def("oneconnect_extract_daily")
-    assert schedule.execution_timezone == "Asia/Tbilisi"
-    assert schedule.job_name == "oneconnect_extract"
+def test_the_nightly_snapshot_runs_once_a_night_in_account_time(at: datetime, day: str) -> None:
+    [request] = evaluate("oneconnect_snapshot_daily", at)
+    assert request.partition_key is None
+    assert request.run_key == (at.date()).isoformat()
+    schedule = defs.resolve_schedule_def("oneconnect_snapshot_daily")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 1 * * *", "Asia/Tbilisi")
+    assert schedule.job_name == "oneconnect_snapshot"
+    # the day that just ended is read again by the hourly refresh at 01:05
+    assert day in [r.partition_key for r in evaluate("messages_hourly", at)]
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_schedules_ship_running(name: str) -> None:
+    """The README says `make ui` runs them: they are on by default, not a click away."""
+    assert defs.resolve_schedule_def(name).default_status == dg.DefaultScheduleStatus.RUNNING
 
 
 def test_the_nightly_export_runs_in_account_time() -> None:
@@ -156,13 +171,16 @@ def test_every_asset_is_documented_for_the_ui(name: str) -> None:
     group = name.split("/")[0]
     assert node.group_name == group
     assert node.description and node.description.strip()
-    assert {"python", "pandas", "duckdb"} <= set(node.kinds)
+    assert {"python", "pandas", "pandera", "duckdb"} <= set(node.kinds)
     assert node.owners and all(owner.startswith("team:") for owner in node.owners)
     table_schema = node.metadata["dagster/column_schema"]
     assert isinstance(table_schema, dg.TableSchema)
     model = ASSET_MODELS[name].to_schema()
     assert [c.name for c in table_schema.columns] == list(model.columns)
-    assert [c.type for c in table_schema.columns] == [str(c.dtype) for c in model.columns.values()]
+    assert all(c.description for c in table_schema.columns), name
+    assert [c.description for c in table_schema.columns] == [
+        c.description for c in model.columns.values()
+    ]
     assert [c.constraints.nullable for c in table_schema.columns] == [
         c.nullable for c in model.columns.values()
     ]
@@ -189,17 +207,40 @@ def test_the_resource_reads_credentials_from_env_vars_when_set(
     assert isinstance(fields["api_key"], dg.EnvVar)
     assert fields["api_key"].env_var_name == "ONECONNECT_API_KEY"
     assert isinstance(fields["base_url"], dg.EnvVar)
-    assert fields["email"] == resources.SIMULATOR_DEFAULTS["ONECONNECT_EMAIL"]
+    assert "email" not in fields
     assert "from-the-environment" not in repr(resource)
 
 
-def test_the_resource_defaults_to_the_local_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in resources.SIMULATOR_DEFAULTS:
+def test_unset_credentials_are_the_demo_account_only_on_loopback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("ONECONNECT_BASE_URL", "ONECONNECT_EMAIL", "ONECONNECT_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    fields = resources.oneconnect_resource()._get_non_default_public_field_values()
-    assert fields == {
-        "base_url": "http://127.0.0.1:8765/api/v1",
-        "email": "demo@example.com",
-        "api_key": "demo-key",
+    resource = resources.oneconnect_resource()
+    # The launchpad shows no key: nothing but the simulator's URL is configured.
+    assert resource._get_non_default_public_field_values() == {
+        "base_url": "http://127.0.0.1:8765/api/v1"
     }
-    assert not any(isinstance(value, dg.EnvVar) for value in fields.values())
+    assert resource.credentials() == ("demo@example.com", "demo-key")
+    assert resources.OneConnectResource(base_url="http://localhost:1/x").credentials()[1] == (
+        "demo-key"
+    )
+    for url in ("https://oneconnect.uno/api/v1", "http://10.0.0.7:8765/api/v1"):
+        with pytest.raises(resources.MissingCredentialsError) as raised:
+            resources.OneConnectResource(base_url=url, email="ops@example.com").credentials()
+        assert str(raised.value).startswith("ONECONNECT_API_KEY not set")
+        assert "demo" not in str(raised.value).split(":")[0]
+    with pytest.raises(resources.MissingCredentialsError, match="ONECONNECT_EMAIL and"):
+        resources.OneConnectResource(base_url="https://oneconnect.uno/api/v1").credentials()
+
+
+def test_a_real_host_without_a_key_never_receives_demo_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing is sent: the error comes before any request."""
+    seen: list[str] = []
+    monkeypatch.setattr(OneConnect, "__init__", lambda self, *args, **kwargs: seen.append("sent"))
+    resource = resources.OneConnectResource(base_url="https://oneconnect.uno/api/v1")
+    with pytest.raises(resources.MissingCredentialsError), resource.client():
+        pass
+    assert seen == []

@@ -28,15 +28,18 @@ DEFAULT_BASE_URL = "https://oneconnect.uno/api/v1"
 #: Requests in flight per listing: quick on a high-latency API, gentle on a SaaS one.
 DEFAULT_CONCURRENCY = 4
 MAX_PER_PAGE = 1000
+#: ``OneConnect(timezone=INFER)``: read the offset off the account's own timestamps.
+INFER = "infer"
 _PROBES = ("/messages", "/contacts", "/lists", "/templates", "/titles", "/campaigns")
 
 
 class OneConnect:
     """A OneConnect account. Thread-safe; use it as a context manager or call ``close``.
 
-    ``timezone`` is the account's (request datetimes are written in it); when not given
-    it is inferred from the UTC offset of the account's own timestamps, or, for an
-    account with no records yet, taken from ``fallback_timezone``. ``rate_limit``
+    ``timezone`` is the account's zone (request datetimes are written in it, campaign
+    schedules read in it); ``"infer"`` asks for the UTC offset of the account's own
+    timestamps instead, a fixed offset that cannot follow daylight saving time. Without
+    either, a call that needs the zone fails and says so. ``rate_limit``
     caps requests per second across every thread (None: only the server's 429s slow us).
     ``max_pages`` stops a listing that runs longer than that as a runaway.
     """
@@ -48,7 +51,6 @@ class OneConnect:
         api_key: str = "",
         *,
         timezone: tzinfo | str | None = None,
-        fallback_timezone: tzinfo | str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         per_page: int = MAX_PER_PAGE,
         rate_limit: float | None = None,
@@ -69,8 +71,8 @@ class OneConnect:
         self.per_page = per_page
         self.max_pages = max_pages
         self.concurrency = concurrency
-        self._timezone = _zone(timezone)
-        self._fallback_timezone = _zone(fallback_timezone)
+        self._infer_timezone = timezone == INFER
+        self._timezone = None if self._infer_timezone else _zone(timezone)
         self._transport = Transport(
             base_url,
             email,
@@ -108,21 +110,23 @@ class OneConnect:
 
     @property
     def timezone(self) -> tzinfo:
-        """The account's timezone: configured, or read off its records' UTC offset."""
-        if self._timezone is None:
-            for path in _PROBES:
-                found = self._transport.call("GET", path, params={"limit": 1})
-                if isinstance(found, list) and found and found[0].get("created_at"):
-                    self._timezone = timestamp_offset(found[0]["created_at"])
-                    break
-            else:
-                if self._fallback_timezone is None:
-                    raise OneConnectError(
-                        "cannot infer the account's timezone from an empty account: "
-                        "pass timezone='Area/City'"
-                    )
-                self._timezone = self._fallback_timezone
-        return self._timezone
+        """The account's timezone: configured, or (``"infer"``) read off its records'
+        UTC offset."""
+        if self._timezone is not None:
+            return self._timezone
+        if not self._infer_timezone:
+            raise OneConnectError(
+                "the account's timezone is needed here: pass timezone='Area/City' (or "
+                "timezone='infer' for the fixed UTC offset of its records)"
+            )
+        for path in _PROBES:
+            found = self._transport.call("GET", path, params={"limit": 1})
+            if isinstance(found, list) and found and found[0].get("created_at"):
+                self._timezone = timestamp_offset(found[0]["created_at"])
+                return self._timezone
+        raise OneConnectError(
+            "cannot infer the account's timezone from an empty account: pass timezone='Area/City'"
+        )
 
     def balance(self) -> int:
         """SMS left on the account."""

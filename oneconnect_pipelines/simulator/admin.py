@@ -53,6 +53,7 @@ def admin_router(sim: Simulator) -> Router:
     async def stats(request: Request) -> Response:
         if request.method == "DELETE":
             sim.stats.reset()
+            sim.writes.clear()
         return json_response(sim.stats.to_json())
 
     async def faults(request: Request) -> Response:
@@ -116,6 +117,12 @@ def admin_router(sim: Simulator) -> Router:
     async def callbacks(request: Request) -> Response:
         return json_response(sim.callbacks)
 
+    async def writes(request: Request) -> Response:
+        if request.method == "DELETE":
+            sim.writes.clear()
+        method = request.query_params.get("method")
+        return json_response([w for w in sim.writes if method in (None, w["method"])])
+
     return Router(
         routes=[
             Route("/_sim/health", guarded(health), methods=["GET"]),
@@ -126,6 +133,7 @@ def admin_router(sim: Simulator) -> Router:
             Route("/_sim/account", guarded(account), methods=["GET", "PUT"]),
             Route("/_sim/reset", guarded(reset), methods=["POST"]),
             Route("/_sim/callbacks", guarded(callbacks), methods=["GET"]),
+            Route("/_sim/writes", guarded(writes), methods=["GET", "DELETE"]),
         ]
     )
 

@@ -16,6 +16,7 @@ import contextlib
 import hmac
 import logging
 import re
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,6 +36,7 @@ from .store import Store
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+JOURNAL_SIZE = 10_000
 log = logging.getLogger("oneconnect.simulator")
 _PARAM = re.compile(r"\{(\w+)(:\w+)?\}")
 
@@ -49,6 +51,8 @@ class Simulator:
     faults: Faults = field(default_factory=Faults)
     stats: Stats = field(default_factory=Stats)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    #: The latest writes received (``GET /_sim/requests``): method, route, path and form.
+    writes: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
 
     @classmethod
     def create(
@@ -138,9 +142,20 @@ class SimulatorApp:
         name = f"{scope['method']} {template or '<unknown>'}"
         status: list[int | str] = [0]
         body = b""
-        if sim.faults.reflect or sim.faults.late_writes:
+        if sim.faults.reflect or sim.faults.late_writes or scope["method"] in WRITE_METHODS:
             body = await read_body(receive)
             receive = replay(body)
+        if scope["method"] in WRITE_METHODS:
+            sim.writes.append(
+                {
+                    "method": scope["method"],
+                    "route": template,
+                    "path": path,
+                    "form": dict(
+                        parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+                    ),
+                }
+            )
         if scope["method"] == "GET" and sim.faults.page_wrap is not None:
             scope["query_string"] = wrap_page(scope.get("query_string", b""), sim.faults)
 

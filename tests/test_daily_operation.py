@@ -1,0 +1,209 @@
+"""What a team running the code location every day relies on: backfills that re-read only
+the messages, freshness that turns red on a missed day, one timezone for partitions and
+``sent_local`` (across a daylight-saving change), and the two jobs' split."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import httpx
+from dagster._utils.schedules import reverse_cron_string_iterator
+
+from assets.checks import FRESHNESS, FRESHNESS_DEADLINE
+from assets.definitions import defs
+from assets.extract import EXTRACT_ASSETS
+from assets.resources import OneConnectResource, warehouse_io_manager
+from oneconnect_pipelines.simulator import SeedSizes, SimClock, Simulator, SimulatorThread
+
+from .conftest import API_KEY, EMAIL, TZ, Sim, default_account
+from .extract_helpers import RECENT, local_day, private_sim, resource, rows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_job(sim: Sim, warehouse: Path, job: str, **options: object) -> dg.ExecuteInProcessResult:
+    result = defs.resolve_job_def(job).execute_in_process(
+        resources={"oneconnect": resource(sim), "io_manager": warehouse_io_manager(warehouse)},
+        instance=dg.DagsterInstance.ephemeral(),
+        **options,  # type: ignore[arg-type]
+    )
+    assert result.success
+    return result
+
+
+def test_a_backfill_of_n_days_lists_the_messages_n_times_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """What a backfill of oneconnect_messages launches: one run per day, each reading
+    that day's messages (one page here) and no contact, list or campaign."""
+    with private_sim(RECENT) as sim:
+        days = sorted({local_day(m).isoformat() for m in sim.api.get("/messages").json()})[-3:]
+        sim.admin.delete("/stats")
+        warehouse = tmp_path / "wh.duckdb"
+        for day in days:
+            run_job(sim, warehouse, "oneconnect_messages", partition_key=day)
+        routes = sim.stats()["routes"]
+        assert routes == {"GET /messages": len(days)}
+        stored = rows(
+            warehouse, "SELECT count(DISTINCT sent_local::DATE) AS n FROM oneconnect.messages"
+        )
+        assert stored[0]["n"] == len(days)
+        rates = rows(warehouse, "SELECT count(DISTINCT day) AS n FROM analytics.delivery_rates")
+        assert rates[0]["n"] == len(days)
+        sim.admin.delete("/stats")
+        run_job(sim, warehouse, "oneconnect_snapshot")
+        once = sim.stats()["routes"]
+        assert once["GET /contacts"] == 1 and "GET /messages" not in once
+
+
+def expected_partition(now: datetime) -> str:
+    """The messages day whose partition must be in by the latest 02:00 (account time)."""
+    tick = next(reverse_cron_string_iterator(now.timestamp(), FRESHNESS_DEADLINE, str(TZ)))
+    return tick.astimezone(TZ).date().isoformat()
+
+
+def freshness(instance: dg.DagsterInstance) -> dict[str, bool]:
+    """Every freshness check evaluated as the sensor would: asset -> passed."""
+    result = dg.materialize(
+        [*EXTRACT_ASSETS, *FRESHNESS],
+        selection=dg.AssetSelection.checks(*FRESHNESS),
+        instance=instance,
+        resources={"oneconnect": resource_placeholder()},
+    )
+    return {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
+
+
+def resource_placeholder() -> OneConnectResource:
+    return OneConnectResource(base_url="http://127.0.0.1:9/api/v1")  # never called
+
+
+def test_a_missed_day_turns_the_freshness_checks_red(tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    missed = freshness(instance)
+    assert missed and not any(missed.values())  # nothing ran: every table is overdue
+    with private_sim(RECENT) as sim:
+        warehouse = tmp_path / "wh.duckdb"
+        day = expected_partition(datetime.now(UTC))
+        for job, options in (
+            ("oneconnect_snapshot", {}),
+            ("oneconnect_messages", {"partition_key": day}),
+        ):
+            defs.resolve_job_def(job).execute_in_process(
+                resources={
+                    "oneconnect": resource(sim),
+                    "io_manager": warehouse_io_manager(warehouse),
+                },
+                instance=instance,
+                **options,  # type: ignore[arg-type]
+            )
+    fresh = freshness(instance)
+    assert set(fresh) == set(missed)
+    assert all(fresh.values()), fresh
+    sensor = defs.resolve_sensor_def("freshness_checks_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_only_yesterdays_partition_is_not_enough_for_today(tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    with private_sim(RECENT) as sim:
+        yesterday = (
+            datetime.fromisoformat(expected_partition(datetime.now(UTC))) - timedelta(days=1)
+        ).date()
+        defs.resolve_job_def("oneconnect_messages").execute_in_process(
+            partition_key=yesterday.isoformat(),
+            resources={
+                "oneconnect": resource(sim),
+                "io_manager": warehouse_io_manager(tmp_path / "w.duckdb"),
+            },
+            instance=instance,
+        )
+    assert freshness(instance)["oneconnect/messages"] is False
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+#: Around the change to summer time on 29 March 2026 (02:00 CET -> 03:00 CEST): each
+#: label with its local moment and the messages partition it belongs in.
+DST_MESSAGES = [
+    ("A", datetime(2026, 3, 28, 23, 59, 59), "2026-03-28"),
+    ("B", datetime(2026, 3, 29, 0, 0, 0), "2026-03-29"),  # the next day's first second
+    ("C", datetime(2026, 3, 29, 1, 59, 30), "2026-03-29"),
+    ("D", datetime(2026, 3, 29, 3, 0, 30), "2026-03-29"),  # an hour later in UTC: 01:00:30
+    ("E", datetime(2026, 3, 29, 23, 59, 59), "2026-03-29"),
+    ("F", datetime(2026, 3, 30, 0, 0, 0), "2026-03-30"),  # 22:00 UTC: the 29th at +01:00
+]
+
+
+def test_partitions_and_sent_local_follow_the_configured_zone_across_dst(tmp_path: Path) -> None:
+    """``oneconnect extract`` for three days around a DST change, with the account and
+    ONECONNECT_TIMEZONE in Europe/Berlin: every message lands in its local day's
+    partition (a fixed offset read off the records would put F on the 29th), and the
+    next day's first second is not in the previous day's partition."""
+    first = DST_MESSAGES[0][1].replace(tzinfo=BERLIN)
+    account = default_account(timezone=BERLIN)
+    simulator = Simulator.create(
+        account,
+        SeedSizes(0, 0, 0, 0, 0, 0, 0),
+        clock=SimClock(start=first.timestamp() - 60, frozen=True),
+    )
+    with SimulatorThread(simulator) as thread:
+        sim = Sim(thread, *clients(thread))
+        for label, moment, _ in DST_MESSAGES:
+            sim.admin.post("/clock", json={"set": moment.replace(tzinfo=BERLIN).isoformat()})
+            sent = sim.api.post(
+                "/messages", data={"content": f"msg {label}", "destination": "995555000111"}
+            )
+            assert sent.status_code == 200, sent.text
+        env = {
+            **os.environ,
+            "ONECONNECT_BASE_URL": thread.base_url,
+            "ONECONNECT_TIMEZONE": "Europe/Berlin",
+            "ONECONNECT_MESSAGES_START": "2026-03-01",
+            "ONECONNECT_WAREHOUSE": str(tmp_path / "wh.duckdb"),
+            "DAGSTER_HOME": str(tmp_path / "home"),
+        }
+        (tmp_path / "home").mkdir()
+        for day in ("2026-03-28", "2026-03-29", "2026-03-30"):
+            done = subprocess.run(
+                [sys.executable, "-m", "assets.cli", "extract", "--date", day],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+    stored = rows(
+        tmp_path / "wh.duckdb",
+        "SELECT content, sent_local, created_at FROM oneconnect.messages ORDER BY created_at",
+    )
+    assert [(r["content"], r["sent_local"]) for r in stored] == [
+        (f"msg {label}", moment) for label, moment, _ in DST_MESSAGES
+    ]
+    by_day = rows(
+        tmp_path / "wh.duckdb",
+        "SELECT sent_local::DATE::VARCHAR AS day, list(content ORDER BY created_at) AS labels "
+        "FROM oneconnect.messages GROUP BY 1 ORDER BY 1",
+    )
+    expected: dict[str, list[str]] = {}
+    for label, _, day in DST_MESSAGES:
+        expected.setdefault(day, []).append(f"msg {label}")
+    assert {r["day"]: r["labels"] for r in by_day} == expected
+    rates = rows(
+        tmp_path / "wh.duckdb",
+        "SELECT day::VARCHAR AS day, sum(sent) AS sent FROM analytics.delivery_rates "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert {r["day"]: r["sent"] for r in rates} == {d: len(v) for d, v in expected.items()}
+
+
+def clients(thread: SimulatorThread) -> tuple[httpx.Client, httpx.Client]:
+    return (
+        httpx.Client(base_url=thread.base_url, auth=(EMAIL, API_KEY), timeout=30),
+        httpx.Client(base_url=thread.root_url + "/_sim", timeout=30),
+    )

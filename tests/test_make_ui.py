@@ -1,0 +1,116 @@
+"""``make ui`` (``python -m assets.ui``) as a user meets it: a busy port is named before
+anything starts, and SIGTERM stops the whole process tree."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ui(cwd: Path, **ports: int) -> subprocess.Popen[str]:
+    shutil.copy(ROOT / "workspace.yaml", cwd / "workspace.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECONNECT_", "DAGSTER_"))}
+    env.update({name: str(port) for name, port in ports.items()})
+    with (cwd / "ui.log").open("w") as log:  # dagster dev writes a lot: never block on it
+        return subprocess.Popen(
+            [sys.executable, "-m", "assets.ui"],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        yield int(holder.getsockname()[1])
+
+
+def test_a_taken_port_is_named_before_anything_starts(tmp_path: Path, taken_port: int) -> None:
+    process = ui(tmp_path, ONECONNECT_SIMULATOR_PORT=free_port(), DAGSTER_PORT=taken_port)
+    assert process.wait(60) == 1
+    said = (tmp_path / "ui.log").read_text()
+    assert f"port {taken_port} is taken" in said and "set DAGSTER_PORT to a free port" in said
+    assert not (tmp_path / "data" / "simulator.db").exists()  # nothing was started
+
+
+def test_sigterm_stops_the_simulator_webserver_daemon_and_code_server(tmp_path: Path) -> None:
+    web, sim = free_port(), free_port()
+    process = ui(tmp_path, ONECONNECT_SIMULATOR_PORT=sim, DAGSTER_PORT=web)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert process.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"http://127.0.0.1:{web}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the UI did not come up"
+            time.sleep(1)
+        tree = descendants(process.pid)
+        assert len(tree) >= 4  # simulator, dagster dev, webserver, daemon (+ code servers)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert [pid for pid in tree if alive(pid)] == []
+        for port in (web, sim):
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(("127.0.0.1", port))  # free again
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in descendants(process.pid):
+            os.kill(pid, signal.SIGKILL)
