@@ -130,6 +130,8 @@ def test_a_dropped_file_becomes_contacts_a_list_and_a_log(
     again = crm_drop_sensor(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
     assert isinstance(again, dg.SensorResult)
     assert again.run_requests == []
+    assert again.skip_reason is not None
+    assert f"no new complete export in {drop.resolve()}" in str(again.skip_reason.skip_message)
     assert request.run_key == content_hash(path)
 
 

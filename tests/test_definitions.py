@@ -178,6 +178,12 @@ def test_every_asset_is_documented_for_the_ui(name: str) -> None:
     model = ASSET_MODELS[name].to_schema()
     assert [c.name for c in table_schema.columns] == list(model.columns)
     assert all(c.description for c in table_schema.columns), name
+    assets_def = defs.resolve_assets_def(key(name))
+    step = assets_def.op
+    assert step.pool == ("oneconnect_api" if group == "oneconnect" else "oneconnect_warehouse")
+    if group == "oneconnect":  # API steps are retried by Dagster too, jittered
+        assert step.retry_policy is not None and step.retry_policy.max_retries == 2
+        assert step.retry_policy.jitter == dg.Jitter.PLUS_MINUS
     assert [c.description for c in table_schema.columns] == [
         c.description for c in model.columns.values()
     ]
