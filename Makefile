@@ -8,8 +8,7 @@ BENCH_INSTALLED := $(VENV)/.installed-bench
 
 .PHONY: install test lint demo ui simulator bench bench-quick clean
 
-# The contact builder is compiled at install: a changed .pyx means a new install.
-$(INSTALLED): pyproject.toml setup.py oneconnect_pipelines/client/_contact_builder.pyx
+$(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

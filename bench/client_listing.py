@@ -25,13 +25,9 @@ import json
 import resource
 import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
-import httpx
-import msgspec
-
-from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect, models
+from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
 
 from ._http import EMAIL, KEY, ceiling, naive_records
 from ._simulator import RESULT_PREFIX, simulator_process
@@ -64,38 +60,6 @@ def ours(base_url: str, typed: bool) -> tuple[float, float, int, int, float]:
     freeing = time.perf_counter()
     del records
     return seconds, cpu, count, requests, time.perf_counter() - freeing
-
-
-def builders(base_url: str, rounds: int = 9) -> dict[str, float]:
-    """Median CPU seconds of building every contact from its wire struct: the compiled
-    builder against the Python reference (``Contact._from_wire``), alternating."""
-    decoder = msgspec.json.Decoder(list[models._ContactWire], strict=False)
-    with httpx.Client(base_url=base_url, auth=(EMAIL, KEY), timeout=60) as http:
-        wires: list[list[models._ContactWire]] = []
-        while not wires or len(wires[-1]) == 1000:
-            answer = http.get("/contacts", params={"page": len(wires) + 1, "per_page": 1000})
-            wires.append(decoder.decode(answer.raise_for_status().content))
-    contenders: dict[str, Callable[[list[models._ContactWire]], list[models.Contact]]] = {
-        "compiled": models.build_contacts,
-        "reference": models.each(models.Contact._from_wire),
-    }
-    for build in contenders.values():  # warm-up: both fill the parsers' caches
-        for wire_page in wires:
-            build(wire_page)
-    seconds: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, build in contenders.items():
-            cpu = cpu_seconds()
-            built = [build(wire_page) for wire_page in wires]
-            seconds[name].append(cpu_seconds() - cpu)
-            assert sum(map(len, built)) == sum(map(len, wires))
-            del built  # each round builds into the memory the last one freed
-    compiled, reference = (statistics.median(seconds[name]) for name in contenders)
-    return {
-        "build_compiled_cpu_s": round(compiled, 4),
-        "build_reference_cpu_s": round(reference, 4),
-        "build_reference_over_compiled": round(reference / compiled, 2),
-    }
 
 
 def naive(base_url: str) -> tuple[float, int]:
@@ -147,8 +111,6 @@ def main() -> None:
                 naive_rows.append({"naive_s": naive_s, "naive_over_typed": naive_s / typed_s})
                 row = {**row, **naive_rows[-1]}
             print("round " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
-        assert models.COMPILED_BUILDER, "the compiled contact builder is not built"
-        building = builders(base_url)
     summary: dict[str, Any] = {
         key: round(statistics.median(row[key] for row in table), 3)
         for table in (rows, naive_rows)
@@ -165,7 +127,6 @@ def main() -> None:
         summary[f"{key}_rounds"] = [round(row[key], 3) for row in rows]
     summary["naive_over_typed_rounds"] = [round(row["naive_over_typed"], 3) for row in naive_rows]
     summary.update(
-        **building,
         contacts=contacts,
         latency_ms=args.latency_ms,
         rounds=rounds,
@@ -178,9 +139,7 @@ def main() -> None:
         f"median typed/ceiling {summary['typed_over_ceiling']} "
         f"({summary['typed_and_free_over_ceiling']} with freeing the records), "
         f"pages/ceiling {summary['pages_over_ceiling']} (target <= 1.15), "
-        f"naive/typed {summary['naive_over_typed']}x (target >= 8); building contacts: "
-        f"compiled {building['build_compiled_cpu_s']} s, "
-        f"reference {building['build_reference_cpu_s']} s"
+        f"naive/typed {summary['naive_over_typed']}x (target >= 8)"
     )
 
 

@@ -10,8 +10,7 @@ meaning none, ``campaign_id`` 0 meaning an ad-hoc send, schedules in two shapes,
 The big collections (contacts, lists with their members, messages) also have a
 ``PageDecoder``: their pages are decoded straight from bytes into private wire structs
 that mirror the JSON, with no dict per record, and built by the same code as
-``from_api``, which converts a mapping into the same wire struct first. Contacts, the
-biggest, are built by a compiled builder (``_contact_builder.pyx``) where it is built.
+``from_api``, which converts a mapping into the same wire struct first.
 """
 
 from __future__ import annotations
@@ -35,13 +34,6 @@ from oneconnect_pipelines.formats import (
     timestamp_offset,
 )
 from oneconnect_pipelines.masking import mask_phone
-
-try:
-    from ._contact_builder import build_contacts as _compiled_builder
-except ImportError:  # not compiled (no C compiler at install): the Python reference builds
-    _compiled_builder = None  # type: ignore[assignment]
-#: Whether contacts are built by the compiled builder (``pip install`` compiles it).
-COMPILED_BUILDER = _compiled_builder is not None
 
 GENDERS = ("Male", "Female")
 STATUSES = ("delivered", "undelivered", "pending")
@@ -94,7 +86,7 @@ def _stamp(record: Mapping[str, Any], name: str) -> datetime:
 
 
 class _ContactWire(_Wire, kw_only=True):
-    """In ``Contact``'s field order (asserted below), which the compiled builder relies on."""
+    """A contact as the JSON has it."""
 
     id: int
     phone_number: str
@@ -156,18 +148,7 @@ class Contact(msgspec.Struct, frozen=True, gc=False):
         return f"Contact(id={self.id}, phone_number={mask_phone(self.phone_number)!r})"
 
 
-if _ContactWire.__struct_fields__ != Contact.__struct_fields__:  # the builder's premise
-    raise TypeError("_ContactWire must have Contact's fields, in Contact's order")
-
-
-def build_contacts(wires: list[_ContactWire]) -> list[Contact]:
-    """Contacts from their wire structs: by the compiled builder where it is built
-    (``_contact_builder.pyx``, several times less CPU), else by ``Contact._from_wire``."""
-    if _compiled_builder is None:
-        return list(map(Contact._from_wire, wires))
-    return _compiled_builder(wires, Contact, parse_timestamp, parse_birthday)
-
-
+build_contacts = each(Contact._from_wire)
 CONTACT_PAGES = PageDecoder(_ContactWire, build_contacts)
 
 
