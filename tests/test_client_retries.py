@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneconnect_pipelines.client import OneConnect, RetryPolicy, errors
-from oneconnect_pipelines.client._transport import RateLimiter
+from oneconnect_pipelines.client._request_loop import RateLimiter
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -253,7 +253,7 @@ def test_a_429_pauses_every_request_of_the_client() -> None:
     client.balance()
     assert clock.sleeps == [5.0]
     # another thread asking during the pause waits it out too
-    limiter = client._transport.limiter
+    limiter = client._loop.limiter
     limiter.pause(5.0)
     limiter.acquire()
     assert clock.sleeps == [5.0, 5.0]

@@ -25,7 +25,7 @@ from oneconnect_pipelines.client import (
     SmsCode,
 )
 from oneconnect_pipelines.client import errors as e
-from oneconnect_pipelines.client._transport import tls_context
+from oneconnect_pipelines.client._request_loop import tls_context
 from oneconnect_pipelines.masking import mask_phone
 from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
 
@@ -69,7 +69,7 @@ def oc(sim: Sim) -> Iterator[OneConnect]:
 
 
 def test_client_and_transport_reprs_hide_credentials(oc: OneConnect) -> None:
-    for text in (repr(oc), str(oc), repr(oc._transport), repr(oc.stats)):
+    for text in (repr(oc), str(oc), repr(oc._loop), repr(oc.stats)):
         assert leaks(text, ()) == []
     assert "OneConnect(" in repr(oc)
 

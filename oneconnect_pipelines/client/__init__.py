@@ -5,14 +5,14 @@
         for contact in oc.contacts.list(sort="-created_at"):
             ...
 
-See ``errors`` for the exception tree and ``_transport`` for the retry rules.
+See ``errors`` for the exception tree and ``_request_loop`` for the retry rules.
 """
 
 from __future__ import annotations
 
 from . import errors
 from ._client import DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, OneConnect
-from ._transport import CallStats, Clock, RetryPolicy, SystemClock, Timeouts
+from ._request_loop import CallStats, Clock, RetryPolicy, SystemClock, Timeouts
 from .campaigns import CertainDates, Recurring
 from .errors import OneConnectError
 from .models import (

@@ -14,7 +14,8 @@ import httpx
 from oneconnect_pipelines.formats import timestamp_offset
 
 from ._pagination import MAX_PAGES
-from ._transport import CallStats, Clock, RetryPolicy, SystemClock, Timeouts, Transport
+from ._request_loop import CallStats, Clock, RequestLoop, RetryPolicy, SystemClock, Timeouts
+from ._requester import Requester
 from .birthday_campaigns import BirthdayCampaigns
 from .campaigns import Campaigns
 from .contacts import Contacts
@@ -73,7 +74,7 @@ class OneConnect:
         self.concurrency = concurrency
         self._infer_timezone = timezone == INFER
         self._timezone = None if self._infer_timezone else _zone(timezone)
-        self._transport = Transport(
+        self._loop = RequestLoop(
             base_url,
             email,
             api_key,
@@ -88,13 +89,22 @@ class OneConnect:
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="oneconnect"
         )
-        self.contacts = Contacts(self)
-        self.lists = Lists(self)
-        self.campaigns = Campaigns(self)
-        self.birthday_campaigns = BirthdayCampaigns(self)
-        self.messages = Messages(self)
-        self.titles = Titles(self)
-        self.templates = Templates(self)
+        requester = Requester(
+            self._loop,
+            self._executor,
+            concurrency,
+            per_page,
+            max_pages,
+            zone=lambda: self.timezone,
+            known_zone=lambda: self._timezone,
+        )
+        self.contacts = Contacts(requester)
+        self.lists = Lists(requester)
+        self.campaigns = Campaigns(requester)
+        self.birthday_campaigns = BirthdayCampaigns(requester)
+        self.messages = Messages(requester)
+        self.titles = Titles(requester)
+        self.templates = Templates(requester)
 
     def __repr__(self) -> str:
         return f"OneConnect({self.base_url!r})"
@@ -102,7 +112,7 @@ class OneConnect:
     @property
     def stats(self) -> CallStats:
         """Requests, retries, pages and records so far (``stats.snapshot()`` for a dict)."""
-        return self._transport.stats
+        return self._loop.stats
 
     @property
     def timezone_if_known(self) -> tzinfo | None:
@@ -120,7 +130,7 @@ class OneConnect:
                 "timezone='infer' for the fixed UTC offset of its records)"
             )
         for path in _PROBES:
-            found = self._transport.call("GET", path, params={"limit": 1})
+            found = self._loop.call("GET", path, params={"limit": 1})
             if isinstance(found, list) and found and found[0].get("created_at"):
                 self._timezone = timestamp_offset(found[0]["created_at"])
                 return self._timezone
@@ -130,18 +140,18 @@ class OneConnect:
 
     def balance(self) -> int:
         """SMS left on the account."""
-        return int(self._transport.call("GET", "/balance")["sms_balance"])
+        return int(self._loop.call("GET", "/balance")["sms_balance"])
 
     def pricing(self) -> list[Plan]:
-        return [Plan.from_api(r) for r in self._transport.call("GET", "/pricing")]
+        return [Plan.from_api(r) for r in self._loop.call("GET", "/pricing")]
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Any endpoint through the same request loop (for what the sections don't cover)."""
-        return self._transport.call(method, path, **kwargs)
+        return self._loop.call(method, path, **kwargs)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._transport.close()
+        self._loop.close()
 
     def __enter__(self) -> OneConnect:
         return self

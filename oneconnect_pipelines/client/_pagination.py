@@ -19,7 +19,7 @@ from concurrent.futures import Executor, Future
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from ._transport import CallStats
+from ._request_loop import CallStats
 from .errors import PaginationError
 
 #: Pages per listing before it is stopped as a runaway (100 million records at 1,000 a

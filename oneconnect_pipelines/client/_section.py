@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
-from ._pagination import Page, iter_pages
+from ._pagination import Page
+from ._requester import Requester
 from .errors import (
     NotFoundError,
     OneConnectError,
@@ -22,23 +23,21 @@ from .errors import (
 )
 from .models import PageDecoder
 
-if TYPE_CHECKING:
-    from ._client import OneConnect
-
 T = TypeVar("T")
 Record = dict[str, Any]
 
 
 class Section:
-    def __init__(self, client: OneConnect) -> None:
-        self._client = client
-        self._transport = client._transport
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
         """Raw pages of a collection, fetched ahead concurrently, in order."""
         call = f"GET {path}"
-        decode = self._transport.decode
-        return self._paged(path, params, lambda answer: _records(answer, call, decode), _record_id)
+        decode = self._requester.decode
+        return self._requester.pages(
+            path, params, lambda answer: _records(answer, call, decode), _record_id
+        )
 
     def _iter(
         self,
@@ -50,7 +49,7 @@ class Section:
         straight from its bytes; a body it cannot read is decoded the general way, so that
         an error answer raises its own exception, and else names the broken record."""
         call = f"GET {path}"
-        transport = self._transport
+        requester = self._requester
         if isinstance(parse, PageDecoder):
             decode_page = parse
 
@@ -58,47 +57,19 @@ class Section:
                 try:
                     return decode_page(response.content)
                 except msgspec.MsgspecError as exc:
-                    problem = transport.redact(str(exc))  # it may quote a value
-                _json_array(response, call, transport.decode)  # raises what the answer means
+                    problem = requester.redact(str(exc))  # it may quote a value
+                _json_array(response, call, requester.decode)  # raises what the answer means
                 raise ResponseError(f"a record breaks the contract: {problem}", call=call)
 
         else:
             parse_one = parse
 
             def convert(response: httpx.Response) -> list[T]:
-                return list(map(parse_one, _json_array(response, call, transport.decode)))
+                return list(map(parse_one, _json_array(response, call, requester.decode)))
 
-        pages = self._paged(path, params, convert, attrgetter("id"))
+        pages = self._requester.pages(path, params, convert, attrgetter("id"))
         for page in pages:
             yield from page
-
-    def _paged(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None,
-        load: Callable[[httpx.Response], list[T]],
-        id_of: Callable[[T], Any],
-    ) -> Iterator[list[T]]:
-        per_page = self._client.per_page
-        base = {k: v for k, v in (params or {}).items() if v is not None}
-        call = f"GET {path}"
-
-        def fetch(page: int) -> httpx.Response:
-            return self._transport.send(
-                "GET", path, params={**base, "page": page, "per_page": per_page}
-            )
-
-        return iter_pages(
-            fetch,
-            load,
-            per_page,
-            id_of,
-            executor=self._client._executor,
-            concurrency=self._client.concurrency,
-            stats=self._transport.stats,
-            call=call,
-            max_pages=self._client.max_pages,
-        )
 
     def _create(
         self,
@@ -119,9 +90,9 @@ class Section:
         so a create the server applied late still ends as one record."""
         lost: OutcomeUnknownError | None = None
         before = set() if unique else _ids(find())
-        for _ in range(self._transport.retry.max_attempts):
+        for _ in range(self._requester.retry.max_attempts):
             try:
-                created: Record = self._transport.call(
+                created: Record = self._requester.call(
                     "POST", path, data=dict(data), replay_safe=False
                 )
             except OutcomeUnknownError as unknown:
@@ -164,10 +135,10 @@ class Section:
     def _delete(self, path: str) -> None:
         """DELETE is replayed on a lost answer; 'not found' on the replay means done."""
         try:
-            self._transport.call("DELETE", path, replay_safe=False)
+            self._requester.call("DELETE", path, replay_safe=False)
         except OutcomeUnknownError:
             try:
-                self._transport.call("DELETE", path, replay_safe=True)
+                self._requester.call("DELETE", path, replay_safe=True)
             except NotFoundError:
                 return
 

@@ -19,7 +19,7 @@ class BirthdayCampaigns(Section):
         return self._pages("/birthday_campaigns")
 
     def get(self, campaign_id: int) -> BirthdayCampaign:
-        record = self._transport.call("GET", f"/birthday_campaigns/{int(campaign_id)}")
+        record = self._requester.call("GET", f"/birthday_campaigns/{int(campaign_id)}")
         return BirthdayCampaign.from_api(record)
 
     def create(
@@ -71,7 +71,7 @@ class BirthdayCampaigns(Section):
             "title": title,
             "recipient_lists": None if lists is None else ids_of(lists),
         }
-        record = self._transport.call(
+        record = self._requester.call(
             "PATCH",
             f"/birthday_campaigns/{int(campaign_id)}",
             data=form({k: v for k, v in fields.items() if v is not None}),

@@ -80,15 +80,15 @@ class Campaigns(Section):
         content: str | None = None,
     ) -> Iterator[Campaign]:
         params = {"name": name, "job_type": job_type, "title": title, "content": content}
-        tz = self._client.timezone_if_known
+        tz = self._requester.timezone_if_known
         return self._iter("/campaigns", params, lambda r: Campaign.from_api(r, tz))
 
     def pages(self, **filters: Any) -> Iterator[Page]:
         return self._pages("/campaigns", filters)
 
     def get(self, campaign_id: int) -> Campaign:
-        record = self._transport.call("GET", f"/campaigns/{int(campaign_id)}")
-        return Campaign.from_api(record, self._client.timezone_if_known)
+        record = self._requester.call("GET", f"/campaigns/{int(campaign_id)}")
+        return Campaign.from_api(record, self._requester.timezone_if_known)
 
     def create(
         self,
@@ -111,17 +111,17 @@ class Campaigns(Section):
         }
         if title is not None:
             fields["title"] = title
-        data = {**form(fields), **schedule.fields(self._client.timezone)}
+        data = {**form(fields), **schedule.fields(self._requester.timezone)}
 
         def find() -> list[Record]:
             return [
                 r
-                for r in self._transport.call("GET", "/campaigns", params={"name": name})
+                for r in self._requester.call("GET", "/campaigns", params={"name": name})
                 if r.get("content") == content
             ]
 
         return Campaign.from_api(
-            self._create("/campaigns", data, find, unique=False), self._client.timezone_if_known
+            self._create("/campaigns", data, find, unique=False), self._requester.timezone_if_known
         )
 
     def update(
@@ -144,13 +144,13 @@ class Campaigns(Section):
             "recipients": None if recipients is None else list(recipients),
             "recipients_list": None if lists is None else ids_of(lists),
         }
-        record = self._transport.call(
+        record = self._requester.call(
             "PATCH",
             f"/campaigns/{int(campaign_id)}",
             data=form({k: v for k, v in fields.items() if v is not None}),
             replay_safe=True,
         )
-        return Campaign.from_api(record, self._client.timezone_if_known)
+        return Campaign.from_api(record, self._requester.timezone_if_known)
 
     def delete(self, campaign_id: int) -> None:
         self._delete(f"/campaigns/{int(campaign_id)}")

@@ -28,22 +28,22 @@ class Contacts(Section):
         return self._pages("/contacts", self._params(sort, limit, filters))
 
     def get(self, contact_id: int) -> Contact:
-        return Contact.from_api(self._transport.call("GET", f"/contacts/{int(contact_id)}"))
+        return Contact.from_api(self._requester.call("GET", f"/contacts/{int(contact_id)}"))
 
     def find_by_phone(self, phone_number: str) -> Contact | None:
-        found = self._transport.call("GET", "/contacts", params={"phone_number": phone_number})
+        found = self._requester.call("GET", "/contacts", params={"phone_number": phone_number})
         return Contact.from_api(found[0]) if found else None
 
     def export_csv(self) -> str:
         """``/contacts_csv``: every contact as CSV text, as OneConnect renders it."""
-        return self._transport.send("GET", "/contacts_csv").text
+        return self._requester.send("GET", "/contacts_csv").text
 
     def create(self, phone_number: str, **fields: Any) -> Contact:
         """A new contact. A lost answer is reconciled by phone number, never duplicated."""
         data = contact_form({"phone_number": phone_number, **fields})
 
         def find() -> list[Record]:
-            found: list[Record] = self._transport.call(
+            found: list[Record] = self._requester.call(
                 "GET", "/contacts", params={"phone_number": phone_number}
             )
             return found
@@ -52,7 +52,7 @@ class Contacts(Section):
 
     def update(self, contact_id: int, **fields: Any) -> Contact:
         """Change only the fields given (``None`` or ``""`` clears one). Safe to replay."""
-        record = self._transport.call(
+        record = self._requester.call(
             "PATCH", f"/contacts/{int(contact_id)}", data=contact_form(fields), replay_safe=True
         )
         return Contact.from_api(record)

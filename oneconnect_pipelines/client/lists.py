@@ -22,7 +22,7 @@ class Lists(Section):
         return self._pages("/lists")
 
     def get(self, list_id: int) -> ContactList:
-        return ContactList.from_api(self._transport.call("GET", f"/lists/{int(list_id)}"))
+        return ContactList.from_api(self._requester.call("GET", f"/lists/{int(list_id)}"))
 
     def by_name(self, name: str) -> ContactList | None:
         """``GET /lists?name=``: the list with that name, or None."""
@@ -30,7 +30,7 @@ class Lists(Section):
         return ContactList.from_api(record) if record else None
 
     def export_csv(self) -> str:
-        return self._transport.send("GET", "/lists_csv").text
+        return self._requester.send("GET", "/lists_csv").text
 
     def create(self, name: str, members: Iterable[int] = ()) -> ContactList:
         """A new list. A lost answer is reconciled by name (list names are unique)."""
@@ -51,7 +51,7 @@ class Lists(Section):
             fields["name"] = name
         if members is not None:
             fields["members"] = ids_of(members)
-        record = self._transport.call(
+        record = self._requester.call(
             "PATCH", f"/lists/{int(list_id)}", data=form(fields), replay_safe=True
         )
         return ContactList.from_api(record)
@@ -73,7 +73,7 @@ class Lists(Section):
     def _members(self, list_id: int, action: str, ids: Sequence[int], batch_size: int) -> int:
         batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
         for batch in batches:
-            self._transport.call(
+            self._requester.call(
                 "POST",
                 f"/lists/{int(list_id)}/{action}",
                 data=form({"ids": batch}),
@@ -83,7 +83,7 @@ class Lists(Section):
 
     def _find(self, name: str) -> Record | None:
         try:
-            record: Record = self._transport.call("GET", "/lists", params={"name": name})
+            record: Record = self._requester.call("GET", "/lists", params={"name": name})
         except NotFoundError:
             return None
         return record

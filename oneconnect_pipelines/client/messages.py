@@ -50,7 +50,7 @@ class Messages(Section):
         return self._pages("/messages", self._params(filters))
 
     def get(self, message_id: int) -> Message:
-        return Message.from_api(self._transport.call("GET", f"/messages/{int(message_id)}"))
+        return Message.from_api(self._requester.call("GET", f"/messages/{int(message_id)}"))
 
     def send(
         self,
@@ -80,7 +80,9 @@ class Messages(Section):
     ) -> SendReceipt:
         """Have OneConnect send at ``at`` (minute precision, account-local on the wire)."""
         fields = self._recipients(content, destinations, contacts, lists, title)
-        fields.update(send_now="false", sms_date=format_request_datetime(at, self._client.timezone))
+        fields.update(
+            send_now="false", sms_date=format_request_datetime(at, self._requester.timezone)
+        )
         return self._send("/messages", fields, reference)
 
     def send_group(
@@ -123,7 +125,7 @@ class Messages(Section):
             }
         )
         try:
-            answer = self._transport.call("POST", "/mfa/sms_auth", data=data, replay_safe=False)
+            answer = self._requester.call("POST", "/mfa/sms_auth", data=data, replay_safe=False)
         except OutcomeUnknownError as unknown:
             raise SendOutcomeUnknownError(
                 "the code may have been sent; ask the user to retry",
@@ -135,7 +137,7 @@ class Messages(Section):
     def _send(self, path: str, fields: dict[str, str], reference: str | None) -> SendReceipt:
         reference = reference or new_reference()
         try:
-            answer = self._transport.call(
+            answer = self._requester.call(
                 "POST", path, data={**fields, "reference": reference}, replay_safe=False
             )
         except OutcomeUnknownError as unknown:
@@ -179,5 +181,5 @@ class Messages(Section):
             ("end_date", filters.get("end")),
         ):
             if moment is not None:
-                params[name] = format_request_datetime(moment, self._client.timezone)
+                params[name] = format_request_datetime(moment, self._requester.timezone)
         return params

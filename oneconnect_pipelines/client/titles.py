@@ -17,10 +17,10 @@ class Titles(Section):
         return self._pages("/titles")
 
     def export_csv(self) -> str:
-        return self._transport.send("GET", "/titles_csv").text
+        return self._requester.send("GET", "/titles_csv").text
 
     def get(self, title_id: int) -> Title:
-        return Title.from_api(self._transport.call("GET", f"/titles/{int(title_id)}"))
+        return Title.from_api(self._requester.call("GET", f"/titles/{int(title_id)}"))
 
     def by_name(self, name: str) -> Title | None:
         return next((title for title in self.list() if title.name == name), None)
@@ -45,7 +45,7 @@ class Templates(Section):
         return self._pages("/templates")
 
     def get(self, template_id: int) -> Template:
-        return Template.from_api(self._transport.call("GET", f"/templates/{int(template_id)}"))
+        return Template.from_api(self._requester.call("GET", f"/templates/{int(template_id)}"))
 
     def by_title(self, title: str) -> Template | None:
         return next((template for template in self.list() if template.title == title), None)

@@ -146,7 +146,7 @@ class CallStats:
             }
 
 
-class Transport:
+class RequestLoop:
     """Sends one logical call, retrying as the module docstring says, and decodes it."""
 
     def __init__(
@@ -186,7 +186,7 @@ class Transport:
         unwatch_logs(self.redact)
 
     def __repr__(self) -> str:  # never the credentials
-        return f"Transport({self._http.base_url!s})"
+        return f"RequestLoop({self._http.base_url!s})"
 
     def call(
         self,

@@ -1,0 +1,81 @@
+"""``Requester``: what an API section needs of its client, and nothing more: the request
+loop, the pages of a listing, and the account's timezone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any, TypeVar
+
+import httpx
+
+from ._pagination import iter_pages
+from ._request_loop import RequestLoop, RetryPolicy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Requester:
+    loop: RequestLoop
+    executor: Executor
+    concurrency: int
+    per_page: int
+    max_pages: int
+    #: The account's timezone (may ask the account, ``timezone="infer"``, or refuse).
+    zone: Callable[[], tzinfo]
+    #: The timezone when configured or already inferred, else None.
+    known_zone: Callable[[], tzinfo | None]
+
+    @property
+    def timezone(self) -> tzinfo:
+        return self.zone()
+
+    @property
+    def timezone_if_known(self) -> tzinfo | None:
+        return self.known_zone()
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.loop.retry
+
+    def call(self, method: str, path: str, **options: Any) -> Any:
+        """The decoded JSON answer (``RequestLoop.call``)."""
+        return self.loop.call(method, path, **options)
+
+    def send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        return self.loop.send(method, path, **options)
+
+    def decode(self, response: httpx.Response, call: str) -> Any:
+        return self.loop.decode(response, call)
+
+    def redact(self, text: str) -> str:
+        return self.loop.redact(text)
+
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        load: Callable[[httpx.Response], list[T]],
+        id_of: Callable[[T], Any],
+    ) -> Iterator[list[T]]:
+        """``load``-ed pages of ``GET path``, fetched ahead concurrently, in order."""
+        base = {k: v for k, v in (params or {}).items() if v is not None}
+        per_page = self.per_page
+
+        def fetch(page: int) -> httpx.Response:
+            return self.loop.send("GET", path, params={**base, "page": page, "per_page": per_page})
+
+        return iter_pages(
+            fetch,
+            load,
+            per_page,
+            id_of,
+            executor=self.executor,
+            concurrency=self.concurrency,
+            stats=self.loop.stats,
+            call=f"GET {path}",
+            max_pages=self.max_pages,
+        )
