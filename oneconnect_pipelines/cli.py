@@ -72,6 +72,15 @@ def _error_rates(items: Sequence[str]) -> dict[int, float]:
 
 
 def run_simulator(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print(
+            "oneconnect simulator: its HTTP stack is not installed: "
+            "pip install 'oneconnect-pipelines[simulator]'",
+            file=sys.stderr,
+        )
+        return 1
     from oneconnect_pipelines.simulator import (
         Account,
         Faults,

@@ -222,3 +222,19 @@ def test_messages_of_campaigns_and_birthday_campaigns(realistic: dict[str, Any])
     assert by_campaign
     assert {m["campaign_id"] for m in by_campaign} <= campaign_ids
     assert any(m["campaign_id"] == 0 for m in messages)
+
+
+def test_the_simulator_reads_the_contract_on_its_own() -> None:
+    """The simulator is the oracle the client is tested against: it shares none of the
+    client's parsing (formats.py), so a misreading cannot hide on both sides."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, oneconnect_pipelines.simulator as s, oneconnect_pipelines.simulator.admin;"
+        "s.build_app;"
+        "print(sorted(m for m in sys.modules if m.startswith('oneconnect_pipelines')"
+        " and not m.startswith('oneconnect_pipelines.simulator')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['oneconnect_pipelines']"

@@ -18,12 +18,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from oneconnect_pipelines.formats import birthday_in_year, parse_repeat
-
 from .clock import SimClock
 from .plans import Plan, plan_named
 from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
 from .store import Store
+from .wire import Interval, celebrated
 
 #: Birthday greetings go out at this local time on the day.
 BIRTHDAY_SEND_TIME = time(10, 0)
@@ -367,7 +366,7 @@ class Platform:
         certain-dates campaigns repeat their dates every year.
         """
         if "repeat" in plan:
-            moment = parse_repeat(plan["repeat"]).after(self.local(plan["start"]), index)
+            moment = Interval.read(plan["repeat"]).step(self.local(plan["start"]), index)
             if plan.get("end") is not None and moment.timestamp() > plan["end"]:
                 return None
             return moment.timestamp()
@@ -381,7 +380,7 @@ class Platform:
         """``epoch`` and its anniversaries (29 February on 28 February in other years)."""
         local = self.local(epoch)
         for years in itertools.count():
-            day = birthday_in_year(local.date(), local.year + years)
+            day = celebrated(local.date(), local.year + years)
             yield local.replace(year=day.year, month=day.month, day=day.day).timestamp()
 
     def next_birthday_run(self, after: float) -> float:
@@ -421,7 +420,7 @@ class Platform:
         if not list_ids:
             return []
         days = [day.strftime("%m-%d")]
-        if birthday_in_year(date(2000, 2, 29), day.year) == day and day.day == 28:
+        if celebrated(date(2000, 2, 29), day.year) == day and day.day == 28:
             days.append("02-29")
         marks = ",".join("?" * len(list_ids))
         rows = self.store.execute(

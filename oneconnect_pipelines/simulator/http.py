@@ -9,7 +9,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oneconnect_pipelines.formats import split_ids
+from .wire import split_list
 
 T = TypeVar("T")
 
@@ -120,7 +120,7 @@ class Form:
         if value is None:
             return None
         try:
-            return unique(int(part) for part in split_ids(value))
+            return unique(int(part) for part in split_list(value))
         except ValueError:
             raise error from None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from oneconnect_pipelines.formats import BIRTHDAY_READ_FORMAT, CONTACT_FIELDS, format_epoch
+from .wire import CONTACT_FIELDS, write_birthday, write_timestamp
 
 CONTACT_COLUMNS = ("id", *CONTACT_FIELDS, "created_at", "updated_at")
 MESSAGE_COLUMNS = (
@@ -26,7 +26,7 @@ MESSAGE_COLUMNS = (
 
 
 def stamp(epoch: float, tz: tzinfo) -> str:
-    return format_epoch(epoch, tz)
+    return write_timestamp(epoch, tz)
 
 
 def contact_record(row: Sequence[Any], tz: tzinfo) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def contact_record(row: Sequence[Any], tz: tzinfo) -> dict[str, Any]:
     record = dict(zip(CONTACT_COLUMNS, row, strict=True))
     birthday = record["birthday"]
     if birthday:
-        record["birthday"] = date.fromisoformat(birthday).strftime(BIRTHDAY_READ_FORMAT)
+        record["birthday"] = write_birthday(date.fromisoformat(birthday))
     record["additional_numbers"] = orjson.loads(record["additional_numbers"] or "[]")
     record["created_at"] = stamp(record["created_at"], tz)
     record["updated_at"] = stamp(record["updated_at"], tz)

@@ -10,19 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from oneconnect_pipelines.formats import (
-    FormatError,
-    format_schedule_datetime,
-    join_date_range,
-    parse_datetime,
-    parse_repeat,
-    split_date_range,
-    split_ids,
-)
-
 from ..engine import Platform
 from ..http import Form, coded, invalid, json_response, not_found, ok, page_of
 from ..records import stamp
+from ..wire import (
+    RANGE_SEPARATOR,
+    Interval,
+    WireError,
+    read_datetime,
+    split_list,
+    write_schedule_datetime,
+)
 from .contacts import PHONE, path_or_form_id
 from .messages import MAX_CONTENT
 
@@ -157,15 +155,15 @@ def campaign_record(platform: Platform, row: Any, titles: dict[int, str]) -> dic
         parts = [plan["start"]] + ([plan["end"]] if plan.get("end") is not None else [])
         schedule = {
             "type": plan["type"],
-            "date-range": join_date_range(
-                format_schedule_datetime(platform.local(p), tz) for p in parts
+            "date-range": RANGE_SEPARATOR.join(
+                write_schedule_datetime(platform.local(p), tz) for p in parts
             ),
             "repeat": plan["repeat"],
         }
     else:
         schedule = {
             "type": plan["type"],
-            "dates": [format_schedule_datetime(platform.local(p), tz) for p in plan["dates"]],
+            "dates": [write_schedule_datetime(platform.local(p), tz) for p in plan["dates"]],
         }
     title_id = record.pop("title_id")
     record.update(
@@ -233,7 +231,7 @@ def common_fields(platform: Platform, form: Form, creating: bool) -> dict[str, A
     fields, errors = shared_fields(platform, form, creating)
     recipients = form.text("recipients")
     if recipients is not None:
-        numbers = split_ids(recipients)
+        numbers = split_list(recipients)
         if not all(PHONE.match(number) for number in numbers):
             errors.append("Recipients must be comma-separated phone numbers")
         fields["recipients"] = ",".join(numbers)
@@ -257,17 +255,17 @@ def parse_schedule(
     if campaign_type == 1:
         if not dates:
             raise coded(3010)
-        moments = sorted({when(platform, part) for part in split_ids(dates)})
+        moments = sorted({when(platform, part) for part in split_list(dates)})
         if not moments:
             raise coded(3011)
         return {"type": kind, "permanent": permanent, "dates": moments}
     if not dates or not repeat:
         raise coded(3010)
     try:
-        interval = parse_repeat(repeat)
-    except FormatError:
+        interval = Interval.read(repeat)
+    except WireError:
         raise coded(3013) from None
-    parts = split_date_range(dates)
+    parts = [part.strip() for part in dates.split(RANGE_SEPARATOR)]
     if permanent:
         if len(parts) != 1:
             raise coded(3011)
@@ -288,6 +286,6 @@ def parse_schedule(
 
 def when(platform: Platform, text: str) -> float:
     try:
-        return parse_datetime(text, platform.tz).timestamp()
-    except FormatError:
+        return read_datetime(text, platform.tz).timestamp()
+    except WireError:
         raise coded(3011) from None

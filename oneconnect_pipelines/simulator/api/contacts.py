@@ -12,11 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from oneconnect_pipelines.formats import CONTACT_FIELDS, FormatError, parse_birthday, split_ids
-
 from ..engine import Platform
 from ..http import Form, invalid, json_response, not_found, ok, page_of
 from ..records import CONTACT_COLUMNS, contact_doc, contact_record, join_docs
+from ..wire import CONTACT_FIELDS, WireError, read_birthday, split_list
 
 PHONE = re.compile(r"^\d{6,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -176,7 +175,7 @@ def contact_changes(platform: Platform, form: Form, contact_id: int | None) -> d
             changes["gender"] = gender.capitalize()
     numbers = form.text("additional_numbers")
     if numbers is not None:
-        parts = split_ids(numbers)
+        parts = split_list(numbers)
         if not all(PHONE.match(part) for part in parts):
             errors.append("Additional numbers are invalid")
         else:
@@ -193,8 +192,8 @@ def contact_changes(platform: Platform, form: Form, contact_id: int | None) -> d
 def valid_birthday(text: str, platform: Platform) -> str:
     """ISO date of a birthday in either documented format; not in the future, not before 1900."""
     try:
-        day = parse_birthday(text)
-    except FormatError as exc:
+        day = read_birthday(text)
+    except WireError as exc:
         raise ValueError(str(exc)) from None
     if day.year < 1900 or day > platform.local(platform.now()).date():
         raise ValueError("birthday out of range")
@@ -220,8 +219,8 @@ def contact_filters(params: Any) -> tuple[str, list[Any]]:
             continue
         if name == "birthday" and value:
             try:
-                value = parse_birthday(value).isoformat()
-            except FormatError:
+                value = read_birthday(value).isoformat()
+            except WireError:
                 raise invalid("birthday filter must be DD.MM.YYYY") from None
         if name == "gender":
             value = value.capitalize()
@@ -238,7 +237,7 @@ def sort_clause(sort: str | None) -> str:
     if not sort:
         return ""
     terms = []
-    for part in split_ids(sort):
+    for part in split_list(sort):
         descending = part.startswith("-")
         name = part.lstrip("-+")
         if name not in SORTABLE:

@@ -11,11 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from oneconnect_pipelines.formats import FormatError, parse_datetime, split_ids
-
 from ..engine import Platform
 from ..http import Form, coded, invalid, json_response, not_found, ok, page_of, parse_bool
 from ..records import join_docs
+from ..wire import WireError, read_datetime, split_list
 from .contacts import PHONE
 
 MAX_CONTENT = 160
@@ -46,7 +45,7 @@ def routes(platform: Platform) -> list[Route]:
         due = None if immediately else scheduled_time(platform, form.text("sms_date"))
         contacts = form.ids("contacts", invalid("contacts must be comma-separated ids")) or []
         lists = form.ids("lists", invalid("lists must be comma-separated ids")) or []
-        destinations = split_ids(form.text("destination") or "")
+        destinations = split_list(form.text("destination") or "")
         check_recipients(platform, contacts, lists, destinations)
         title = form.integer("title", invalid("title must be the id of a title"))
         reference = form.text("reference") or None
@@ -126,8 +125,8 @@ def scheduled_time(platform: Platform, text: str | None) -> float:
     if not text:
         raise coded(1004)
     try:
-        due = parse_datetime(text, platform.tz).timestamp()
-    except FormatError:
+        due = read_datetime(text, platform.tz).timestamp()
+    except WireError:
         raise coded(1005) from None
     if due < math.floor(platform.now() / 60) * 60:
         raise coded(1005)
@@ -152,7 +151,7 @@ def check_recipients(
 
 
 def parse_genders(text: str | None) -> set[str]:
-    parts = {part.lower() for part in split_ids(text or "")}
+    parts = {part.lower() for part in split_list(text or "")}
     if not parts or not parts <= GENDERS.keys():
         raise coded(2005)
     return {GENDERS[part] for part in parts}
@@ -208,8 +207,8 @@ def message_filters(platform: Platform, params: Any) -> tuple[str, list[Any]]:
         if value is None:
             continue
         try:
-            args.append(parse_datetime(value, platform.tz).timestamp())
-        except FormatError:
+            args.append(read_datetime(value, platform.tz).timestamp())
+        except WireError:
             raise coded(1005) from None
         clauses.append(f"created_at {operator} ?")
     return " AND ".join(clauses), args
