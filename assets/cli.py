@@ -109,8 +109,9 @@ def run_extract(args: argparse.Namespace) -> int:
     from .checks import CHECKS
     from .extract import EXTRACT_ASSETS, account_timezone
     from .metadata import materialized_rows
-    from .resources import oneconnect_resource, warehouse_io_manager
+    from .resources import oneconnect_resource
     from .settings import SETTINGS
+    from .warehouse import WarehouseIOManager
 
     today = datetime.now(UTC).astimezone(account_timezone()).date()
     day = args.date or today
@@ -130,7 +131,7 @@ def run_extract(args: argparse.Namespace) -> int:
     result = dg.materialize(
         [*EXTRACT_ASSETS, *ANALYTICS_ASSETS, *CHECKS],
         partition_key=day.isoformat(),
-        resources={"oneconnect": oneconnect_resource(), "io_manager": warehouse_io_manager()},
+        resources={"oneconnect": oneconnect_resource(), "io_manager": WarehouseIOManager()},
         instance=instance(),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -160,11 +161,10 @@ def run_extract(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     """One file through ``crm.sync_file`` (no Dagster run), its outcomes into
     ``crm.sync_log`` and the rejected-rows report, as the sensor's runs do."""
-    import duckdb
-
     from oneconnect_pipelines.crm import SyncOptions, sync_file
     from oneconnect_pipelines.crm.apply import ApplyOptions
     from oneconnect_pipelines.crm.outcomes import record_outcomes, write_report
+    from oneconnect_pipelines.warehouse import open_warehouse
 
     from .resources import oneconnect_resource
     from .settings import SETTINGS
@@ -173,9 +173,7 @@ def run_sync(args: argparse.Namespace) -> int:
     with oneconnect_resource(resolve=True).client() as client:
         sync = sync_file(client, args.file, options)
     run_id = f"cli-{uuid.uuid4().hex}"
-    SETTINGS.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(SETTINGS.warehouse)) as connection:
-        record_outcomes(connection, sync, run_id, 1, args.dry_run)
+    record_outcomes(open_warehouse(SETTINGS.warehouse), sync, run_id, 1, args.dry_run)
     report = write_report(sync, SETTINGS.export_dir, run_id)
     counts = sync.result.counts
     if args.json:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from oneconnect_pipelines.crm import (
@@ -26,6 +25,7 @@ from oneconnect_pipelines.crm.outcomes import SYNC_LOG, record_outcomes, write_r
 from .metadata import API_POOL
 from .resources import OneConnectResource
 from .settings import SETTINGS
+from .warehouse import WarehouseResource
 
 
 class CrmSyncConfig(dg.Config):
@@ -105,7 +105,7 @@ def sync_crm_file(
     context: dg.OpExecutionContext,
     config: CrmSyncConfig,
     oneconnect: OneConnectResource,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
 ) -> dg.Output[None]:
     path = Path(config.path)
     attempt = int(context.run.tags.get(ATTEMPT_TAG, "1"))
@@ -115,8 +115,7 @@ def sync_crm_file(
     except (CrmFileError, MappingError) as exc:
         context.instance.add_run_tags(context.run_id, {RETRY_TAG: "no"})  # bad data stays bad
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    with warehouse.get_connection() as connection:
-        record_outcomes(connection, sync, context.run_id, attempt, config.dry_run)
+    record_outcomes(warehouse.open(), sync, context.run_id, attempt, config.dry_run)
     context.log_event(
         dg.AssetMaterialization(
             asset_key=SYNC_LOG_ASSET.key,

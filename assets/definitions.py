@@ -3,7 +3,6 @@
 import warnings
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from .analytics import ANALYTICS_ASSETS
 from .birthday import birthday_after_crm_sync, birthday_campaigns_sync
@@ -11,9 +10,9 @@ from .checks import CHECKS, FRESHNESS, freshness_checks_sensor
 from .crm_retry import crm_retry_sensor
 from .crm_sync import SYNC_LOG_ASSET, crm_contacts_sync, crm_drop_sensor
 from .extract import EXTRACT_ASSETS
-from .resources import oneconnect_resource, warehouse_io_manager
+from .resources import oneconnect_resource
 from .schedules import JOBS, SCHEDULES
-from .settings import SETTINGS
+from .warehouse import WarehouseIOManager, WarehouseResource
 
 # Dagster warns about its own call when it binds resources to a sensor's job (it passes
 # the beta `owners` parameter itself); nothing here uses it.
@@ -29,7 +28,7 @@ defs = dg.Definitions(
     sensors=[crm_drop_sensor, crm_retry_sensor, birthday_after_crm_sync, freshness_checks_sensor],
     resources={
         "oneconnect": oneconnect_resource(),
-        "io_manager": warehouse_io_manager(),
-        "warehouse": DuckDBResource(database=str(SETTINGS.warehouse)),
+        "io_manager": WarehouseIOManager(),
+        "warehouse": WarehouseResource(),
     },
 )

@@ -187,7 +187,7 @@ def print_summary(summary: Summary) -> None:
     print("Birthday campaigns now in place:")
     for line in summary.greetings:
         print(f"  {line}")
-    print(f"\nWarehouse: {SETTINGS.warehouse.resolve()}")
+    print(f"\nWarehouse: {SETTINGS.warehouse}")
     print(f"Exports:   {SETTINGS.export_dir.resolve()}")
     print(f"Runs:      {DAGSTER_HOME.resolve()} (see them with `make ui`)")
 

@@ -4,12 +4,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from oneconnect_pipelines.exports import write_table
 
 from .metadata import WAREHOUSE_POOL
 from .settings import SETTINGS
+from .warehouse import WarehouseResource
 
 SCHEMAS = ("oneconnect", "analytics")
 
@@ -25,26 +25,22 @@ class ExportConfig(dg.Config):
     "<schema>/<table>.parquet and .csv; messages one pair of files per day.",
 )
 def export_tables(
-    context: dg.OpExecutionContext, config: ExportConfig, warehouse: DuckDBResource
+    context: dg.OpExecutionContext, config: ExportConfig, warehouse: WarehouseResource
 ) -> dg.Output[None]:
     root = Path(config.export_dir)
     counts: dict[str, Any] = {}
-    with warehouse.get_connection() as connection:
-        tables = connection.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            f"WHERE table_schema IN {SCHEMAS} ORDER BY 1, 2"
-        ).fetchall()
-        for schema, table in tables:
-            frame = connection.execute(f'SELECT * FROM "{schema}"."{table}"').fetchdf()
-            if schema == "oneconnect" and table == "messages":
-                days = frame["sent_local"].dt.date
-                for day, part in frame.groupby(days, sort=True):
-                    write_table(part, root / schema / table / str(day))
-                counts[f"{schema}/{table}"] = f"{len(frame)} rows in {days.nunique()} days"
-            else:
-                write_table(frame, root / schema / table)
-                counts[f"{schema}/{table}"] = len(frame)
-            context.log.info(f"exported {schema}.{table}: {len(frame)} rows")
+    store = warehouse.open()
+    for schema, table in store.tables(SCHEMAS):
+        frame = store.read_frame(f"{schema}.{table}")
+        if schema == "oneconnect" and table == "messages":
+            days = frame["sent_local"].dt.date
+            for day, part in frame.groupby(days, sort=True):
+                write_table(part, root / schema / table / str(day))
+            counts[f"{schema}/{table}"] = f"{len(frame)} rows in {days.nunique()} days"
+        else:
+            write_table(frame, root / schema / table)
+            counts[f"{schema}/{table}"] = len(frame)
+        context.log.info(f"exported {schema}.{table}: {len(frame)} rows")
     return dg.Output(None, metadata={"export_dir": str(root.resolve()), **counts})
 
 

@@ -12,7 +12,8 @@ import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from oneconnect_pipelines.preview import markdown_preview
-from oneconnect_pipelines.warehouse import duckdb_types
+from oneconnect_pipelines.schemas import arrow_schema
+from oneconnect_pipelines.warehouse.duckdb import duckdb_types
 
 #: What ``dg.asset(...)`` returns: a decorator turning a function into an asset.
 AssetDecorator = Callable[[Callable[..., Any]], dg.AssetsDefinition]
@@ -64,7 +65,7 @@ def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     """The pandera model's columns as Dagster shows them on the asset: the DuckDB type
     each column has in the warehouse, and the model's description of it."""
     schema = model.to_schema()
-    types = duckdb_types(model)
+    types = duckdb_types(arrow_schema(model))
     return dg.TableSchema(
         columns=[
             dg.TableColumn(

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import dagster as dg
-import pandas as pd
-from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect, RetryPolicy, Timeouts
-from oneconnect_pipelines.warehouse import append_frame
 
 from .settings import SETTINGS
 
@@ -121,38 +117,3 @@ def oneconnect_resource(resolve: bool = False) -> OneConnectResource:
         base_url=value("ONECONNECT_BASE_URL") or SIMULATOR_URL,
         **{name: field for name, field in fields.items() if field is not None},
     )
-
-
-class ArrowPandasTypeHandler(DuckDBPandasTypeHandler):
-    """Writes every DataFrame through Arrow, so that every table gets the same types
-    (categoricals as VARCHAR, timestamps as TIMESTAMPTZ, Arrow dates, lists and decimals
-    as DATE, LIST and DECIMAL) and an empty frame still creates its (empty) table, which
-    the stock handler skips, leaving downstream assets nothing to read."""
-
-    def handle_output(
-        self, context: dg.OutputContext, table_slice: Any, obj: pd.DataFrame, connection: Any
-    ) -> None:
-        append_frame(connection, f"{table_slice.schema}.{table_slice.table}", obj)
-        # The asset's own partitioning decides, not the run's: an unpartitioned table
-        # written by a partitioned run still has one row count.
-        partitioned = context.has_asset_partitions
-        context.add_output_metadata(
-            {"dagster/partition_row_count" if partitioned else "dagster/row_count": len(obj)}
-        )
-
-
-class WarehouseIOManager(DuckDBPandasIOManager):
-    """DuckDB through dagster-duckdb-pandas: tables written through Arrow (see
-    ``ArrowPandasTypeHandler``), the database's folder created on first use."""
-
-    @staticmethod
-    def type_handlers() -> Sequence[Any]:
-        return [ArrowPandasTypeHandler()]
-
-    def create_io_manager(self, context: dg.InitResourceContext) -> Any:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        return super().create_io_manager(context)
-
-
-def warehouse_io_manager(database: Path = SETTINGS.warehouse) -> WarehouseIOManager:
-    return WarehouseIOManager(database=str(database))

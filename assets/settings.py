@@ -21,7 +21,8 @@ class Settings:
     messages_start: str = "2026-01-01"
     #: Days before today that the hourly refresh re-reads, for late delivery reports.
     messages_lookback_days: int = 2
-    warehouse: Path = Path("data/warehouse.duckdb")
+    #: A DuckDB file, or ``postgresql://...``.
+    warehouse: str = "data/warehouse.duckdb"
     export_dir: Path = Path("data/exports")
     #: Where the CRM drops its exports (watched by ``crm_drop_sensor``).
     crm_drop_dir: Path = Path("data/crm_drop")
@@ -40,7 +41,7 @@ class Settings:
             messages_lookback_days=int(
                 env.get("ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days)
             ),
-            warehouse=Path(env.get("ONECONNECT_WAREHOUSE", str(defaults.warehouse))),
+            warehouse=env.get("ONECONNECT_WAREHOUSE", defaults.warehouse),
             export_dir=Path(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
             crm_drop_dir=Path(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
             crm_retry_attempts=int(

@@ -17,10 +17,10 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from dagster_duckdb import DuckDBResource
 
 from assets.crm_sync import crm_contacts_sync, sync_counts
 from assets.resources import OneConnectResource
+from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.client.lists import MEMBER_BATCH
 
 from ._simulator import RESULT_PREFIX, simulator_process
@@ -47,7 +47,7 @@ def sync(base_url: str, warehouse: Path, path: Path) -> tuple[float, dict[str, i
         },
         resources={
             "oneconnect": OneConnectResource(base_url=base_url, email=EMAIL, api_key=KEY),
-            "warehouse": DuckDBResource(database=str(warehouse)),
+            "warehouse": WarehouseResource(url=str(warehouse)),
         },
         instance=dg.DagsterInstance.ephemeral(),
     )

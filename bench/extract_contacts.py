@@ -37,7 +37,7 @@ import pandas as pd
 from oneconnect_pipelines import frames
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
 from oneconnect_pipelines.schemas import ContactsSchema
-from oneconnect_pipelines.warehouse import append_frame
+from oneconnect_pipelines.warehouse.duckdb import DuckDBWarehouse
 
 from ._http import EMAIL, KEY, ceiling, naive_records
 from ._simulator import RESULT_PREFIX, simulator_process
@@ -56,11 +56,7 @@ def ours(base_url: str, database: Path) -> dict[str, float]:
     marks.append(time.perf_counter())
     frame = ContactsSchema.validate(frame, lazy=True)
     marks.append(time.perf_counter())
-    with duckdb.connect(str(database)) as connection:
-        connection.execute("CREATE SCHEMA IF NOT EXISTS oneconnect")
-        connection.execute("DROP TABLE IF EXISTS oneconnect.contacts")
-        append_frame(connection, "oneconnect.contacts", frame)
-        rows = connection.execute("SELECT count(*) FROM oneconnect.contacts").fetchone()
+    rows = [DuckDBWarehouse(database).write("oneconnect.contacts", frame)]
     marks.append(time.perf_counter())
     stages = dict(zip(("fetch_and_frame_s", "validate_s", "write_s"), _steps(marks), strict=True))
     return {

@@ -17,13 +17,14 @@ def main(partition: str) -> None:
 
     from assets.extract import messages
     from assets.metadata import materialized_rows
-    from assets.resources import oneconnect_resource, warehouse_io_manager
+    from assets.resources import oneconnect_resource
+    from assets.warehouse import WarehouseIOManager
 
     started = time.perf_counter()
     result = dg.materialize(
         [messages],
         partition_key=partition,
-        resources={"oneconnect": oneconnect_resource(), "io_manager": warehouse_io_manager()},
+        resources={"oneconnect": oneconnect_resource(), "io_manager": WarehouseIOManager()},
         instance=dg.DagsterInstance.ephemeral(),
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
     )

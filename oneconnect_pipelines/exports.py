@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet
 
 from .schemas import TEXT
+from .warehouse.arrow import to_arrow
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,11 +41,17 @@ def write_table(frame: pd.DataFrame, stem: Path) -> list[Written]:
     """``stem``.parquet and ``stem``.csv."""
     return [
         Written(
-            _atomic(stem.with_suffix(".parquet"), lambda p: frame.to_parquet(p, index=False)),
-            len(frame),
+            _atomic(stem.with_suffix(".parquet"), lambda p: write_parquet(frame, p)), len(frame)
         ),
         Written(write_csv(frame, stem.with_suffix(".csv")), len(frame)),
     ]
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Arrow's own types, without pandas' dtype names in the file's metadata: any reader
+    (pandas included; it cannot parse back the names of nested Arrow dtypes) gets lists,
+    dates and decimals as Parquet has them, in the warehouse's types."""
+    pyarrow.parquet.write_table(to_arrow(frame).replace_schema_metadata(None), path)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:

@@ -8,6 +8,7 @@ an Arrow decimal. Every check here is a column operation: no per-row Python.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated
 
@@ -315,3 +316,17 @@ class CrmContactsSchema(_Strict):
     gender: Category = pa.Field(
         nullable=True, isin=GENDERS, description="Male or Female; null when unknown"
     )
+
+
+@functools.cache
+def arrow_schema(model: type[pa.DataFrameModel]) -> pyarrow.Schema:
+    """The Arrow schema of ``model``'s table (an empty frame of it through Arrow)."""
+    columns = model.to_schema().columns
+    empty = pd.DataFrame({name: _empty(column.dtype.type) for name, column in columns.items()})
+    return pyarrow.Table.from_pandas(empty, preserve_index=False).schema
+
+
+def _empty(dtype: object) -> pd.Series:
+    if isinstance(dtype, pd.CategoricalDtype):  # the models' categories are text
+        return pd.Series(pd.Categorical([], categories=pd.Index([], dtype="string[pyarrow]")))
+    return pd.Series([], dtype=dtype)

@@ -17,7 +17,8 @@ import httpx
 from assets.analytics import ANALYTICS_ASSETS
 from assets.checks import CHECKS
 from assets.extract import EXTRACT_ASSETS
-from assets.resources import OneConnectResource, warehouse_io_manager
+from assets.resources import OneConnectResource
+from assets.warehouse import WarehouseIOManager
 from oneconnect_pipelines.formats import parse_timestamp
 from oneconnect_pipelines.simulator import SeedSizes, SimClock, Simulator, SimulatorThread
 
@@ -72,7 +73,10 @@ def materialize(
         [*assets, *(CHECKS if checks else ())],
         partition_key=partition_key,
         selection=selection,
-        resources={"oneconnect": resource(sim), "io_manager": warehouse_io_manager(warehouse)},
+        resources={
+            "oneconnect": resource(sim),
+            "io_manager": WarehouseIOManager(url=str(warehouse)),
+        },
         instance=instance,
     )
     assert result.success

@@ -12,13 +12,13 @@ from urllib.parse import parse_qs
 import dagster as dg
 import httpx
 import pytest
-from dagster_duckdb import DuckDBResource
 
 import assets.birthday as birthday
 import assets.crm_sync as crm_sync
 from assets.birthday import OP, birthday_after_crm_sync, birthday_campaigns_sync
 from assets.crm_sync import crm_contacts_sync, output_counts
 from assets.settings import SETTINGS
+from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.birthdays import (
     DEFAULT_CONTENT,
     BirthdayCampaignSpec,
@@ -232,7 +232,7 @@ def crm_run(
         run_config={"ops": {"sync_crm_file": {"config": {"path": str(path), **options}}}},
         resources={
             "oneconnect": resource(sim),
-            "warehouse": DuckDBResource(database=str(folder.parent / "wh.duckdb")),
+            "warehouse": WarehouseResource(url=str(folder.parent / "wh.duckdb")),
         },
         instance=instance,
     )

@@ -11,7 +11,6 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 import assets.crm_retry as crm_retry
 import assets.crm_sync as crm_sync
@@ -19,6 +18,7 @@ from assets.crm_retry import crm_retry_sensor
 from assets.crm_sync import ATTEMPT_TAG, RETRY_TAG, crm_contacts_sync, crm_drop_sensor
 from assets.resources import OneConnectResource
 from assets.settings import SETTINGS
+from assets.warehouse import WarehouseResource
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim
@@ -73,7 +73,7 @@ class Deployment:
             "oneconnect": OneConnectResource(
                 base_url=sim.base_url, email=EMAIL, api_key=API_KEY, **resource
             ),
-            "warehouse": DuckDBResource(database=str(warehouse)),
+            "warehouse": WarehouseResource(url=str(warehouse)),
         }
         self.cursors: dict[str, str | None] = {}
         self.runs: list[dg.ExecuteInProcessResult] = []

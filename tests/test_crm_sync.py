@@ -16,11 +16,11 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 import assets.crm_sync as crm_sync
 from assets.crm_sync import crm_contacts_sync, crm_drop_sensor, sync_counts
 from assets.settings import SETTINGS
+from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.crm import ColumnMapping, NormaliseOptions, SyncPlan, plan_sync, prepare
 from oneconnect_pipelines.crm.apply import ApplyOptions, apply_plan
@@ -62,7 +62,7 @@ def run(sim: Sim, warehouse: Path, run_config: Mapping[str, Any]) -> dict[str, i
         run_config=run_config,
         resources={
             "oneconnect": resource(sim),
-            "warehouse": DuckDBResource(database=str(warehouse)),
+            "warehouse": WarehouseResource(url=str(warehouse)),
         },
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -341,7 +341,7 @@ def test_drop_sense_sync_greet_then_the_same_file_again_writes_nothing(
     instance = dg.DagsterInstance.ephemeral()
     resources = {
         "oneconnect": resource(account),
-        "warehouse": DuckDBResource(database=str(tmp_path / "wh.duckdb")),
+        "warehouse": WarehouseResource(url=str(tmp_path / "wh.duckdb")),
     }
 
     def sync_and_greet(run_config: Mapping[str, Any]) -> None:

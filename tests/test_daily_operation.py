@@ -18,7 +18,8 @@ from dagster._utils.schedules import reverse_cron_string_iterator
 from assets.checks import FRESHNESS, FRESHNESS_DEADLINE
 from assets.definitions import defs
 from assets.extract import EXTRACT_ASSETS
-from assets.resources import OneConnectResource, warehouse_io_manager
+from assets.resources import OneConnectResource
+from assets.warehouse import WarehouseIOManager
 from oneconnect_pipelines.simulator import SeedSizes, SimClock, Simulator, SimulatorThread
 
 from .conftest import API_KEY, EMAIL, TZ, Sim, default_account
@@ -29,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_job(sim: Sim, warehouse: Path, job: str, **options: object) -> dg.ExecuteInProcessResult:
     result = defs.resolve_job_def(job).execute_in_process(
-        resources={"oneconnect": resource(sim), "io_manager": warehouse_io_manager(warehouse)},
+        resources={
+            "oneconnect": resource(sim),
+            "io_manager": WarehouseIOManager(url=str(warehouse)),
+        },
         instance=dg.DagsterInstance.ephemeral(),
         **options,  # type: ignore[arg-type]
     )
@@ -97,7 +101,7 @@ def test_a_missed_day_turns_the_freshness_checks_red(tmp_path: Path) -> None:
             defs.resolve_job_def(job).execute_in_process(
                 resources={
                     "oneconnect": resource(sim),
-                    "io_manager": warehouse_io_manager(warehouse),
+                    "io_manager": WarehouseIOManager(url=str(warehouse)),
                 },
                 instance=instance,
                 **options,  # type: ignore[arg-type]
@@ -119,7 +123,7 @@ def test_only_yesterdays_partition_is_not_enough_for_today(tmp_path: Path) -> No
             partition_key=yesterday.isoformat(),
             resources={
                 "oneconnect": resource(sim),
-                "io_manager": warehouse_io_manager(tmp_path / "w.duckdb"),
+                "io_manager": WarehouseIOManager(url=str(tmp_path / "w.duckdb")),
             },
             instance=instance,
         )

@@ -13,10 +13,10 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from assets.exports import analytics_export
 from assets.extract import messages as messages_asset
+from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
 from oneconnect_pipelines.schemas import TEXT
 
@@ -56,7 +56,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
         materialize(sim, warehouse, instance, days[1], checks=False)
     result = analytics_export.execute_in_process(
         run_config={"ops": {"export_tables": {"config": {"export_dir": str(root)}}}},
-        resources={"warehouse": DuckDBResource(database=str(warehouse))},
+        resources={"warehouse": WarehouseResource(url=str(warehouse))},
     )
     assert result.success
     yield Exported(warehouse, root, risky_id, days, result)
@@ -71,8 +71,9 @@ def warehouse_tables(warehouse: Path) -> list[tuple[str, str]]:
 
 
 def warehouse_frame(warehouse: Path, sql: str) -> pd.DataFrame:
+    """Rows through Arrow, as the export reads them (DATE stays a date)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        frame: pd.DataFrame = connection.execute(sql).fetchdf()
+        frame: pd.DataFrame = connection.sql(sql).to_arrow_table().to_pandas()
     return frame
 
 

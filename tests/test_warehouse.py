@@ -3,12 +3,22 @@ account still gives every table (so analytics and exports have something to read
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pytest
 
 from assets.extract import account_timezone
+from oneconnect_pipelines.warehouse import Window
+from oneconnect_pipelines.warehouse.duckdb import DuckDBWarehouse
 
 from .conftest import EMPTY
 from .extract_helpers import column_types, materialize, private_sim, rows
@@ -68,3 +78,100 @@ def test_every_table_uses_the_same_types_for_the_same_kind_of_value(tmp_path: Pa
                 if column in categorical:
                     seen["categorical"].add(kind)
     assert seen == {"created_at": {"TIMESTAMP WITH TIME ZONE"}, "categorical": {"VARCHAR"}}
+
+
+# ----------------------------------------------------------------------- the writer itself
+def frame(ids: list[int], day: str = "2026-12-01") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": pd.array(ids, dtype="Int64"),
+            "name": pd.Series([f"n{i}" for i in ids], dtype="string[pyarrow]"),
+            "kind": pd.Categorical(["a"] * len(ids), categories=["a", "b"]),
+            "day": pd.Series(
+                [date.fromisoformat(day)] * len(ids), dtype=pd.ArrowDtype(pa.date32())
+            ),
+            "ids": pd.Series([[i] for i in ids], dtype=pd.ArrowDtype(pa.list_(pa.int64()))),
+        }
+    )
+
+
+def test_a_write_replaces_the_table_whole_or_not_at_all(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    assert store.write("s.t", frame([1, 2, 3])) == 3
+
+    def failing() -> Iterator[pd.DataFrame]:
+        yield frame([7])
+        raise RuntimeError("the source broke halfway")
+
+    with pytest.raises(RuntimeError):
+        store.write("s.t", failing())
+    assert store.read("s.t").column("id").to_pylist() == [1, 2, 3]  # the old rows, whole
+    assert store.write("s.t", (frame([i]) for i in (4, 5))) == 2  # batches as they come
+    assert store.read("s.t").column("id").to_pylist() == [4, 5]
+
+
+def test_a_window_replaces_only_its_rows(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    store.write("s.t", pd.concat([frame([1, 2], "2026-12-01"), frame([3], "2026-12-02")]))
+    window = Window("day", date(2026, 12, 2), date(2026, 12, 3))
+    store.write("s.t", frame([4, 5], "2026-12-02"), window)
+    assert sorted(store.read("s.t").column("id").to_pylist()) == [1, 2, 4, 5]
+    assert store.read("s.t", window).column("id").to_pylist() == [4, 5]
+
+
+def test_frames_read_back_with_the_types_they_were_written_with(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    store.write("s.t", frame([1]))
+    back = store.read_frame("s.t")
+    assert {name: str(dtype) for name, dtype in back.dtypes.items()} == {
+        "id": "Int64",
+        "name": "string",
+        "kind": "string",
+        "day": "date32[day][pyarrow]",
+        "ids": "list<item: int64>[pyarrow]",
+    }
+
+
+def test_an_append_adds_the_columns_an_older_table_lacks(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    store.append("crm.log", frame([1]))
+    store.append("crm.log", frame([2]).assign(attempt=pd.array([2], dtype="Int32")))
+    table = store.read("crm.log")
+    assert table.column("attempt").to_pylist() == [None, 2]
+
+
+def test_a_writer_waits_while_another_process_holds_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(1.5); c.close()",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    assert DuckDBWarehouse(path).write("s.t", frame([1])) == 1
+    assert time.monotonic() - started > 0.5  # it waited for the lock, then wrote
+    holder.wait(10)
+    with pytest.raises(duckdb.IOException):  # a lock held past the wait is an error
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                " print('held', flush=True); time.sleep(5)",
+                str(path),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        try:
+            DuckDBWarehouse(path, lock_wait_s=0.5).write("s.t", frame([2]))
+        finally:
+            holder.kill()

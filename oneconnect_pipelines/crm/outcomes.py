@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ..exports import write_csv
-from ..warehouse import append_frame
+from ..warehouse import Warehouse
 from .apply import rejected_rows
 from .sync import FileSync
 
@@ -44,10 +43,10 @@ def outcome_log(sync: FileSync, run_id: str, attempt: int, dry_run: bool) -> pd.
 
 
 def record_outcomes(
-    connection: Any, sync: FileSync, run_id: str, attempt: int, dry_run: bool
+    warehouse: Warehouse, sync: FileSync, run_id: str, attempt: int, dry_run: bool
 ) -> None:
-    """Append every row's outcome to ``crm.sync_log`` (a DuckDB connection)."""
-    append_frame(connection, SYNC_LOG, outcome_log(sync, run_id, attempt, dry_run))
+    """Append every row's outcome to ``crm.sync_log``."""
+    warehouse.append(SYNC_LOG, outcome_log(sync, run_id, attempt, dry_run))
 
 
 def write_report(sync: FileSync, export_dir: Path, run_id: str) -> Path | None:

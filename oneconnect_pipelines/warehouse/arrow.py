@@ -1,0 +1,83 @@
+"""One Arrow form for every table: what frames and batches become before any backend
+writes them, and what a read gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TypeAlias
+
+import pandas as pd
+import pyarrow
+
+Data: TypeAlias = pd.DataFrame | pyarrow.Table | pyarrow.RecordBatch
+#: Text in frames read back: Arrow-backed, as the frames are built.
+TEXT = pd.StringDtype("pyarrow")
+
+
+def plain_field(field: pyarrow.Field) -> pyarrow.Field:
+    """Dictionary (categorical) columns as plain text, large strings as strings, and
+    nanosecond timestamps as microseconds (what both backends store; the API has whole
+    seconds)."""
+    kind = field.type
+    if pyarrow.types.is_dictionary(kind):
+        return plain_field(field.with_type(kind.value_type))
+    if pyarrow.types.is_large_string(kind):
+        return field.with_type(pyarrow.string())
+    if pyarrow.types.is_timestamp(kind) and kind.unit == "ns":
+        return field.with_type(pyarrow.timestamp("us", kind.tz))
+    if pyarrow.types.is_list(kind) or pyarrow.types.is_large_list(kind):
+        inner = plain_field(kind.value_field)
+        return field.with_type(pyarrow.list_(inner.type))
+    return field
+
+
+def plain_schema(schema: pyarrow.Schema) -> pyarrow.Schema:
+    return pyarrow.schema([plain_field(field) for field in schema])
+
+
+def to_arrow(data: Data) -> pyarrow.Table:
+    """A frame, table or batch in the warehouse's Arrow form."""
+    if isinstance(data, pd.DataFrame):
+        table = pyarrow.Table.from_pandas(data, preserve_index=False)
+    elif isinstance(data, pyarrow.RecordBatch):
+        table = pyarrow.Table.from_batches([data])
+    else:
+        table = data
+    return table.cast(plain_schema(table.schema))
+
+
+def batches(data: Data | Iterable[Data]) -> Iterator[pyarrow.Table]:
+    """One piece of data, or many (consumed lazily), each in the warehouse's form."""
+    if isinstance(data, pd.DataFrame | pyarrow.Table | pyarrow.RecordBatch):
+        yield to_arrow(data)
+        return
+    for piece in data:
+        yield to_arrow(piece)
+
+
+def to_pandas(table: pyarrow.Table) -> pd.DataFrame:
+    """A table read back, as the frames are typed: text Arrow-backed, timestamps in
+    nanoseconds, dates as Arrow dates, lists as Arrow lists."""
+
+    def mapping(kind: pyarrow.DataType) -> object:
+        if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
+            return TEXT
+        if pyarrow.types.is_integer(kind):
+            return pd.Int64Dtype()
+        if pyarrow.types.is_boolean(kind):
+            return pd.BooleanDtype()
+        if pyarrow.types.is_date(kind) or pyarrow.types.is_list(kind):
+            return pd.ArrowDtype(kind)
+        if pyarrow.types.is_decimal(kind):
+            return pd.ArrowDtype(kind)
+        return None
+
+    # lists with Arrow's usual child name ("item"; DuckDB says "l"): a frame's Parquet
+    # file must read back in pandas
+    frame = table.cast(plain_schema(table.schema)).to_pandas(types_mapper=mapping)
+    for name in frame.columns:  # timestamps as the frames have them
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):  # DuckDB says Etc/UTC
+            frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        elif str(frame[name].dtype).startswith("datetime64["):
+            frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
