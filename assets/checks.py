@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .analytics import sms_forecast
-from .extract import EXTRACT_ASSETS, birthday_campaigns, campaigns, contacts, lists, messages
+from .extract import EXTRACT_ASSETS, birthday_campaigns, campaigns, contacts, messages
 from .settings import SETTINGS
 
 
@@ -32,7 +32,7 @@ def contacts_unique(contacts: pd.DataFrame) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=lists.keys_by_output_name["list_members"],
+    asset=dg.AssetKey(["oneconnect", "list_members"]),
     additional_ins={"contacts": dg.AssetIn(key=contacts.key)},
     description="Every contact member of a list is a contact of the account.",
 )
@@ -52,7 +52,7 @@ def list_members_are_contacts(
 @dg.asset_check(
     asset=campaigns,
     additional_ins={
-        "lists": dg.AssetIn(key=lists.keys_by_output_name["lists"]),
+        "lists": dg.AssetIn(key=dg.AssetKey(["oneconnect", "lists"])),
         "birthday_campaigns": dg.AssetIn(key=birthday_campaigns.key),
     },
     description="Every list a campaign or birthday campaign targets exists.",

@@ -111,7 +111,7 @@ def run_extract(args: argparse.Namespace) -> int:
     from .metadata import materialized_rows
     from .resources import oneconnect_resource
     from .settings import SETTINGS
-    from .warehouse import WarehouseIOManager
+    from .warehouse import warehouse_resources
 
     today = datetime.now(UTC).astimezone(account_timezone()).date()
     day = args.date or today
@@ -131,7 +131,7 @@ def run_extract(args: argparse.Namespace) -> int:
     result = dg.materialize(
         [*EXTRACT_ASSETS, *ANALYTICS_ASSETS, *CHECKS],
         partition_key=day.isoformat(),
-        resources={"oneconnect": oneconnect_resource(), "io_manager": WarehouseIOManager()},
+        resources={"oneconnect": oneconnect_resource(), **warehouse_resources()},
         instance=instance(),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},

@@ -37,7 +37,7 @@ def backoff_s(attempt: int) -> float:
 
 @dg.sensor(
     job=crm_contacts_sync,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SETTINGS.crm_sensor_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Tries a failed CRM sync again (API down, rows or lists failed on the "
     "server), with a doubling backoff and a bounded number of attempts "

@@ -220,7 +220,7 @@ def run_request(path: Path, sha256: str) -> dg.RunRequest:
 
 @dg.sensor(
     job=crm_contacts_sync,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SETTINGS.crm_sensor_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the CRM drop folder (ONECONNECT_CRM_DROP_DIR) and starts one sync "
     "per new or changed export, once it is complete (a NAME.done marker, or unchanged "

@@ -12,7 +12,7 @@ from .crm_sync import SYNC_LOG_ASSET, crm_contacts_sync, crm_drop_sensor
 from .extract import EXTRACT_ASSETS
 from .resources import oneconnect_resource
 from .schedules import JOBS, SCHEDULES
-from .warehouse import WarehouseIOManager, WarehouseResource
+from .warehouse import warehouse_resources
 
 # Dagster warns about its own call when it binds resources to a sensor's job (it passes
 # the beta `owners` parameter itself); nothing here uses it.
@@ -28,7 +28,6 @@ defs = dg.Definitions(
     sensors=[crm_drop_sensor, crm_retry_sensor, birthday_after_crm_sync, freshness_checks_sensor],
     resources={
         "oneconnect": oneconnect_resource(),
-        "io_manager": WarehouseIOManager(),
-        "warehouse": WarehouseResource(),
+        **warehouse_resources(),
     },
 )

@@ -1,7 +1,6 @@
 """The ``oneconnect`` group: every kind of OneConnect data as a validated DuckDB table."""
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,11 +8,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute
 from dagster import AssetExecutionContext
 
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.client import OneConnect
+from oneconnect_pipelines.landing import Landed, land, land_frame
+from oneconnect_pipelines.warehouse import Window
 
 from .metadata import (
     API_POOL,
@@ -22,10 +25,10 @@ from .metadata import (
     column_schema,
     table_asset,
     table_metadata,
-    table_type,
 )
 from .resources import OneConnectResource
 from .settings import SETTINGS
+from .warehouse import WarehouseResource
 
 GROUP = "oneconnect"
 OWNERS = ["team:data-engineering"]
@@ -43,9 +46,18 @@ RETRY = dg.RetryPolicy(
 
 
 def extract_asset(name: str, model: type[pa.DataFrameModel], **options: Any) -> AssetDecorator:
-    """``@asset`` ``oneconnect/<name>``, typed and documented by its pandera model."""
+    """``@asset`` ``oneconnect/<name>``, documented by its pandera model. It lands its
+    table itself (``landing.land``: written while the listing runs, validated by the
+    model before it counts), so it carries no Dagster type of its own."""
     return table_asset(
-        name, model, group=GROUP, owners=OWNERS, pool=API_POOL, retry_policy=RETRY, **options
+        name,
+        model,
+        group=GROUP,
+        owners=OWNERS,
+        pool=API_POOL,
+        retry_policy=RETRY,
+        typed=False,
+        **options,
     )
 
 
@@ -57,74 +69,104 @@ def records(pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return [record for page in pages for record in page]
 
 
-def streamed(pages: Iterable[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
-    """Records as their pages arrive: the big tables' frames convert each page while
-    the next ones download."""
-    return itertools.chain.from_iterable(pages)
+def landed(result: Landed, client: OneConnect, partitioned: bool = False) -> dict[str, Any]:
+    count = "dagster/partition_row_count" if partitioned else "dagster/row_count"
+    return {count: result.rows, **table_metadata(result.frame), **fetched(client)}
 
 
-def materialize(
+def land_small(
     oneconnect: OneConnectResource,
+    warehouse: WarehouseResource,
+    name: str,
+    model: type[pa.DataFrameModel],
     build: Callable[[OneConnect], pd.DataFrame],
-) -> dg.Output[pd.DataFrame]:
+) -> dg.MaterializeResult[None]:
+    """A small table, built whole from its records."""
     with oneconnect.client() as client:
-        frame = build(client)
-        stats = fetched(client)
-    return dg.Output(frame, metadata={**table_metadata(frame), **stats})
+        result = land_frame(warehouse.open(), f"{GROUP}.{name}", build(client), model)
+        return dg.MaterializeResult(metadata=landed(result, client))
 
 
 @extract_asset("contacts", s.ContactsSchema)
-def contacts(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
-    """Every contact of the account: phone numbers as text, birthdays as dates."""
-    return materialize(oneconnect, lambda c: frames.contacts_frame(streamed(c.contacts.pages())))
+def contacts(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
+    """Every contact of the account: phone numbers as text, birthdays as dates. Pages are
+    decoded and converted in native code as they download, and written to the warehouse
+    while the listing runs."""
+    with oneconnect.client() as client:
+        chunks = client.contacts.arrow_pages(convert=frames.contact_chunk)
+        result = land(
+            warehouse.open(),
+            f"{GROUP}.contacts",
+            chunks,
+            s.ContactsSchema,
+            frames.CONTACT_CATEGORIES,
+        )
+        return dg.MaterializeResult(metadata=landed(result, client))
 
 
 @dg.multi_asset(
-    outs={
-        "lists": dg.AssetOut(
-            key_prefix=GROUP,
-            dagster_type=table_type(s.ListsSchema),
+    specs=[
+        dg.AssetSpec(
+            [GROUP, "lists"],
             description="Every list with its member counts.",
             metadata={"dagster/column_schema": column_schema(s.ListsSchema)},
             kinds=KINDS,
             owners=OWNERS,
+            group_name=GROUP,
         ),
-        "list_members": dg.AssetOut(
-            key_prefix=GROUP,
-            dagster_type=table_type(s.ListMembersSchema),
+        dg.AssetSpec(
+            [GROUP, "list_members"],
             description="One row per list x member; members that are not contacts "
             "(uploaded from CSV) have member_type 'noncontact' and no contact_id.",
             metadata={"dagster/column_schema": column_schema(s.ListMembersSchema)},
             kinds=KINDS,
             owners=OWNERS,
+            group_name=GROUP,
         ),
-    },
-    group_name=GROUP,
+    ],
     retry_policy=RETRY,
     pool=API_POOL,
 )
-def lists(oneconnect: OneConnectResource) -> Any:
+def lists(oneconnect: OneConnectResource, warehouse: WarehouseResource) -> Any:
     """Lists and their memberships, from one listing of ``/lists``."""
+    store = warehouse.open()
     with oneconnect.client() as client:
         list_frame, members = frames.lists_frames(records(client.lists.pages()))
-        stats = fetched(client)
-    yield dg.Output(list_frame, "lists", metadata={**table_metadata(list_frame), **stats})
-    yield dg.Output(members, "list_members", metadata=table_metadata(members))
+        for name, frame, model in (
+            ("lists", list_frame, s.ListsSchema),
+            ("list_members", members, s.ListMembersSchema),
+        ):
+            result = land_frame(store, f"{GROUP}.{name}", frame, model)
+            yield dg.MaterializeResult(asset_key=[GROUP, name], metadata=landed(result, client))
 
 
 @extract_asset("campaigns", s.CampaignsSchema)
-def campaigns(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
+def campaigns(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     """Every campaign, its schedule flattened: type, start, end, repeat, certain dates."""
-    return materialize(
-        oneconnect, lambda c: frames.campaigns_frame(records(c.campaigns.pages()), c.timezone)
+    return land_small(
+        oneconnect,
+        warehouse,
+        "campaigns",
+        s.CampaignsSchema,
+        lambda c: frames.campaigns_frame(records(c.campaigns.pages()), c.timezone),
     )
 
 
 @extract_asset("birthday_campaigns", s.BirthdayCampaignsSchema)
-def birthday_campaigns(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
+def birthday_campaigns(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     """Every birthday campaign: the lists it greets, its text and sender."""
-    return materialize(
-        oneconnect, lambda c: frames.birthday_campaigns_frame(records(c.birthday_campaigns.pages()))
+    return land_small(
+        oneconnect,
+        warehouse,
+        "birthday_campaigns",
+        s.BirthdayCampaignsSchema,
+        lambda c: frames.birthday_campaigns_frame(records(c.birthday_campaigns.pages())),
     )
 
 
@@ -135,47 +177,92 @@ def birthday_campaigns(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame
     metadata={"partition_expr": "sent_local"},
 )
 def messages(
-    context: AssetExecutionContext, oneconnect: OneConnectResource
-) -> dg.Output[pd.DataFrame]:
+    context: AssetExecutionContext,
+    oneconnect: OneConnectResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult[None]:
     """Messages sent on one day of the account's calendar, with their delivery status.
-    Recent days are read again by the hourly refresh, so late delivery reports land."""
-    window = context.partition_time_window
-    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
-
-    def build(client: OneConnect) -> pd.DataFrame:
+    Recent days are read again by the hourly refresh, so late delivery reports land.
+    Streamed like the contacts: a day of a million-message account stays small."""
+    span = context.partition_time_window
+    start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
+    day = Window("sent_local", span.start.replace(tzinfo=None), span.end.replace(tzinfo=None))
+    with oneconnect.client() as client:
+        pages = client.messages.arrow_pages(
+            frames.message_chunk(client.timezone), start=start, end=end
+        )
         # end_date is inclusive on the API; the next day's first second belongs to it
-        pages = client.messages.pages(start=start, end=end)
-        frame = frames.messages_frame(streamed(pages), client.timezone)
-        return frame[frame["created_at"] < end].reset_index(drop=True)
-
-    return materialize(oneconnect, build)
+        before_end = pyarrow.scalar(end, pyarrow.timestamp("us", "UTC"))
+        chunks = (
+            page.filter(pyarrow.compute.less(page["created_at"], before_end))
+            for page in pages
+            if isinstance(page, pyarrow.Table)
+        )
+        result = land(
+            warehouse.open(),
+            f"{GROUP}.messages",
+            chunks,
+            s.MessagesSchema,
+            frames.MESSAGE_CATEGORIES,
+            day,
+        )
+        return dg.MaterializeResult(metadata=landed(result, client, partitioned=True))
 
 
 @extract_asset("titles", s.TitlesSchema)
-def titles(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
+def titles(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     """Sender names and whether OneConnect has activated them."""
-    return materialize(oneconnect, lambda c: frames.titles_frame(records(c.titles.pages())))
+    return land_small(
+        oneconnect,
+        warehouse,
+        "titles",
+        s.TitlesSchema,
+        lambda c: frames.titles_frame(records(c.titles.pages())),
+    )
 
 
 @extract_asset("templates", s.TemplatesSchema)
-def templates(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
+def templates(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     """Saved message texts."""
-    return materialize(oneconnect, lambda c: frames.templates_frame(records(c.templates.pages())))
+    return land_small(
+        oneconnect,
+        warehouse,
+        "templates",
+        s.TemplatesSchema,
+        lambda c: frames.templates_frame(records(c.templates.pages())),
+    )
 
 
 @extract_asset("balance", s.BalanceSchema)
-def balance(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
+def balance(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     """SMS left on the account, and when that was read."""
-    return materialize(
+    return land_small(
         oneconnect,
+        warehouse,
+        "balance",
+        s.BalanceSchema,
         lambda c: frames.balance_frame({"sms_balance": c.balance()}, datetime.now(UTC)),
     )
 
 
 @extract_asset("pricing", s.PricingSchema)
-def pricing(oneconnect: OneConnectResource) -> dg.Output[pd.DataFrame]:
+def pricing(
+    oneconnect: OneConnectResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     """OneConnect's published plans with their limits (prices as exact decimals)."""
-    return materialize(oneconnect, lambda c: frames.pricing_frame(c.call("GET", "/pricing")))
+    return land_small(
+        oneconnect,
+        warehouse,
+        "pricing",
+        s.PricingSchema,
+        lambda c: frames.pricing_frame(c.call("GET", "/pricing")),
+    )
 
 
 EXTRACT_ASSETS = [

@@ -13,7 +13,9 @@ from dagster_pandera import pandera_schema_to_dagster_type
 
 from oneconnect_pipelines.preview import markdown_preview
 from oneconnect_pipelines.schemas import arrow_schema
-from oneconnect_pipelines.warehouse.duckdb import duckdb_types
+from oneconnect_pipelines.warehouse.base import column_types
+
+from .settings import SETTINGS
 
 #: What ``dg.asset(...)`` returns: a decorator turning a function into an asset.
 AssetDecorator = Callable[[Callable[..., Any]], dg.AssetsDefinition]
@@ -42,6 +44,7 @@ def table_asset(
     group: str,
     owners: list[str],
     pool: str,
+    typed: bool = True,
     **options: Any,
 ) -> AssetDecorator:
     """``@asset`` named ``group/name`` in ``group``: a DuckDB table typed and documented
@@ -53,7 +56,7 @@ def table_asset(
         group_name=group,
         kinds=KINDS,
         owners=owners,
-        dagster_type=table_type(model),
+        dagster_type=table_type(model) if typed else None,
         metadata=metadata,
         pool=pool,
         **options,
@@ -62,10 +65,10 @@ def table_asset(
 
 
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
-    """The pandera model's columns as Dagster shows them on the asset: the DuckDB type
-    each column has in the warehouse, and the model's description of it."""
+    """The pandera model's columns as Dagster shows them on the asset: the type each
+    column has in the configured warehouse, and the model's description of it."""
     schema = model.to_schema()
-    types = duckdb_types(arrow_schema(model))
+    types = column_types(SETTINGS.warehouse, arrow_schema(model))
     return dg.TableSchema(
         columns=[
             dg.TableColumn(

@@ -41,13 +41,14 @@ oneconnect_messages = dg.define_asset_job(
 
 @dg.schedule(
     job=oneconnect_snapshot,
-    cron_schedule="0 1 * * *",
+    cron_schedule=SETTINGS.snapshot_cron,
     execution_timezone=SETTINGS.timezone,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every night at 01:00 account time: the snapshot tables and analytics.",
+    description="Every night at 01:00 account time (ONECONNECT_SNAPSHOT_CRON): the "
+    "snapshot tables and analytics.",
 )
 def oneconnect_snapshot_daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return dg.RunRequest(run_key=f"{context.scheduled_execution_time:%Y-%m-%d}")
+    return dg.RunRequest(run_key=f"{context.scheduled_execution_time:%Y-%m-%dT%H:%M}")
 
 
 @dg.schedule(

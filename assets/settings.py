@@ -30,6 +30,10 @@ class Settings:
     crm_retry_attempts: int = 5
     #: Wait before the second attempt; it doubles for each later one (at most an hour).
     crm_retry_backoff_s: float = 60.0
+    #: Seconds between the CRM sensors' ticks (the drop folder and the retries).
+    crm_sensor_interval_s: int = 30
+    #: When the nightly snapshot runs (cron, account time).
+    snapshot_cron: str = "0 1 * * *"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -50,6 +54,10 @@ class Settings:
             crm_retry_backoff_s=float(
                 env.get("ONECONNECT_CRM_RETRY_BACKOFF_S", defaults.crm_retry_backoff_s)
             ),
+            crm_sensor_interval_s=int(
+                env.get("ONECONNECT_CRM_SENSOR_INTERVAL_S", defaults.crm_sensor_interval_s)
+            ),
+            snapshot_cron=env.get("ONECONNECT_SNAPSHOT_CRON", defaults.snapshot_cron),
         )
 
 

@@ -70,3 +70,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         return open_warehouse(self.url).read_frame(
             table_name(upstream.asset_key), window(context, metadata)
         )
+
+
+def warehouse_resources(url: str = SETTINGS.warehouse) -> dict[str, Any]:
+    """The two resource keys the code location's steps use, on one warehouse."""
+    return {"io_manager": WarehouseIOManager(url=url), "warehouse": WarehouseResource(url=url)}

@@ -18,13 +18,13 @@ def main(partition: str) -> None:
     from assets.extract import messages
     from assets.metadata import materialized_rows
     from assets.resources import oneconnect_resource
-    from assets.warehouse import WarehouseIOManager
+    from assets.warehouse import warehouse_resources
 
     started = time.perf_counter()
     result = dg.materialize(
         [messages],
         partition_key=partition,
-        resources={"oneconnect": oneconnect_resource(), "io_manager": WarehouseIOManager()},
+        resources={"oneconnect": oneconnect_resource(), **warehouse_resources()},
         instance=dg.DagsterInstance.ephemeral(),
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
     )

@@ -98,3 +98,12 @@ def sim(running_sim: Sim) -> Sim:
     """The session's simulator, reset to the SMALL seeded account."""
     running_sim.reset()
     return running_sim
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of the session's own (``tests/postgres.py``)."""
+    from .postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

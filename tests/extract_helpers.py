@@ -18,9 +18,11 @@ from assets.analytics import ANALYTICS_ASSETS
 from assets.checks import CHECKS
 from assets.extract import EXTRACT_ASSETS
 from assets.resources import OneConnectResource
-from assets.warehouse import WarehouseIOManager
+from assets.warehouse import warehouse_resources
 from oneconnect_pipelines.formats import parse_timestamp
 from oneconnect_pipelines.simulator import SeedSizes, SimClock, Simulator, SimulatorThread
+from oneconnect_pipelines.warehouse import open_warehouse
+from oneconnect_pipelines.warehouse.base import is_postgres
 
 from .conftest import API_KEY, EMAIL, SMALL, TZ, Sim, default_account
 
@@ -61,7 +63,7 @@ def resource(sim: Sim) -> OneConnectResource:
 
 def materialize(
     sim: Sim,
-    warehouse: Path,
+    warehouse: Path | str,
     instance: dg.DagsterInstance,
     partition_key: str | None,
     assets: Sequence[Any] = ALL_ASSETS,
@@ -75,7 +77,7 @@ def materialize(
         selection=selection,
         resources={
             "oneconnect": resource(sim),
-            "io_manager": WarehouseIOManager(url=str(warehouse)),
+            **warehouse_resources(str(warehouse)),
         },
         instance=instance,
     )
@@ -83,15 +85,26 @@ def materialize(
     return result
 
 
-def rows(warehouse: Path, sql: str) -> list[dict[str, Any]]:
-    """Rows of a query as dicts (DuckDB's Python types: str, int, date, aware datetime)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        cursor = connection.execute(sql)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def rows(warehouse: Path | str, sql: str) -> list[dict[str, Any]]:
+    """Rows of a query (DuckDB or PostgreSQL, by ``warehouse``) as dicts of Python values:
+    str, int, Decimal, date, aware datetime, lists."""
+    return list(open_warehouse(warehouse).query(sql).to_pylist())
 
 
-def column_types(warehouse: Path, table: str) -> dict[str, str]:
+def column_types(warehouse: Path | str, table: str) -> dict[str, str]:
+    """Each column's type as the backend reports it: DuckDB's DESCRIBE, PostgreSQL's
+    ``format_type``."""
+    if is_postgres(warehouse):
+        schema, name = table.split(".")
+        found = rows(
+            warehouse,
+            "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS kind "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE n.nspname = '{schema}' AND c.relname = '{name}' "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        )
+        return {row["name"]: row["kind"] for row in found}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {row[0]: row[1] for row in connection.execute(f"DESCRIBE {table}").fetchall()}
 

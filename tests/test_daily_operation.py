@@ -19,7 +19,7 @@ from assets.checks import FRESHNESS, FRESHNESS_DEADLINE
 from assets.definitions import defs
 from assets.extract import EXTRACT_ASSETS
 from assets.resources import OneConnectResource
-from assets.warehouse import WarehouseIOManager
+from assets.warehouse import warehouse_resources
 from oneconnect_pipelines.simulator import SeedSizes, SimClock, Simulator, SimulatorThread
 
 from .conftest import API_KEY, EMAIL, TZ, Sim, default_account
@@ -32,7 +32,7 @@ def run_job(sim: Sim, warehouse: Path, job: str, **options: object) -> dg.Execut
     result = defs.resolve_job_def(job).execute_in_process(
         resources={
             "oneconnect": resource(sim),
-            "io_manager": WarehouseIOManager(url=str(warehouse)),
+            **warehouse_resources(str(warehouse)),
         },
         instance=dg.DagsterInstance.ephemeral(),
         **options,  # type: ignore[arg-type]
@@ -72,13 +72,13 @@ def expected_partition(now: datetime) -> str:
     return tick.astimezone(TZ).date().isoformat()
 
 
-def freshness(instance: dg.DagsterInstance) -> dict[str, bool]:
+def freshness(instance: dg.DagsterInstance, warehouse: Path) -> dict[str, bool]:
     """Every freshness check evaluated as the sensor would: asset -> passed."""
     result = dg.materialize(
         [*EXTRACT_ASSETS, *FRESHNESS],
         selection=dg.AssetSelection.checks(*FRESHNESS),
         instance=instance,
-        resources={"oneconnect": resource_placeholder()},
+        resources={"oneconnect": resource_placeholder(), **warehouse_resources(str(warehouse))},
     )
     return {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
 
@@ -89,10 +89,10 @@ def resource_placeholder() -> OneConnectResource:
 
 def test_a_missed_day_turns_the_freshness_checks_red(tmp_path: Path) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    missed = freshness(instance)
+    warehouse = tmp_path / "wh.duckdb"
+    missed = freshness(instance, warehouse)
     assert missed and not any(missed.values())  # nothing ran: every table is overdue
     with private_sim(RECENT) as sim:
-        warehouse = tmp_path / "wh.duckdb"
         day = expected_partition(datetime.now(UTC))
         for job, options in (
             ("oneconnect_snapshot", {}),
@@ -101,12 +101,12 @@ def test_a_missed_day_turns_the_freshness_checks_red(tmp_path: Path) -> None:
             defs.resolve_job_def(job).execute_in_process(
                 resources={
                     "oneconnect": resource(sim),
-                    "io_manager": WarehouseIOManager(url=str(warehouse)),
+                    **warehouse_resources(str(warehouse)),
                 },
                 instance=instance,
                 **options,  # type: ignore[arg-type]
             )
-    fresh = freshness(instance)
+    fresh = freshness(instance, warehouse)
     assert set(fresh) == set(missed)
     assert all(fresh.values()), fresh
     sensor = defs.resolve_sensor_def("freshness_checks_sensor")
@@ -123,11 +123,11 @@ def test_only_yesterdays_partition_is_not_enough_for_today(tmp_path: Path) -> No
             partition_key=yesterday.isoformat(),
             resources={
                 "oneconnect": resource(sim),
-                "io_manager": WarehouseIOManager(url=str(tmp_path / "w.duckdb")),
+                **warehouse_resources(str(tmp_path / "w.duckdb")),
             },
             instance=instance,
         )
-    assert freshness(instance)["oneconnect/messages"] is False
+    assert freshness(instance, tmp_path / "w.duckdb")["oneconnect/messages"] is False
 
 
 BERLIN = ZoneInfo("Europe/Berlin")

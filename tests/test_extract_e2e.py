@@ -25,6 +25,9 @@ from oneconnect_pipelines.formats import (
     split_date_range,
     split_ids,
 )
+from oneconnect_pipelines.schemas import arrow_schema
+from oneconnect_pipelines.warehouse.base import column_types as warehouse_types
+from oneconnect_pipelines.warehouse.base import is_postgres
 
 from .conftest import SMALL, TZ, Sim
 from .extract_helpers import (
@@ -36,6 +39,7 @@ from .extract_helpers import (
     private_sim,
     rows,
 )
+from .postgres import create_database, database_copy
 
 COLLECTIONS = (
     "/contacts",
@@ -52,23 +56,29 @@ COLLECTIONS = (
 @dataclass
 class Extracted:
     sim: Sim
-    warehouse: Path
+    #: A DuckDB file or a PostgreSQL database: every test here runs on both backends.
+    warehouse: Path | str
     api: dict[str, Any]
     messages: list[dict[str, Any]]
     keys: list[str]
     results: list[dg.ExecuteInProcessResult]
 
 
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def extracted(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Extracted]:
     """Three days of messages materialized one partition at a time, then the whole graph
     (with its checks) for the newest day, all into one warehouse and one instance."""
+    warehouse: Path | str = tmp_path_factory.mktemp("e2e") / "wh.duckdb"
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_url")
+        warehouse = create_database(server, "e2e")
     with private_sim(RECENT) as sim:
         api = {path: api_get(sim, path) for path in COLLECTIONS}
         messages = api_get(sim, "/messages")
         keys = sorted({local_day(m).isoformat() for m in messages})[-3:]
         assert len(keys) == 3, keys
-        warehouse = tmp_path_factory.mktemp("e2e") / "wh.duckdb"
         instance = dg.DagsterInstance.ephemeral()
         results = [
             materialize(sim, warehouse, instance, key, assets=[messages_asset], checks=False)
@@ -76,6 +86,15 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
         ]
         results.append(materialize(sim, warehouse, instance, keys[-1]))
         yield Extracted(sim, warehouse, api, messages, keys, results)
+
+
+def copy_of(warehouse: Path | str, folder: Path) -> Path | str:
+    """A warehouse of the test's own with what ``warehouse`` holds."""
+    if is_postgres(warehouse):
+        return database_copy(str(warehouse))
+    copy = folder / "wh.duckdb"
+    shutil.copy(warehouse, copy)
+    return copy
 
 
 def by_id(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -275,6 +294,22 @@ DUCKDB_TYPES = {
 }
 
 
+POSTGRES_TYPES = {
+    "Int64": "bigint",
+    "string": "text",
+    "string[pyarrow]": "text",
+    "category": "text",
+    "boolean": "boolean",
+    "datetime64[ns, UTC]": "timestamp with time zone",
+    "datetime64[ns]": "timestamp without time zone",
+    "date32[day][pyarrow]": "date",
+    "list<item: int64>[pyarrow]": "bigint[]",
+    "list<item: timestamp[ns, tz=UTC]>[pyarrow]": "timestamp with time zone[]",
+    "decimal128(12, 2)[pyarrow]": "numeric(12,2)",
+    "float64": "double precision",
+}
+
+
 def duckdb_kind(name: str) -> str:
     """DuckDB's spelling folded: TIMESTAMPTZ_NS is TIMESTAMPTZ; an ENUM is text."""
     kind = name.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ").replace(
@@ -305,9 +340,11 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_warehouse_columns_have_the_models_types(extracted: Extracted, name: str) -> None:
     schema = TABLES[name].to_schema()
-    expected = {column: DUCKDB_TYPES[str(c.dtype)] for column, c in schema.columns.items()}
+    postgres = is_postgres(extracted.warehouse)
+    spelling = POSTGRES_TYPES if postgres else DUCKDB_TYPES
+    expected = {column: spelling[str(c.dtype)] for column, c in schema.columns.items()}
     stored = {
-        column: duckdb_kind(kind)
+        column: kind if postgres else duckdb_kind(kind)
         for column, kind in column_types(extracted.warehouse, name).items()
     }
     assert stored == expected
@@ -316,18 +353,29 @@ def test_warehouse_columns_have_the_models_types(extracted: Extracted, name: str
 
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_the_catalog_shows_each_columns_warehouse_type(extracted: Extracted, name: str) -> None:
-    """What the UI's column schema says is what DESCRIBE says of the table."""
+    """What the UI's column schema says is what the backend says of the table (the code
+    location here is configured for DuckDB; on PostgreSQL, what the catalog would show)."""
     from assets.definitions import defs
 
-    node = defs.resolve_asset_graph().get(dg.AssetKey(name.split(".")))
-    shown = {c.name: c.type for c in node.metadata["dagster/column_schema"].columns}
+    if is_postgres(extracted.warehouse):
+        shown = warehouse_types(extracted.warehouse, arrow_schema(TABLES[name]))
+    else:
+        node = defs.resolve_asset_graph().get(dg.AssetKey(name.split(".")))
+        shown = {c.name: c.type for c in node.metadata["dagster/column_schema"].columns}
     assert shown == column_types(extracted.warehouse, name)
 
 
 def test_the_types_a_user_relies_on(extracted: Extracted) -> None:
     contacts = column_types(extracted.warehouse, "oneconnect.contacts")
-    assert (contacts["phone_number"], contacts["birthday"]) == ("VARCHAR", "DATE")
-    assert column_types(extracted.warehouse, "oneconnect.pricing")["price"] == "DECIMAL(12,2)"
+    price = column_types(extracted.warehouse, "oneconnect.pricing")["price"]
+    if is_postgres(extracted.warehouse):
+        assert (contacts["phone_number"], contacts["birthday"], price) == (
+            *("text", "date", "numeric(12,2)"),
+        )
+    else:
+        assert (contacts["phone_number"], contacts["birthday"], price) == (
+            *("VARCHAR", "DATE", "DECIMAL(12,2)"),
+        )
 
 
 # ----------------------------------------------------------------------- messages
@@ -350,7 +398,7 @@ def expected_message(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def partition(warehouse: Path, key: str) -> list[dict[str, Any]]:
+def partition(warehouse: Path | str, key: str) -> list[dict[str, Any]]:
     return rows(
         warehouse,
         f"SELECT * FROM oneconnect.messages WHERE sent_local::DATE = DATE '{key}' ORDER BY id",
@@ -375,8 +423,7 @@ def test_each_partition_holds_exactly_that_local_days_messages(extracted: Extrac
 def test_rematerializing_a_partition_replaces_its_rows(
     extracted: Extracted, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "wh.duckdb"
-    shutil.copy(extracted.warehouse, warehouse)
+    warehouse = copy_of(extracted.warehouse, tmp_path)
     key = extracted.keys[-1]
     before = partition(warehouse, key)
     assert any(r["final_status"] == "pending" for r in before)

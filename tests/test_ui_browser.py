@@ -219,6 +219,7 @@ def test_a_missed_day_shows_red_in_the_ui(served: tuple[str, Path], page: Page) 
     from assets.checks import FRESHNESS
     from assets.extract import EXTRACT_ASSETS
     from assets.resources import OneConnectResource
+    from assets.warehouse import warehouse_resources
 
     webserver, home = served
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
@@ -226,7 +227,10 @@ def test_a_missed_day_shows_red_in_the_ui(served: tuple[str, Path], page: Page) 
         [*EXTRACT_ASSETS, *FRESHNESS],
         selection=dg.AssetSelection.checks(*FRESHNESS),
         instance=instance,
-        resources={"oneconnect": OneConnectResource(base_url="http://127.0.0.1:9/api/v1")},
+        resources={
+            "oneconnect": OneConnectResource(base_url="http://127.0.0.1:9/api/v1"),
+            **warehouse_resources(str(home / "unused.duckdb")),  # the checks read no table
+        },
     )
     failed = {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations()}
     assert "oneconnect/messages" in failed

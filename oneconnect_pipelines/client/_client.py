@@ -3,6 +3,7 @@ the API sections."""
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from types import TracebackType
@@ -29,6 +30,8 @@ DEFAULT_BASE_URL = "https://oneconnect.uno/api/v1"
 #: Requests in flight per listing: quick on a high-latency API, gentle on a SaaS one.
 DEFAULT_CONCURRENCY = 4
 MAX_PER_PAGE = 1000
+#: Threads that decode listing pages in native code, side by side.
+DECODERS = 2
 #: ``OneConnect(timezone=INFER)``: read the offset off the account's own timestamps.
 INFER = "infer"
 _PROBES = ("/messages", "/contacts", "/lists", "/templates", "/titles", "/campaigns")
@@ -89,9 +92,14 @@ class OneConnect:
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="oneconnect"
         )
+        # Native decoding releases the GIL: as many threads as there are cores to use.
+        self._decoders = ThreadPoolExecutor(
+            max_workers=min(DECODERS, os.cpu_count() or 1), thread_name_prefix="oneconnect-decode"
+        )
         requester = Requester(
             self._loop,
             self._executor,
+            self._decoders,
             concurrency,
             per_page,
             max_pages,
@@ -151,6 +159,7 @@ class OneConnect:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._decoders.shutdown(wait=False, cancel_futures=True)
         self._loop.close()
 
     def __enter__(self) -> OneConnect:

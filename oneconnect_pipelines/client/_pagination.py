@@ -35,22 +35,31 @@ LOOKAHEAD = 2
 Page = list[dict[str, Any]]
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P")
 
 
 class _Window(Generic[R]):
     """The downloads of one listing. Each finished download starts the next one from its
     own thread, so the window never waits for the consumer; at most
-    ``LOOKAHEAD * concurrency`` pages are requested past the one it is reading."""
+    ``LOOKAHEAD * concurrency`` pages are requested past the one it is reading. With
+    ``prepare``, each download is then handed to ``preparer`` (decoding in native code),
+    and the next request goes out meanwhile: ``concurrency`` requests stay in flight."""
 
     def __init__(
-        self, fetch: Callable[[int], R], executor: Executor, concurrency: int, max_pages: int
+        self,
+        fetch: Callable[[int], R],
+        executor: Executor,
+        concurrency: int,
+        max_pages: int,
+        prepare: tuple[Callable[[R], Any], Executor] | None = None,
     ) -> None:
         self._fetch = fetch
         self._executor = executor
+        self._prepare = prepare
         self._concurrency = concurrency
         self._max_pages = max_pages
         self._lock = threading.Condition(threading.RLock())  # callbacks may run inline
-        self._futures: dict[int, Future[R]] = {}
+        self._futures: dict[int, Future[Any]] = {}
         self._finished: set[int] = set()
         self._next_page = 1
         self._next_out = 1
@@ -58,7 +67,7 @@ class _Window(Generic[R]):
         self._in_flight = 0
         self._ended = False
 
-    def take(self, number: int) -> Future[R] | None:
+    def take(self, number: int) -> Future[Any] | None:
         """The finished download of page ``number`` (waits for it); None past max_pages."""
         with self._lock:
             self._top_up()
@@ -99,32 +108,56 @@ class _Window(Generic[R]):
             self._futures[number] = future
             future.add_done_callback(partial(self._arrived, number))
 
-    def _arrived(self, number: int, _: Future[R]) -> None:
+    def _arrived(self, number: int, download: Future[R]) -> None:
         with self._lock:
             self._in_flight -= 1
-            self._finished.add(number)
+            if (
+                self._prepare is not None
+                and not self._ended  # nobody reads it, and the preparer may be shut down
+                and not download.cancelled()
+                and not download.exception()
+            ):
+                prepare, preparer = self._prepare
+                prepared = preparer.submit(prepare, download.result())
+                self._futures[number] = prepared
+                prepared.add_done_callback(partial(self._prepared, number))
+            else:
+                self._finished.add(number)
             self._top_up()
+            self._lock.notify_all()
+
+    def _prepared(self, number: int, _: Future[Any]) -> None:
+        with self._lock:
+            self._finished.add(number)
             self._lock.notify_all()
 
 
 def iter_pages(
     fetch: Callable[[int], R],
-    load: Callable[[R], list[T]],
+    load: Callable[[R], P],
     per_page: int,
-    id_of: Callable[[T], Any],
+    ids_of: Callable[[P], list[Any]],
+    keep: Callable[[P, list[bool]], P],
     *,
     executor: Executor,
     concurrency: int,
     stats: CallStats,
     call: str,
     max_pages: int = MAX_PAGES,
-) -> Iterator[list[T]]:
+    preparer: Executor | None = None,
+) -> Iterator[P]:
     """Yield ``load(fetch(page))`` for pages 1, 2, ... until the first short or empty one.
 
     ``fetch`` runs on the executor and only downloads; ``load`` (decoding, parsing) runs
-    here, on the consumer's thread, while the next downloads are in flight.
+    here, on the consumer's thread, while the next downloads are in flight, or, given a
+    ``preparer``, on it, pages side by side (for loads in native code that releases the
+    GIL). A page is
+    anything ``ids_of`` lists the record ids of (a list of records, an Arrow batch), and
+    ``keep`` cuts down to the records a mask keeps.
     """
-    window = _Window(fetch, executor, concurrency, max_pages)
+    prepare = (load, preparer) if preparer is not None else None
+    window = _Window(fetch, executor, concurrency, max_pages, prepare)
+    consume: Callable[[Any], P] = (lambda loaded: loaded) if prepare else load
     seen: set[Any] = set()
     number = 0
     try:
@@ -137,26 +170,35 @@ def iter_pages(
                     "(OneConnect(max_pages=...) allows more)",
                     call=call,
                 )
-            page = load(download.result())
-            window.advance(number, full=len(page) >= per_page)
+            page = consume(download.result())
+            ids = ids_of(page)
+            window.advance(number, full=len(ids) >= per_page)
             stats.add(pages=1)
-            ids = list(map(id_of, page))
-            if seen.isdisjoint(ids):  # the usual case, checked at C speed
-                fresh = page
-            elif seen.issuperset(ids):
-                raise PaginationError(
-                    f"page {number} holds only records of earlier pages: the server repeats "
-                    "pages (or the collection shifted by a whole page); stopped",
-                    call=call,
-                )
-            else:
-                fresh = [record for record, i in zip(page, ids, strict=True) if i not in seen]
+            fresh, dropped = page, 0
+            if not seen.isdisjoint(ids):  # the usual case is checked at C speed
+                if seen.issuperset(ids):
+                    raise PaginationError(
+                        f"page {number} holds only records of earlier pages: the server "
+                        "repeats pages (or the collection shifted by a whole page); stopped",
+                        call=call,
+                    )
+                mask = [i not in seen for i in ids]
+                fresh, dropped = keep(page, mask), mask.count(False)
+                stats.add(duplicates_dropped=dropped)
             seen.update(ids)
-            if len(fresh) != len(page):
-                stats.add(duplicates_dropped=len(page) - len(fresh))
-            stats.add(records=len(fresh))
+            stats.add(records=len(ids) - dropped)
             yield fresh
-            if len(page) < per_page:
+            if len(ids) < per_page:
                 return
     finally:
         window.close()
+
+
+def record_ids(id_of: Callable[[T], Any]) -> Callable[[list[T]], list[Any]]:
+    """``ids_of`` for pages that are lists of records."""
+    return lambda page: list(map(id_of, page))
+
+
+def keep_records(page: list[T], mask: list[bool]) -> list[T]:
+    """``keep`` for pages that are lists of records."""
+    return [record for record, kept in zip(page, mask, strict=True) if kept]

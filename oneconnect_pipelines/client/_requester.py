@@ -14,13 +14,15 @@ import httpx
 from ._pagination import iter_pages
 from ._request_loop import RequestLoop, RetryPolicy
 
-T = TypeVar("T")
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
 class Requester:
     loop: RequestLoop
     executor: Executor
+    #: Threads for native decoding of pages (``pages(..., native_load=True)``).
+    decoders: Executor
     concurrency: int
     per_page: int
     max_pages: int
@@ -58,10 +60,16 @@ class Requester:
         self,
         path: str,
         params: Mapping[str, Any] | None,
-        load: Callable[[httpx.Response], list[T]],
-        id_of: Callable[[T], Any],
-    ) -> Iterator[list[T]]:
-        """``load``-ed pages of ``GET path``, fetched ahead concurrently, in order."""
+        load: Callable[[httpx.Response], P],
+        ids_of: Callable[[P], list[Any]],
+        keep: Callable[[P, list[bool]], P],
+        *,
+        native_load: bool = False,
+    ) -> Iterator[P]:
+        """``load``-ed pages of ``GET path``, fetched ahead concurrently, in order (see
+        ``iter_pages`` for ``ids_of`` and ``keep``). ``load`` runs on the consumer's
+        thread; a ``native_load`` (native code that releases the GIL) runs on the
+        decoding threads instead, side by side with the downloads and the consumer."""
         base = {k: v for k, v in (params or {}).items() if v is not None}
         per_page = self.per_page
 
@@ -72,10 +80,12 @@ class Requester:
             fetch,
             load,
             per_page,
-            id_of,
+            ids_of,
+            keep,
             executor=self.executor,
             concurrency=self.concurrency,
             stats=self.loop.stats,
             call=f"GET {path}",
             max_pages=self.max_pages,
+            preparer=self.decoders if native_load else None,
         )

@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 import httpx
 import msgspec
+import pyarrow
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
-from ._pagination import Page
+from ._arrow import ArrowPage, WirePage, arrow_page, keep_wire, wire_ids
+from ._pagination import Page, keep_records, record_ids
 from ._requester import Requester
 from .errors import (
     NotFoundError,
@@ -36,8 +38,30 @@ class Section:
         call = f"GET {path}"
         decode = self._requester.decode
         return self._requester.pages(
-            path, params, lambda answer: _records(answer, call, decode), _record_id
+            path,
+            params,
+            lambda answer: _records(answer, call, decode),
+            record_ids(_record_id),
+            keep_records,
         )
+
+    def _arrow_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        wire: pyarrow.Schema,
+        convert: Callable[[WirePage], ArrowPage] | None,
+    ) -> Iterator[ArrowPage]:
+        """Pages of a collection decoded straight into Arrow in ``wire``'s types (and
+        ``convert``-ed), on the download threads, side by side."""
+        call = f"GET {path}"
+        decode = self._requester.decode
+        then = convert or (lambda page: page)
+
+        def load(answer: httpx.Response) -> ArrowPage:
+            return then(arrow_page(answer, call, decode, wire))
+
+        return self._requester.pages(path, params, load, wire_ids, keep_wire, native_load=True)
 
     def _iter(
         self,
@@ -67,7 +91,9 @@ class Section:
             def convert(response: httpx.Response) -> list[T]:
                 return list(map(parse_one, _json_array(response, call, requester.decode)))
 
-        pages = self._requester.pages(path, params, convert, attrgetter("id"))
+        pages = self._requester.pages(
+            path, params, convert, record_ids(attrgetter("id")), keep_records
+        )
         for page in pages:
             yield from page
 

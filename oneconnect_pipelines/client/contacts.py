@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
 from oneconnect_pipelines.formats import CONTACT_FIELDS, format_birthday
 
+from ._arrow import ArrowPage, WirePage
 from ._pagination import Page
 from ._section import Record, Section, form_value
-from .models import CONTACT_PAGES, Contact
+from .models import CONTACT_PAGES, CONTACT_WIRE, Contact
 
 
 class Contacts(Section):
@@ -26,6 +27,19 @@ class Contacts(Section):
     ) -> Iterator[Page]:
         """The same listing as raw JSON pages (what DataFrame builders want)."""
         return self._pages("/contacts", self._params(sort, limit, filters))
+
+    def arrow_pages(
+        self,
+        *,
+        convert: Callable[[WirePage], ArrowPage] | None = None,
+        sort: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        **filters: Any,
+    ) -> Iterator[ArrowPage]:
+        """The same listing decoded straight into Arrow (``CONTACT_WIRE``), page by page;
+        ``convert`` (native code, ideally) is applied to each page as it downloads."""
+        params = self._params(sort, limit, filters)
+        return self._arrow_pages("/contacts", params, CONTACT_WIRE, convert)
 
     def get(self, contact_id: int) -> Contact:
         return Contact.from_api(self._requester.call("GET", f"/contacts/{int(contact_id)}"))

@@ -8,16 +8,17 @@ which OneConnect echoes in delivery reports.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from oneconnect_pipelines.formats import format_request_datetime
 
+from ._arrow import ArrowPage, WirePage
 from ._pagination import Page
 from ._section import Section, form, ids_of
 from .errors import OutcomeUnknownError, SendOutcomeUnknownError
-from .models import MESSAGE_PAGES, Message, SendReceipt, SmsCode
+from .models import MESSAGE_PAGES, MESSAGE_WIRE, Message, SendReceipt, SmsCode
 
 MAX_CONTENT = 160
 
@@ -48,6 +49,15 @@ class Messages(Section):
     def pages(self, **filters: Unpack[MessageFilters]) -> Iterator[Page]:
         """The same listing as raw JSON pages."""
         return self._pages("/messages", self._params(filters))
+
+    def arrow_pages(
+        self,
+        convert: Callable[[WirePage], ArrowPage] | None = None,
+        **filters: Unpack[MessageFilters],
+    ) -> Iterator[ArrowPage]:
+        """The same listing decoded straight into Arrow (``MESSAGE_WIRE``), page by page,
+        each ``convert``-ed as it downloads (``Contacts.arrow_pages``)."""
+        return self._arrow_pages("/messages", self._params(filters), MESSAGE_WIRE, convert)
 
     def get(self, message_id: int) -> Message:
         return Message.from_api(self._requester.call("GET", f"/messages/{int(message_id)}"))

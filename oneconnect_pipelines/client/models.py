@@ -21,7 +21,9 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import msgspec
+import pyarrow
 
+from oneconnect_pipelines.formats import CONTACT_FIELDS as WRITABLE_CONTACT_FIELDS
 from oneconnect_pipelines.formats import (
     FormatError,
     Repeat,
@@ -146,6 +148,19 @@ class Contact(msgspec.Struct, frozen=True, gc=False):
 
     def __repr__(self) -> str:  # no personal data in logs
         return f"Contact(id={self.id}, phone_number={mask_phone(self.phone_number)!r})"
+
+
+_TEXT = pyarrow.string()
+#: A contact record as the API sends it: text, but for the id and the list of additional numbers.
+CONTACT_WIRE = pyarrow.schema(
+    [
+        ("id", pyarrow.int64()),
+        *(
+            (name, pyarrow.list_(_TEXT) if name == "additional_numbers" else _TEXT)
+            for name in (*WRITABLE_CONTACT_FIELDS, "created_at", "updated_at")
+        ),
+    ]
+)
 
 
 build_contacts = each(Contact._from_wire)
@@ -363,6 +378,21 @@ class Message(msgspec.Struct, frozen=True, gc=False):
 
 
 MESSAGE_PAGES = PageDecoder(_MessageWire, each(Message._from_wire))
+MESSAGE_WIRE = pyarrow.schema(
+    [
+        ("id", pyarrow.int64()),
+        ("final_status", pyarrow.string()),
+        ("campaign_id", pyarrow.int64()),
+        ("birthday_campaign", pyarrow.bool_()),
+        ("sms", pyarrow.struct([("destination", pyarrow.string()), ("content", pyarrow.string())])),
+        (
+            "delivery_report",
+            pyarrow.struct([("status", pyarrow.string()), ("reason", pyarrow.string())]),
+        ),
+        ("created_at", pyarrow.string()),
+        ("updated_at", pyarrow.string()),
+    ]
+)
 
 
 class Title(msgspec.Struct, frozen=True, gc=False):

@@ -43,7 +43,8 @@ def to_arrow(data: Data) -> pyarrow.Table:
         table = pyarrow.Table.from_batches([data])
     else:
         table = data
-    return table.cast(plain_schema(table.schema))
+    plain = plain_schema(table.schema)
+    return table if plain.equals(table.schema) else table.cast(plain)
 
 
 def batches(data: Data | Iterable[Data]) -> Iterator[pyarrow.Table]:
@@ -74,7 +75,10 @@ def to_pandas(table: pyarrow.Table) -> pd.DataFrame:
 
     # lists with Arrow's usual child name ("item"; DuckDB says "l"): a frame's Parquet
     # file must read back in pandas
-    frame = table.cast(plain_schema(table.schema)).to_pandas(types_mapper=mapping)
+    plain = pyarrow.schema(  # dictionaries are kept: they become pandas categories
+        [f if pyarrow.types.is_dictionary(f.type) else plain_field(f) for f in table.schema]
+    )
+    frame = table.cast(plain).to_pandas(types_mapper=mapping)
     for name in frame.columns:  # timestamps as the frames have them
         if isinstance(frame[name].dtype, pd.DatetimeTZDtype):  # DuckDB says Etc/UTC
             frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")

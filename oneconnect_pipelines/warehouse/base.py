@@ -42,14 +42,41 @@ class Warehouse(Protocol):
 
     def read_frame(self, table: str, window: Window | None = None) -> pd.DataFrame: ...
 
+    def query(self, sql: str) -> pyarrow.Table:
+        """The result of one read-only SQL statement, in the backend's dialect."""
+        ...
+
     def tables(self, schemas: Iterable[str]) -> list[tuple[str, str]]:
         """(schema, table) of every table in ``schemas``, in order."""
         ...
 
 
+def is_postgres(url: str | Path) -> bool:
+    return str(url).startswith(("postgresql://", "postgres://"))
+
+
+def column_types(url: str | Path, schema: pyarrow.Schema) -> dict[str, str]:
+    """The type each column of ``schema`` gets in the warehouse at ``url``, spelled as that
+    backend spells it (what the catalog shows)."""
+    from .arrow import plain_field
+
+    if is_postgres(url):
+        from .postgres import postgres_type
+
+        return {field.name: postgres_type(plain_field(field).type) for field in schema}
+    from .duckdb import duckdb_types
+
+    return duckdb_types(schema)
+
+
 def open_warehouse(url: str | Path) -> Warehouse:
-    """The path of a DuckDB file (``duckdb:///path`` also works)."""
+    """``postgresql://...`` (or ``postgres://``) is PostgreSQL; anything else is the path
+    of a DuckDB file (``duckdb:///path`` also works)."""
     text = str(url)
+    if is_postgres(text):
+        from .postgres import PostgresWarehouse
+
+        return PostgresWarehouse(text)
     from .duckdb import DuckDBWarehouse
 
     return DuckDBWarehouse(text.removeprefix("duckdb://"))

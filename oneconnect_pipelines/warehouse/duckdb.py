@@ -7,10 +7,13 @@ and closes its connection, so the lock is held only while a table is written or 
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from queue import Empty, Queue
 
 import duckdb
 import pandas as pd
@@ -21,6 +24,9 @@ from .base import Window
 
 #: How long a call waits for another process to release the file.
 LOCK_WAIT_S = 120.0
+#: Rows gathered from the pieces before one insert: ten inserts of 10,000 rows take
+#: half the time of a hundred of 1,000.
+INSERT_ROWS = 16_384
 
 
 class DuckDBWarehouse:
@@ -53,6 +59,8 @@ class DuckDBWarehouse:
             connection.close()
 
     def write(self, table: str, data: Data | Iterable[Data], window: Window | None = None) -> int:
+        if window is None:
+            return self._replace(table, batches(data))
         pieces = batches(data)
         first = next(pieces, None)
         with self.connect() as connection:
@@ -66,11 +74,41 @@ class DuckDBWarehouse:
                         f"DELETE FROM {table} WHERE {window.column} >= ? AND {window.column} < ?",
                         [window.start, window.end],
                     )
-                for piece in _chain(first, pieces):
+                for piece in _gathered(_chain(first, pieces)):
                     rows += _insert(connection, table, piece)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
+                raise
+        return rows
+
+    def _replace(self, table: str, pieces: Iterator[pyarrow.Table]) -> int:
+        """A whole table, into a staging table as the pieces come (each insert committed
+        then, so the disk writes happen while the source is still producing), swapped in
+        for the old table in one transaction at the end: readers see the old table or
+        the new one. A failing source leaves the old table as it was."""
+        schema, _, name = table.rpartition(".")
+        incoming = f"{schema}.{name}__incoming"
+        first = next(pieces, None)
+        if first is None:
+            raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
+        with self.connect() as connection:
+            rows, swapping = 0, False
+            try:
+                _ensure(connection, incoming, first, replace=True)
+                # checkpoint as the rows come, not all at the close
+                connection.execute("SET wal_autocheckpoint = '4MB'")
+                for piece in _ahead(_gathered(_chain(first, pieces))):
+                    rows += _insert(connection, incoming, piece)
+                connection.execute("BEGIN")
+                swapping = True
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+                connection.execute(f"ALTER TABLE {incoming} RENAME TO {name}")
+                connection.execute("COMMIT")
+            except BaseException:
+                if swapping:
+                    connection.execute("ROLLBACK")
+                connection.execute(f"DROP TABLE IF EXISTS {incoming}")
                 raise
         return rows
 
@@ -98,6 +136,10 @@ class DuckDBWarehouse:
     def read_frame(self, table: str, window: Window | None = None) -> pd.DataFrame:
         return to_pandas(self.read(table, window))
 
+    def query(self, sql: str) -> pyarrow.Table:
+        with self.connect() as connection:
+            return connection.sql(sql).to_arrow_table()
+
     def tables(self, schemas: Iterable[str]) -> list[tuple[str, str]]:
         wanted = list(schemas)
         if not self.path.exists():
@@ -116,6 +158,54 @@ def _chain(first: pyarrow.Table | None, rest: Iterator[pyarrow.Table]) -> Iterat
     if first is not None:
         yield first
         yield from rest
+
+
+def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Iterator[pyarrow.Table]:
+    """``pieces``, produced on a thread of their own: the source (a listing that converts
+    its pages) goes on while the caller inserts (DuckDB releases the GIL meanwhile)."""
+    queue: Queue[tuple[pyarrow.Table | None, BaseException | None]] = Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for piece in pieces:
+                if stop.is_set():
+                    return
+                queue.put((piece, None))
+            queue.put((None, None))
+        except BaseException as exc:
+            queue.put((None, exc))
+
+    producer = threading.Thread(target=produce, name="warehouse-source", daemon=True)
+    producer.start()
+    try:
+        while True:
+            piece, error = queue.get()
+            if error is not None:
+                raise error
+            if piece is None:
+                return
+            yield piece
+    finally:
+        stop.set()
+        while producer.is_alive():  # let it see the stop, even when the queue is full
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.05)
+        producer.join()
+
+
+def _gathered(pieces: Iterator[pyarrow.Table]) -> Iterator[pyarrow.Table]:
+    """The pieces joined into tables of about ``INSERT_ROWS`` rows."""
+    held: list[pyarrow.Table] = []
+    count = 0
+    for piece in pieces:
+        held.append(piece)
+        count += piece.num_rows
+        if count >= INSERT_ROWS:
+            yield pyarrow.concat_tables(held, promote_options="permissive")
+            held, count = [], 0
+    if held:
+        yield pyarrow.concat_tables(held, promote_options="permissive")
 
 
 def _ensure(

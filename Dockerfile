@@ -1,0 +1,21 @@
+# The code location as a container: a gRPC code server that the Dagster webserver and
+# daemon load the `oneconnect` location from, and the image run workers start from
+# (docs/deployment.md). Not built in CI here (no container runtime on these machines).
+FROM python:3.11-slim
+
+WORKDIR /opt/oneconnect
+COPY pyproject.toml README.md ./
+COPY oneconnect_pipelines ./oneconnect_pipelines
+COPY assets ./assets
+# the package with its runtime dependencies only (dagster-postgres and the PostgreSQL
+# warehouse driver included; no simulator, no test tools)
+RUN pip install --no-cache-dir . && useradd --uid 10001 --create-home oneconnect
+
+# the instance every process of the deployment shares (storage in PostgreSQL)
+ENV DAGSTER_HOME=/opt/dagster/home
+COPY deploy/dagster.yaml /opt/dagster/home/dagster.yaml
+
+USER oneconnect
+EXPOSE 4000
+CMD ["dagster", "api", "grpc", "-m", "assets.definitions", "-h", "0.0.0.0", "-p", "4000", \
+     "--location-name", "oneconnect"]

@@ -1,0 +1,241 @@
+"""The small tables (lists and members, campaigns, birthday campaigns, titles, templates,
+balance, pricing): a few hundred records at most, built from decoded JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from .. import schemas as s
+from ..formats import FormatError, parse_datetime, parse_repeat, split_date_range, split_ids
+from ..schemas import TEXT
+from .columns import (
+    ID_LIST,
+    MONEY,
+    STAMP_LIST,
+    FrameError,
+    Record,
+    _column,
+    category,
+    flags,
+    ids,
+    stamps,
+    text,
+)
+
+
+def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``GET /lists`` -> (one row per list, one row per list x member)."""
+    record_ids = _column(records, "id")
+    members: list[tuple[Any, str, Any, Any, Any, Any]] = []
+    noncontact_counts = []
+    for record in records:
+        list_id = record["id"]
+        for member in record.get("members") or ():
+            members.append(
+                (
+                    list_id,
+                    "contact",
+                    member["id"],
+                    member.get("phone_number"),
+                    member.get("first_name"),
+                    member.get("last_name"),
+                )
+            )
+        extra = record.get("noncontact_members") or {}
+        numbers = list(extra.get("phone_number") or ())
+        firsts, lasts = list(extra.get("first_name") or ()), list(extra.get("last_name") or ())
+        for i, number in enumerate(numbers):
+            members.append(
+                (
+                    list_id,
+                    "noncontact",
+                    None,
+                    number,
+                    firsts[i] if i < len(firsts) else None,
+                    lasts[i] if i < len(lasts) else None,
+                )
+            )
+        noncontact_counts.append(len(numbers))
+    lists = pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
+            "member_count": ids(len(r.get("members") or ()) for r in records),
+            "noncontact_count": ids(noncontact_counts),
+            "created_at": stamps(_column(records, "created_at"), "lists", "created_at", record_ids),
+            "updated_at": stamps(_column(records, "updated_at"), "lists", "updated_at", record_ids),
+        }
+    )
+    columns = list(zip(*members, strict=True)) or [()] * 6
+    list_members = pd.DataFrame(
+        {
+            "list_id": ids(columns[0]),
+            "member_type": category(columns[1], s.MEMBER_TYPES),
+            "contact_id": ids(columns[2]),
+            "phone_number": text(columns[3]),
+            "first_name": text(columns[4]),
+            "last_name": text(columns[5]),
+        }
+    )
+    return lists, list_members
+
+
+def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
+    """Schedules flattened: type, start, end, repeat (count and period), certain dates.
+    Schedule dates carry no offset; they are read in the account's timezone ``tz``."""
+    record_ids = _column(records, "id")
+    rows = [_schedule(record, tz) for record in records]
+    recipients = [split_ids(r.get("recipients") or "") for r in records]
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
+            "active": flags(bool(r.get("active")) for r in records),
+            "recipients": text(",".join(numbers) for numbers in recipients),
+            "recipient_count": ids(len(numbers) for numbers in recipients),
+            "recipients_list": pd.Series(
+                [[int(i) for i in r.get("recipients_list") or ()] for r in records], dtype=ID_LIST
+            ),
+            "title": text(_column(records, "title")),
+            "content": pd.Series([r.get("content") or "" for r in records], dtype=TEXT),
+            "job_type": ids(int(r.get("job_type") or 0) for r in records),
+            "schedule_type": category((row[0] for row in rows), s.SCHEDULE_TYPES),
+            "start_at": pd.Series([row[1] for row in rows], dtype="datetime64[ns, UTC]"),
+            "end_at": pd.Series([row[2] for row in rows], dtype="datetime64[ns, UTC]"),
+            "repeat_every": ids(row[3] for row in rows),
+            "repeat_period": category((row[4] for row in rows), s.REPEAT_PERIODS),
+            "dates": pd.Series([row[5] for row in rows], dtype=STAMP_LIST),
+            "completed": flags(_column(records, "completed")),
+            "created_at": stamps(
+                _column(records, "created_at"), "campaigns", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "campaigns", "updated_at", record_ids
+            ),
+        }
+    )
+
+
+def _schedule(
+    record: Record, tz: tzinfo
+) -> tuple[str, datetime | None, datetime | None, int | None, str | None, list[datetime]]:
+    schedule = record.get("schedule") or {}
+    try:
+        kind = str(schedule["type"])
+        dates = schedule.get("dates")
+        if dates is not None:
+            items = split_ids(dates) if isinstance(dates, str) else list(dates)
+            moments = sorted(parse_datetime(d, tz).astimezone(UTC) for d in items)
+            return kind, None, None, None, None, moments
+        parts = split_date_range(str(schedule.get("date-range") or ""))
+        repeat = parse_repeat(str(schedule["repeat"])) if schedule.get("repeat") else None
+        start = parse_datetime(parts[0], tz).astimezone(UTC) if parts[0] else None
+        end = parse_datetime(parts[1], tz).astimezone(UTC) if len(parts) > 1 else None
+    except (KeyError, FormatError) as exc:
+        raise FrameError(f"campaigns.schedule of campaign {record.get('id')}: {exc}") from exc
+    return (
+        kind,
+        start,
+        end,
+        repeat.count if repeat else None,
+        repeat.period if repeat else None,
+        [],
+    )
+
+
+def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
+            "active": flags(bool(r.get("active")) for r in records),
+            "content": pd.Series([r.get("content") or "" for r in records], dtype=TEXT),
+            "recipient_lists": pd.Series(
+                [[int(i) for i in r.get("recipient_lists") or ()] for r in records], dtype=ID_LIST
+            ),
+            "title": text(_column(records, "title")),
+            "created_at": stamps(
+                _column(records, "created_at"), "birthday_campaigns", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "birthday_campaigns", "updated_at", record_ids
+            ),
+        }
+    )
+
+
+def titles_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
+            "active": flags(bool(r.get("active")) for r in records),
+            "created_at": stamps(
+                _column(records, "created_at"), "titles", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "titles", "updated_at", record_ids
+            ),
+        }
+    )
+
+
+def templates_frame(records: Sequence[Record]) -> pd.DataFrame:
+    record_ids = _column(records, "id")
+    return pd.DataFrame(
+        {
+            "id": ids(record_ids),
+            "title": pd.Series([str(r.get("title") or "") for r in records], dtype=TEXT),
+            "body": pd.Series([r.get("body") or "" for r in records], dtype=TEXT),
+            "created_at": stamps(
+                _column(records, "created_at"), "templates", "created_at", record_ids
+            ),
+            "updated_at": stamps(
+                _column(records, "updated_at"), "templates", "updated_at", record_ids
+            ),
+        }
+    )
+
+
+def balance_frame(answer: Record, fetched_at: datetime) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sms_balance": ids([answer["sms_balance"]]),
+            "fetched_at": pd.Series([fetched_at], dtype="datetime64[ns, UTC]"),
+        }
+    )
+
+
+def pricing_frame(records: Sequence[Record]) -> pd.DataFrame:
+    def money(name: str) -> pd.Series:
+        return pd.Series([Decimal(str(r[name])) for r in records], dtype=MONEY)
+
+    limits = (
+        "messages_history_limit",
+        "contacts_limit",
+        "lists_limit",
+        "titles_limit",
+        "campaigns_limit",
+    )
+    flags_ = (
+        "upload_contacts_from_csv",
+        "upload_lists_from_csv",
+        "integrations",
+        "api_ip_restriction",
+    )
+    return pd.DataFrame(
+        {
+            "name": pd.Series(_column(records, "name"), dtype=TEXT),
+            "price": money("price"),
+            "price_yearly": money("price_yearly"),
+            **{name: ids(_column(records, name)) for name in limits},
+            **{name: flags(bool(r.get(name)) for r in records) for name in flags_},
+        }
+    )

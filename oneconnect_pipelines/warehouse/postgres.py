@@ -1,0 +1,227 @@
+"""A warehouse more than one machine can write: PostgreSQL, loaded in bulk.
+
+Rows go in through ADBC's PostgreSQL driver, which streams Arrow batches with binary
+``COPY`` (no row-by-row inserts, no Python per value). Tables are declared by this module
+from the Arrow schema, so money keeps its ``numeric(12,2)`` and reads back as the same
+Arrow decimal. Every write is one transaction: a whole-table replace fills a staging
+table and swaps it in, a window replace deletes and refills its rows; readers see the
+old rows or the new ones, and a failure leaves the old ones.
+
+The password belongs in ``PGPASSWORD`` (or a ``.pgpass`` file), which libpq reads, not
+in ``ONECONNECT_WAREHOUSE``; the URL is shown without it in any case.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+import pyarrow
+import pyarrow.compute
+
+from .arrow import Data, batches, to_arrow, to_pandas
+from .base import Window
+
+SCALARS = {
+    pyarrow.bool_(): "boolean",
+    pyarrow.int8(): "smallint",
+    pyarrow.int16(): "smallint",
+    pyarrow.int32(): "integer",
+    pyarrow.int64(): "bigint",
+    pyarrow.float32(): "real",
+    pyarrow.float64(): "double precision",
+    pyarrow.string(): "text",
+    pyarrow.large_string(): "text",
+    pyarrow.binary(): "bytea",
+    pyarrow.date32(): "date",
+}
+
+
+def postgres_type(kind: pyarrow.DataType) -> str:
+    """The column type a table gets for an Arrow type (the warehouse's Arrow form), as
+    PostgreSQL's ``format_type`` spells it."""
+    if kind in SCALARS:
+        return SCALARS[kind]
+    if pyarrow.types.is_timestamp(kind):
+        return "timestamp with time zone" if kind.tz else "timestamp without time zone"
+    if pyarrow.types.is_decimal(kind):
+        return f"numeric({kind.precision},{kind.scale})"
+    if pyarrow.types.is_list(kind) or pyarrow.types.is_large_list(kind):
+        return postgres_type(kind.value_type) + "[]"
+    if pyarrow.types.is_null(kind):
+        return "text"  # a column with no value yet
+    raise TypeError(f"no PostgreSQL column type for Arrow {kind}")
+
+
+def ident(name: str) -> str:
+    """``schema.table`` (or a column) quoted for SQL."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def shown(url: str) -> str:
+    """The URL without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresWarehouse:
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.url = shown(url)
+
+    def __repr__(self) -> str:
+        return f"PostgresWarehouse({self.url!r})"
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        """A connection in a transaction: committed when the block ends, rolled back on
+        an error."""
+        import adbc_driver_postgresql.dbapi
+
+        connection = adbc_driver_postgresql.dbapi.connect(self._url)
+        try:
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+
+    def write(self, table: str, data: Data | Iterable[Data], window: Window | None = None) -> int:
+        pieces = batches(data)
+        first = next(pieces, None)
+        if first is None:
+            raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
+        with self.connect() as connection, connection.cursor() as cursor:
+            if window is None:
+                schema, _, name = table.rpartition(".")
+                incoming = f"{schema}.{name}__incoming_{secrets.token_hex(4)}"
+                _create(cursor, incoming, first.schema)
+                rows = sum(_copy(cursor, incoming, piece) for piece in _chain(first, pieces))
+                cursor.execute(f"DROP TABLE IF EXISTS {ident(table)}")
+                cursor.execute(f"ALTER TABLE {ident(incoming)} RENAME TO {ident(name)}")
+                return rows
+            _ensure(cursor, table, first.schema)
+            cursor.execute(
+                f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
+                (window.start, window.end),
+            )
+            return sum(_copy(cursor, table, piece) for piece in _chain(first, pieces))
+
+    def append(self, table: str, data: Data) -> int:
+        piece = to_arrow(data)
+        with self.connect() as connection, connection.cursor() as cursor:
+            _ensure(cursor, table, piece.schema)
+            return _copy(cursor, table, piece)
+
+    def read(self, table: str, window: Window | None = None) -> pyarrow.Table:
+        query, parameters = f"SELECT * FROM {ident(table)}", tuple[Any, ...]()
+        if window is not None:
+            query += f" WHERE {_window_sql(window)}"
+            parameters = (window.start, window.end)
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(query, parameters)
+            return _plain(cursor.fetch_arrow_table())
+
+    def read_frame(self, table: str, window: Window | None = None) -> pd.DataFrame:
+        return to_pandas(self.read(table, window))
+
+    def query(self, sql: str) -> pyarrow.Table:
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(sql)
+            return _plain(cursor.fetch_arrow_table())
+
+    def tables(self, schemas: Iterable[str]) -> list[tuple[str, str]]:
+        wanted = list(schemas)
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_schema = ANY($1) AND table_name NOT LIKE '%\\_\\_incoming\\_%' "
+                "ORDER BY 1, 2",
+                (wanted,),
+            )
+            return [(str(schema), str(name)) for schema, name in cursor.fetchall()]
+
+
+def _chain(first: pyarrow.Table, rest: Iterator[pyarrow.Table]) -> Iterator[pyarrow.Table]:
+    yield first
+    yield from rest
+
+
+def _window_sql(window: Window) -> str:
+    return f"{ident(window.column)} >= $1 AND {ident(window.column)} < $2"
+
+
+def _columns(schema: pyarrow.Schema) -> str:
+    return ", ".join(f"{ident(f.name)} {postgres_type(f.type)}" for f in schema)
+
+
+def _create(cursor: Any, table: str, schema: pyarrow.Schema) -> None:
+    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(table.partition('.')[0])}")
+    cursor.execute(f"CREATE TABLE {ident(table)} ({_columns(schema)})")
+
+
+def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> None:
+    """The table exists with every column of ``schema`` (added, NULL so far, to a table
+    an older version made)."""
+    namespace, _, name = table.rpartition(".")
+    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(namespace)}")
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {ident(table)} ({_columns(schema)})")
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = $1 AND table_name = $2",
+        (namespace, name),
+    )
+    have = {row[0] for row in cursor.fetchall()}
+    for field in schema:
+        if field.name not in have:
+            cursor.execute(
+                f"ALTER TABLE {ident(table)} ADD COLUMN {ident(field.name)} "
+                + postgres_type(field.type)
+            )
+
+
+def _copy(cursor: Any, table: str, piece: pyarrow.Table) -> int:
+    """``piece``'s rows by binary COPY, columns by name (the table may have more)."""
+    if piece.num_rows:
+        namespace, _, name = table.rpartition(".")
+        cursor.adbc_ingest(name, piece, mode="append", db_schema_name=namespace)
+    return int(piece.num_rows)
+
+
+def _plain(table: pyarrow.Table) -> pyarrow.Table:
+    """A read in the warehouse's Arrow form: numerics as the decimals they were declared
+    (the driver hands them over as text), and no driver metadata on the fields."""
+    columns, fields = [], []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        metadata = field.metadata or {}
+        kind = field.type
+        if metadata.get(b"POSTGRESQL:type") == b"numeric":
+            modifier = int(metadata.get(b"POSTGRESQL:typmod", b"-1")) - 4
+            kind = (
+                pyarrow.decimal128(modifier >> 16, modifier & 0xFFFF)
+                if modifier >= 0
+                else pyarrow.float64()
+            )
+            storage = pyarrow.chunked_array(
+                [chunk.storage for chunk in column.chunks], column.type.storage_type
+            )
+            column = pyarrow.compute.cast(storage, kind)
+        columns.append(column)
+        fields.append(pyarrow.field(field.name, _without_metadata(kind), field.nullable))
+    return pyarrow.Table.from_arrays(columns, schema=pyarrow.schema(fields))
+
+
+def _without_metadata(kind: pyarrow.DataType) -> pyarrow.DataType:
+    if pyarrow.types.is_list(kind):
+        return pyarrow.list_(_without_metadata(kind.value_type))
+    return kind
