@@ -1,0 +1,251 @@
+"""The production deployment of ``deploy/``, for real: a PostgreSQL server holding Dagster's
+instance (runs, events, schedules) and the warehouse, and the webserver, the daemon and
+a gRPC code server as three separate processes, configured only through ``deploy/``'s
+files and environment variables, as docs/deployment.md starts them.
+
+What a team would check after deploying: a CRM export dropped in the folder is picked up
+by the daemon's sensor, queued, launched and synced, and the webserver's GraphQL API
+reports the run; the nightly schedule ticks (its cron moved to every minute) and its run
+lands the tables in PostgreSQL; the daemon killed with SIGKILL while a run waits, then
+started again, loses no run and starts none twice."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from .conftest import API_KEY, EMAIL, EMPTY, Sim
+from .extract_helpers import private_sim, rows
+from .postgres import create_database, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+BIN = Path(sys.executable).parent
+T = TypeVar("T")
+
+#: Three processes start, and a whole snapshot run goes through a queue: more than the
+#: suite's default of 300 s per test on a slow machine.
+pytestmark = pytest.mark.timeout(900)
+
+RUNS = """
+query Runs($filter: RunsFilter) {
+  runsOrError(filter: $filter) {
+    ... on Runs { results { runId status jobName tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
+EXPORT = (
+    "First Name;Last Name;Mobile Phone;Date of Birth\n"
+    "Anna;Smith;0555 12 34 56;05.05.1997\n"
+    "Giorgi;Beridze;+995 555 123457;29/02/2000\n"
+)
+SECOND = "First Name;Last Name;Mobile Phone\nNino;Kapanadze;555123458\n"
+
+
+@dataclass
+class Deployment:
+    sim: Sim
+    env: dict[str, str]
+    home: Path
+    drop: Path
+    warehouse: str
+    graphql: str
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def start(self, name: str, *command: str) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=self.home, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def start_daemon(self) -> None:
+        self.start("daemon", str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml")
+
+    def kill(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def runs(self, **tags: str) -> list[dict[str, Any]]:
+        """The runs the webserver reports, by tags."""
+        selection = {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
+        answer = httpx.post(
+            self.graphql,
+            json={"query": RUNS, "variables": {"filter": selection}},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text[:2000]
+        found = answer.json()["data"]["runsOrError"]
+        assert "results" in found, found
+        return list(found["results"])
+
+    def tail(self) -> str:
+        return "\n".join(
+            f"--- {log.name}\n" + log.read_text(errors="replace")[-3000:]
+            for log in sorted(self.logs.glob("*.log"))
+        )
+
+
+def wait_until(
+    what: str, probe: Callable[[], T | None], deployment: Deployment, within: float
+) -> T:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for name, process in deployment.processes.items():
+            assert process.poll() is None, f"{name} exited\n{deployment.tail()}"
+        found = probe()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"not within {within:.0f} s: {what}\n{deployment.tail()}")
+
+
+def drop_export(folder: Path, name: str, text: str) -> str:
+    """A complete export (its ``.done`` marker written after it); its SHA-256."""
+    (folder / name).write_text(text, encoding="utf-8")
+    (folder / f"{name}.done").write_text("")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def finished(deployment: Deployment, **tags: str) -> list[dict[str, Any]] | None:
+    runs = deployment.runs(**tags)
+    done = {"SUCCESS", "FAILURE", "CANCELED"}
+    return runs if runs and all(r["status"] in done for r in runs) else None
+
+
+@pytest.fixture(scope="module")
+def deployment(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    folder = tmp_path_factory.mktemp("deployment")
+    home, drop, logs = folder / "dagster_home", folder / "crm_drop", folder / "logs"
+    for made in (home, drop, logs):
+        made.mkdir()
+    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(DEPLOY / "workspace.yaml", home / "workspace.yaml")
+    (drop / "mapping.yaml").write_text("lists: [CRM customers]\n")
+    code_port, web_port = free_port(), free_port()
+    with private_sim(EMPTY) as sim:
+        warehouse = create_database(postgres_url, "deployed_warehouse")
+        env = {
+            **{
+                k: v for k, v in os.environ.items() if not k.startswith(("ONECONNECT_", "DAGSTER_"))
+            },
+            "DAGSTER_HOME": str(home),
+            # psycopg2 is dagster-postgres's driver (SQLAlchemy 2.1 assumes psycopg 3)
+            "DAGSTER_POSTGRES_URL": create_database(postgres_url, "deployed_dagster").replace(
+                "postgresql://", "postgresql+psycopg2://"
+            ),
+            "ONECONNECT_CODE_SERVER_HOST": "127.0.0.1",
+            "ONECONNECT_CODE_SERVER_PORT": str(code_port),
+            "ONECONNECT_BASE_URL": sim.base_url,
+            "ONECONNECT_EMAIL": EMAIL,
+            "ONECONNECT_API_KEY": API_KEY,
+            "ONECONNECT_WAREHOUSE": warehouse,
+            "ONECONNECT_CRM_DROP_DIR": str(drop),
+            "ONECONNECT_EXPORT_DIR": str(folder / "exports"),
+            "ONECONNECT_CRM_SENSOR_INTERVAL_S": "5",
+            "ONECONNECT_SNAPSHOT_CRON": "* * * * *",
+            "PYTHONPATH": str(ROOT),
+        }
+        deployed = Deployment(
+            sim, env, home, drop, warehouse, f"http://127.0.0.1:{web_port}/graphql", logs, {}
+        )
+        try:
+            deployed.start(
+                "code_server",
+                *(str(BIN / "dagster"), "api", "grpc", "-m", "assets.definitions"),
+                *("-h", "127.0.0.1", "-p", str(code_port), "--location-name", "oneconnect"),
+                *("--working-directory", str(ROOT)),
+            )
+            deployed.start(
+                "webserver",
+                *(str(BIN / "dagster-webserver"), "-w", "workspace.yaml"),
+                *("-h", "127.0.0.1", "-p", str(web_port)),
+            )
+
+            def serving() -> bool:
+                try:
+                    return httpx.get(f"http://127.0.0.1:{web_port}/server_info").is_success
+                except httpx.TransportError:
+                    return False
+
+            wait_until("the webserver answers", serving, deployed, within=120)
+            deployed.start_daemon()
+            yield deployed
+        finally:
+            for process in deployed.processes.values():
+                process.send_signal(signal.SIGTERM)
+            for process in deployed.processes.values():
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def test_a_dropped_export_is_synced_by_the_daemon_and_reported(deployment: Deployment) -> None:
+    sha = drop_export(deployment.drop, "export.csv", EXPORT)
+    runs = wait_until(
+        "the sensor's run for the export has finished",
+        lambda: finished(deployment, **{"crm/sha256": sha}),
+        deployment,
+        within=240,
+    )
+    assert [(r["jobName"], r["status"]) for r in runs] == [("crm_contacts_sync", "SUCCESS")]
+    tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
+    assert tags["dagster/sensor_name"] == "crm_drop_sensor"
+    sim = deployment.sim
+    phones = {c["phone_number"] for c in sim.api.get("/contacts").json()}
+    assert {"995555123456", "995555123457"} <= {p.lstrip("+") for p in phones}
+    log = rows(deployment.warehouse, "SELECT outcome, count(*) AS n FROM crm.sync_log GROUP BY 1")
+    assert {r["outcome"]: r["n"] for r in log} == {"created": 2}
+
+
+def test_the_schedule_ticks_and_lands_the_tables_in_postgres(deployment: Deployment) -> None:
+    runs = wait_until(
+        "a run of the nightly schedule (every minute here) has finished",
+        lambda: finished(deployment, **{"dagster/schedule_name": "oneconnect_snapshot_daily"}),
+        deployment,
+        within=420,
+    )
+    assert {r["status"] for r in runs} == {"SUCCESS"}, runs
+    sim = deployment.sim
+    contacts = rows(deployment.warehouse, "SELECT count(*) AS n FROM oneconnect.contacts")
+    assert contacts[0]["n"] == len(sim.api.get("/contacts").json())
+
+
+def test_a_killed_daemon_loses_no_run_and_duplicates_none(deployment: Deployment) -> None:
+    sha = drop_export(deployment.drop, "second.csv", SECOND)
+    wait_until(
+        "the sensor has requested the run",
+        lambda: deployment.runs(**{"crm/sha256": sha}),
+        deployment,
+        within=120,
+    )
+    deployment.kill("daemon")  # SIGKILL: no chance to tidy up
+    time.sleep(3)
+    deployment.start_daemon()
+    runs = wait_until(
+        "the run has finished after the restart",
+        lambda: finished(deployment, **{"crm/sha256": sha}),
+        deployment,
+        within=240,
+    )
+    time.sleep(12)  # two more sensor ticks of the restarted daemon: still one run
+    runs = deployment.runs(**{"crm/sha256": sha})
+    assert [(r["jobName"], r["status"]) for r in runs] == [("crm_contacts_sync", "SUCCESS")]
+    every = deployment.runs(**{"dagster/sensor_name": "crm_drop_sensor"})
+    keys = [{t["key"]: t["value"] for t in r["tags"]}["crm/sha256"] for r in every]
+    assert len(keys) == len(set(keys)) == 2
