@@ -111,7 +111,7 @@ def main() -> None:
     print(json.dumps(summary, indent=2))
     print(RESULT_PREFIX + json.dumps(summary), flush=True)
     print(
-        f"peak RSS of one partition run: max {summary['peak_rss_mib_max']} MiB (target < 1024 MiB)"
+        f"peak RSS of one partition run: max {summary['peak_rss_mib_max']} MiB (target <= 300 MiB)"
     )
 
 

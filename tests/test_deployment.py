@@ -47,6 +47,17 @@ query Runs($filter: RunsFilter) {
   }
 }
 """
+SCHEDULE = """
+query Schedule($selector: ScheduleSelector!) {
+  scheduleOrError(scheduleSelector: $selector) { ... on Schedule { scheduleState { id } } }
+}
+"""
+STOP = """
+mutation Stop($id: String) {
+  stopRunningSchedule(id: $id) { __typename ... on PythonError { message } }
+}
+"""
+DONE = {"SUCCESS", "FAILURE", "CANCELED"}
 EXPORT = (
     "First Name;Last Name;Mobile Phone;Date of Birth\n"
     "Anna;Smith;0555 12 34 56;05.05.1997\n"
@@ -83,15 +94,21 @@ class Deployment:
     def runs(self, **tags: str) -> list[dict[str, Any]]:
         """The runs the webserver reports, by tags."""
         selection = {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
-        answer = httpx.post(
-            self.graphql,
-            json={"query": RUNS, "variables": {"filter": selection}},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text[:2000]
-        found = answer.json()["data"]["runsOrError"]
+        found = self.graphql_query(RUNS, {"filter": selection})["runsOrError"]
         assert "results" in found, found
         return list(found["results"])
+
+    def stop_schedule(self, name: str) -> None:
+        """Stop a schedule as the UI's toggle does (no more ticks queue up behind the test)."""
+        selector = {"repositoryLocationName": "oneconnect", "repositoryName": "__repository__"}
+        state = self.graphql_query(SCHEDULE, {"selector": {**selector, "scheduleName": name}})
+        stopped = self.graphql_query(STOP, {"id": state["scheduleOrError"]["scheduleState"]["id"]})
+        assert stopped["stopRunningSchedule"]["__typename"] == "ScheduleStateResult", stopped
+
+    def graphql_query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        answer = httpx.post(self.graphql, json={"query": query, "variables": variables}, timeout=30)
+        assert answer.status_code == 200, answer.text[:2000]
+        return dict(answer.json()["data"])
 
     def tail(self) -> str:
         return "\n".join(
@@ -123,8 +140,7 @@ def drop_export(folder: Path, name: str, text: str) -> str:
 
 def finished(deployment: Deployment, **tags: str) -> list[dict[str, Any]] | None:
     runs = deployment.runs(**tags)
-    done = {"SUCCESS", "FAILURE", "CANCELED"}
-    return runs if runs and all(r["status"] in done for r in runs) else None
+    return runs if runs and all(r["status"] in DONE for r in runs) else None
 
 
 @pytest.fixture(scope="module")
@@ -214,9 +230,17 @@ def test_a_dropped_export_is_synced_by_the_daemon_and_reported(deployment: Deplo
 
 
 def test_the_schedule_ticks_and_lands_the_tables_in_postgres(deployment: Deployment) -> None:
+    schedule = {"dagster/schedule_name": "oneconnect_snapshot_daily"}
+    wait_until(
+        "the nightly schedule (every minute here) has ticked",
+        lambda: deployment.runs(**schedule),
+        deployment,
+        within=180,
+    )
+    deployment.stop_schedule("oneconnect_snapshot_daily")
     runs = wait_until(
-        "a run of the nightly schedule (every minute here) has finished",
-        lambda: finished(deployment, **{"dagster/schedule_name": "oneconnect_snapshot_daily"}),
+        "the schedule's run has finished",
+        lambda: [r for r in deployment.runs(**schedule) if r["status"] in DONE],
         deployment,
         within=420,
     )

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
@@ -19,8 +18,10 @@ from assets.extract import messages as messages_asset
 from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
 from oneconnect_pipelines.schemas import TEXT
+from oneconnect_pipelines.warehouse import open_warehouse
 
 from .extract_helpers import RECENT, api_get, local_day, materialize, private_sim
+from .postgres import create_database
 
 RISKY = {
     "first_name": '=HYPERLINK("http://evil.example","click")',
@@ -33,17 +34,23 @@ RISKY = {
 
 @dataclass
 class Exported:
-    warehouse: Path
+    #: A DuckDB file or a PostgreSQL database: every test here runs on both backends.
+    warehouse: Path | str
     root: Path
     risky_id: int
     days: list[str]
     result: dg.ExecuteInProcessResult
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def exported(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Exported]:
     tmp = tmp_path_factory.mktemp("exports")
-    warehouse, root = tmp / "wh.duckdb", tmp / "out"
+    warehouse: Path | str = tmp / "wh.duckdb"
+    root = tmp / "out"
+    if request.param == "postgresql":
+        warehouse = create_database(request.getfixturevalue("postgres_url"), "exports")
     with private_sim(RECENT) as sim:
         answer = sim.api.post("/contacts", data={"phone_number": "0555000777", **RISKY})
         assert answer.status_code == 200, answer.text
@@ -62,18 +69,13 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
     yield Exported(warehouse, root, risky_id, days, result)
 
 
-def warehouse_tables(warehouse: Path) -> list[tuple[str, str]]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        found = connection.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
-        ).fetchall()
-    return [(str(schema), str(name)) for schema, name in found]
+def warehouse_tables(warehouse: Path | str) -> list[tuple[str, str]]:
+    return open_warehouse(warehouse).tables(("analytics", "crm", "oneconnect"))
 
 
-def warehouse_frame(warehouse: Path, sql: str) -> pd.DataFrame:
+def warehouse_frame(warehouse: Path | str, sql: str) -> pd.DataFrame:
     """Rows through Arrow, as the export reads them (DATE stays a date)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        frame: pd.DataFrame = connection.sql(sql).to_arrow_table().to_pandas()
+    frame: pd.DataFrame = open_warehouse(warehouse).query(sql).to_pandas()
     return frame
 
 

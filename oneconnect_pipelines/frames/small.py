@@ -67,8 +67,7 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
             "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "member_count": ids(len(r.get("members") or ()) for r in records),
             "noncontact_count": ids(noncontact_counts),
-            "created_at": stamps(_column(records, "created_at"), "lists", "created_at", record_ids),
-            "updated_at": stamps(_column(records, "updated_at"), "lists", "updated_at", record_ids),
+            **_times(records, "lists", record_ids),
         }
     )
     columns = list(zip(*members, strict=True)) or [()] * 6
@@ -111,12 +110,7 @@ def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
             "repeat_period": category((row[4] for row in rows), s.REPEAT_PERIODS),
             "dates": pd.Series([row[5] for row in rows], dtype=STAMP_LIST),
             "completed": flags(_column(records, "completed")),
-            "created_at": stamps(
-                _column(records, "created_at"), "campaigns", "created_at", record_ids
-            ),
-            "updated_at": stamps(
-                _column(records, "updated_at"), "campaigns", "updated_at", record_ids
-            ),
+            **_times(records, "campaigns", record_ids),
         }
     )
 
@@ -160,12 +154,7 @@ def birthday_campaigns_frame(records: Sequence[Record]) -> pd.DataFrame:
                 [[int(i) for i in r.get("recipient_lists") or ()] for r in records], dtype=ID_LIST
             ),
             "title": text(_column(records, "title")),
-            "created_at": stamps(
-                _column(records, "created_at"), "birthday_campaigns", "created_at", record_ids
-            ),
-            "updated_at": stamps(
-                _column(records, "updated_at"), "birthday_campaigns", "updated_at", record_ids
-            ),
+            **_times(records, "birthday_campaigns", record_ids),
         }
     )
 
@@ -177,12 +166,7 @@ def titles_frame(records: Sequence[Record]) -> pd.DataFrame:
             "id": ids(record_ids),
             "name": pd.Series(_column(records, "name"), dtype=TEXT),
             "active": flags(bool(r.get("active")) for r in records),
-            "created_at": stamps(
-                _column(records, "created_at"), "titles", "created_at", record_ids
-            ),
-            "updated_at": stamps(
-                _column(records, "updated_at"), "titles", "updated_at", record_ids
-            ),
+            **_times(records, "titles", record_ids),
         }
     )
 
@@ -194,12 +178,7 @@ def templates_frame(records: Sequence[Record]) -> pd.DataFrame:
             "id": ids(record_ids),
             "title": pd.Series([str(r.get("title") or "") for r in records], dtype=TEXT),
             "body": pd.Series([r.get("body") or "" for r in records], dtype=TEXT),
-            "created_at": stamps(
-                _column(records, "created_at"), "templates", "created_at", record_ids
-            ),
-            "updated_at": stamps(
-                _column(records, "updated_at"), "templates", "updated_at", record_ids
-            ),
+            **_times(records, "templates", record_ids),
         }
     )
 
@@ -239,3 +218,11 @@ def pricing_frame(records: Sequence[Record]) -> pd.DataFrame:
             **{name: flags(bool(r.get(name)) for r in records) for name in flags_},
         }
     )
+
+
+def _times(records: Sequence[Record], table: str, record_ids: list[Any]) -> dict[str, pd.Series]:
+    """The ``created_at`` and ``updated_at`` columns every resource has."""
+    return {
+        name: stamps(_column(records, name), table, name, record_ids)
+        for name in ("created_at", "updated_at")
+    }

@@ -1,139 +1,23 @@
-"""Desired birthday campaigns, one per target list, reconciled with the account's.
-
-``plan_birthday_campaigns`` compares what should exist with what does and says, per
-list, what to do (create, update only the differing fields, leave alone, or refuse with
-a reason); it is pure, so a dry run and a real run classify identically.
-``apply_birthday_plan`` carries a plan out through the client. ``check_content`` says
-how a text travels as SMS (GSM-7 or UCS-2) before the platform is asked to send it.
-"""
+"""Desired birthday campaigns, one per target list, against the account's:
+``plan_birthday_campaigns`` says per list what to do (create, update only the differing
+fields, leave alone, or refuse with a reason). It is pure, so a dry run and a real run
+classify identically."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from .client import OneConnect
-from .client.errors import OneConnectError
-
-#: The platform refuses longer content (error 1010); it counts characters, not septets.
-MAX_CONTENT = 160
-DEFAULT_NAME_FORMAT = "Birthday greetings: {list}"
-DEFAULT_CONTENT = "Happy birthday! We wish you a wonderful year ahead."
-#: The sender name OneConnect uses when a campaign's title is not (yet) active.
-DEFAULT_SENDER = "Message"
-
-# GSM 03.38 (3GPP TS 23.038) default alphabet, row by row as the standard prints it
-# (positions 0x00-0x7F). Position 0x1B is the escape to the extension table, not a
-# character, so it is written as "\x1b" here and excluded below. Spelled out rather than
-# taken from a codec: Python has none for GSM-7, and a hand-made table is checkable.
-_GSM7_ROWS = (
-    "@£$¥èéùìòÇ\nØø\rÅå",  # 0x00
-    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ",  # 0x10
-    " !\"#¤%&'()*+,-./",  # 0x20
-    "0123456789:;<=>?",  # 0x30
-    "¡ABCDEFGHIJKLMNO",  # 0x40
-    "PQRSTUVWXYZÄÖÑÜ§",  # 0x50
-    "¿abcdefghijklmno",  # 0x60
-    "pqrstuvwxyzäöñüà",  # 0x70
+from .sms import (
+    DEFAULT_CONTENT,
+    DEFAULT_NAME_FORMAT,
+    DEFAULT_SENDER,
+    ContentCheck,
+    check_content,
 )
-GSM7_BASIC = frozenset("".join(_GSM7_ROWS)) - {"\x1b"}
-# The extension table: each of these is sent as ESC + a code, so it takes two septets of
-# the 160 a single GSM-7 SMS holds. (Form feed is in it too, for completeness.)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
-
-#: Room in one SMS, and per part once a message is split (the rest holds the UDH).
-GSM7_SINGLE, GSM7_PART = 160, 153
-UCS2_SINGLE, UCS2_PART = 70, 67
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class ContentProblem:
-    severity: Severity
-    message: str
-
-
-@dataclass(frozen=True)
-class ContentCheck:
-    """How a text travels: its encoding, the room it takes, and what is wrong with it."""
-
-    characters: int
-    encoding: str  # "GSM-7" or "UCS-2"
-    #: Septets (GSM-7) or UTF-16 code units (UCS-2): what the 160/70 limits count.
-    units: int
-    segments: int
-    #: Characters outside GSM-7, in order of first appearance (why it is UCS-2).
-    non_gsm: str
-    problems: tuple[ContentProblem, ...]
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        return tuple(p.message for p in self.problems if p.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return tuple(p.message for p in self.problems if p.severity is Severity.WARNING)
-
-
-def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
-
-
-def gsm7_septets(text: str) -> int:
-    """Septets ``text`` takes in GSM-7 (extension characters take two). Assumes is_gsm7."""
-    return sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
-
-
-def check_content(text: str) -> ContentCheck:
-    """Errors the platform would answer (blank, over 160 characters) and warnings about
-    what the recipient pays for (UCS-2, more than one SMS), found before any write."""
-    problems: list[ContentProblem] = []
-    if not text.strip():
-        problems.append(ContentProblem(Severity.ERROR, "content is blank"))
-    if len(text) > MAX_CONTENT:
-        problems.append(
-            ContentProblem(
-                Severity.ERROR,
-                f"content has {len(text)} characters; OneConnect accepts at most {MAX_CONTENT}",
-            )
-        )
-    non_gsm = "".join(
-        dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION)
-    )
-    if non_gsm:
-        encoding, single, part = "UCS-2", UCS2_SINGLE, UCS2_PART
-        units = len(text.encode("utf-16-le")) // 2
-        shown = ", ".join(repr(ch) for ch in non_gsm[:5]) + (", ..." if len(non_gsm) > 5 else "")
-        problems.append(
-            ContentProblem(
-                Severity.WARNING,
-                f"content has characters outside GSM-7 ({shown}): it is sent as UCS-2, "
-                f"where one SMS holds only {UCS2_SINGLE} characters",
-            )
-        )
-    else:
-        encoding, single, part = "GSM-7", GSM7_SINGLE, GSM7_PART
-        units = gsm7_septets(text)
-    segments = 1 if units <= single else math.ceil(units / part)
-    if segments > 1:
-        extension = encoding == "GSM-7" and units > len(text)
-        problems.append(
-            ContentProblem(
-                Severity.WARNING,
-                f"content takes {units} {'septets' if encoding == 'GSM-7' else 'UCS-2 units'}"
-                + (" (extension characters count twice)" if extension else "")
-                + f": each greeting is sent as {segments} SMS",
-            )
-        )
-    return ContentCheck(len(text), encoding, units, segments, non_gsm, tuple(problems))
 
 
 def campaign_name(name_format: str, list_name: str) -> str:
@@ -438,113 +322,3 @@ def _desired(
         return None, errors, warnings, check
     desired = Desired(spec.name, spec.active, content, (list_id,), title_id, spec.title)
     return desired, errors, warnings, check
-
-
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    WOULD_CREATE = "would create"
-    WOULD_UPDATE = "would update"
-    ERROR = "error"
-    #: The write was attempted and refused or lost; the next run plans it again.
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class AppliedCampaign:
-    planned: PlannedCampaign
-    outcome: Outcome
-    campaign_id: int | None
-    #: Why, for ``error`` and ``failed``.
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class BirthdayResult:
-    items: tuple[AppliedCampaign, ...]
-    dry_run: bool
-    writes: int = 0
-    warnings: tuple[str, ...] = field(default=())
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {o.value: sum(i.outcome is o for i in self.items) for o in Outcome}
-
-    @property
-    def ok(self) -> bool:
-        return not any(i.outcome in (Outcome.ERROR, Outcome.FAILED) for i in self.items)
-
-
-def apply_birthday_plan(
-    client: OneConnect, plan: BirthdayPlan, dry_run: bool = False
-) -> BirthdayResult:
-    """Carry ``plan`` out (or, in a dry run, say what it would do). A refused write is
-    recorded as ``failed`` and the other lists still go ahead."""
-    done: list[AppliedCampaign] = []
-    writes = 0
-    for item in plan.items:
-        if item.action is Action.ERROR:
-            done.append(
-                AppliedCampaign(item, Outcome.ERROR, item.campaign_id, "; ".join(item.errors))
-            )
-            continue
-        if item.action is Action.UNCHANGED:
-            done.append(AppliedCampaign(item, Outcome.UNCHANGED, item.campaign_id))
-            continue
-        if dry_run:
-            outcome = Outcome.WOULD_CREATE if item.action is Action.CREATE else Outcome.WOULD_UPDATE
-            done.append(AppliedCampaign(item, outcome, item.campaign_id))
-            continue
-        desired = item.desired
-        assert desired is not None  # create and update always carry it
-        try:
-            writes += 1
-            if item.action is Action.CREATE:
-                created = client.birthday_campaigns.create(
-                    desired.name,
-                    desired.content,
-                    desired.recipient_lists,
-                    title=desired.title_id,
-                    active=desired.active,
-                )
-                done.append(AppliedCampaign(item, Outcome.CREATED, created.id))
-            else:
-                assert item.campaign_id is not None
-                send = set(item.changes)
-                client.birthday_campaigns.update(
-                    item.campaign_id,
-                    name=desired.name if "name" in send else None,
-                    content=desired.content if "content" in send else None,
-                    lists=desired.recipient_lists if "recipient_lists" in send else None,
-                    title=desired.title_id if "title" in send else None,
-                    active=desired.active if "active" in send else None,
-                )
-                done.append(AppliedCampaign(item, Outcome.UPDATED, item.campaign_id))
-        except OneConnectError as exc:
-            done.append(AppliedCampaign(item, Outcome.FAILED, item.campaign_id, str(exc)))
-    return BirthdayResult(tuple(done), dry_run, writes, plan.warnings)
-
-
-def plan_markdown(result: BirthdayResult) -> str:
-    """The plan and what became of it, one row per list (no personal data: names, ids
-    and field names only)."""
-    if not result.items:
-        return "_no target list_"
-    lines = [
-        "| list | campaign | id | action | outcome | changes | detail |",
-        "| --- | --- | ---: | --- | --- | --- | --- |",
-    ]
-    for applied in result.items:
-        item = applied.planned
-        detail = applied.reason or "; ".join(item.warnings)
-        lines.append(
-            f"| {_cell(item.spec.list_name)} | {_cell(item.spec.name)} "
-            f"| {applied.campaign_id or '-'} | {item.action.value} | {applied.outcome.value} "
-            f"| {', '.join(item.changes) or '-'} | {_cell(detail) or '-'} |"
-        )
-    return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
