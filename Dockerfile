@@ -7,9 +7,9 @@ WORKDIR /opt/oneconnect
 COPY pyproject.toml README.md ./
 COPY oneconnect_pipelines ./oneconnect_pipelines
 COPY assets ./assets
-# the package with its runtime dependencies only (dagster-postgres and the PostgreSQL
-# warehouse driver included; no simulator, no test tools)
-RUN pip install --no-cache-dir . && useradd --uid 10001 --create-home oneconnect
+# the package with its runtime dependencies only (dagster-postgres, the PostgreSQL
+# warehouse driver, s3fs and gcsfs for object-store folders; no simulator, no test tools)
+RUN pip install --no-cache-dir ".[s3,gcs]" && useradd --uid 10001 --create-home oneconnect
 
 # the instance every process of the deployment shares (storage in PostgreSQL)
 ENV DAGSTER_HOME=/opt/dagster/home

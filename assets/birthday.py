@@ -1,7 +1,6 @@
 """Birthday campaigns for the CRM's target lists: the ``birthday_campaigns_sync`` job, and
 the sensor that runs it after every successful ``crm_contacts_sync``."""
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -19,6 +18,7 @@ from oneconnect_pipelines.birthdays import (
 from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.client.models import ContactList, Template, Title
 from oneconnect_pipelines.crm.mapping import ColumnMapping
+from oneconnect_pipelines.storage import Location, location
 
 from .crm_sync import crm_contacts_sync, op_config
 from .metadata import API_POOL
@@ -54,7 +54,7 @@ class BirthdayCampaignsConfig(dg.Config):
     dry_run: bool = Field(default=False, description="Plan and report, write nothing")
 
 
-def target_lists(config_lists: list[str], folder: Path) -> list[str]:
+def target_lists(config_lists: list[str], folder: Location) -> list[str]:
     """The configured lists, else those of ``folder``'s mapping.yaml; each once."""
     names = config_lists or list(ColumnMapping.for_drop_folder(folder).lists)
     return list(dict.fromkeys(name.strip() for name in names if name.strip()))
@@ -181,7 +181,7 @@ def birthday_after_crm_sync(
     if crm.get("dry_run"):
         return dg.SkipReason(f"CRM run {run.run_id} was a dry run: its lists may not exist")
     # The folder whose mapping.yaml the CRM run itself read for its target lists.
-    folder = Path(crm["path"]).parent if crm.get("path") else SETTINGS.crm_drop_dir
+    folder = location(crm["path"]).parent if crm.get("path") else SETTINGS.crm_drop_dir
     lists = target_lists(list(crm.get("lists") or ()), folder)
     if not lists:
         return dg.SkipReason(f"CRM run {run.run_id} had no target list")

@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from oneconnect_pipelines.crm.dropfolder import content_hash
+from oneconnect_pipelines.storage import location
 
 from .crm_sync import ATTEMPT_TAG, FILE_TAG, RETRY_TAG, SHA_TAG, crm_contacts_sync, op_config
 from .settings import SETTINGS
@@ -103,7 +103,7 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 
 def _unchanged(run_config: Mapping[str, Any], sha: str) -> bool:
     """The file the run was for still holds the content it was for."""
-    path = Path(str(op_config(run_config, "sync_crm_file").get("path", "")))
+    path = location(str(op_config(run_config, "sync_crm_file").get("path", "")))
     try:
         return path.is_file() and not path.is_symlink() and content_hash(path) == sha
     except OSError:

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -21,6 +20,7 @@ from oneconnect_pipelines.crm import (
 from oneconnect_pipelines.crm.apply import ApplyOptions, SyncResult
 from oneconnect_pipelines.crm.dropfolder import FolderState, scan
 from oneconnect_pipelines.crm.outcomes import SYNC_LOG, record_outcomes, write_report
+from oneconnect_pipelines.storage import Location, location, shown
 
 from .metadata import API_POOL
 from .resources import OneConnectResource
@@ -83,7 +83,7 @@ SYNC_LOG_ASSET = dg.AssetSpec(
 )
 
 
-def sync_options(config: CrmSyncConfig, path: Path) -> SyncOptions:
+def sync_options(config: CrmSyncConfig) -> SyncOptions:
     return SyncOptions(
         mapping=ColumnMapping.from_dict(config.mapping) if config.mapping is not None else None,
         normalise=NormaliseOptions(config.region, config.number_format, config.month_first),
@@ -107,11 +107,11 @@ def sync_crm_file(
     oneconnect: OneConnectResource,
     warehouse: WarehouseResource,
 ) -> dg.Output[None]:
-    path = Path(config.path)
+    path = location(config.path)
     attempt = int(context.run.tags.get(ATTEMPT_TAG, "1"))
     try:
         with oneconnect.client() as client:
-            sync = sync_file(client, path, sync_options(config, path))
+            sync = sync_file(client, path, sync_options(config))
     except (CrmFileError, MappingError) as exc:
         context.instance.add_run_tags(context.run_id, {RETRY_TAG: "no"})  # bad data stays bad
         raise dg.Failure(description=str(exc), allow_retries=False) from None
@@ -209,7 +209,7 @@ def crm_contacts_sync() -> None:
     sync_crm_file()
 
 
-def run_request(path: Path, sha256: str) -> dg.RunRequest:
+def run_request(path: Location, sha256: str) -> dg.RunRequest:
     """The first attempt at a file: keyed by its content, which the run checks again."""
     return dg.RunRequest(
         run_key=sha256,
@@ -233,11 +233,11 @@ def crm_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     requests = [run_request(file.path, file.sha256) for file in ready]
     skip = None
     if not requests:
-        where = folder.resolve()
+        where = shown(folder)
         skip = (
             f"no new complete export in {where} ({len(state.files)} file(s) known)"
-            if folder.is_dir()
-            else f"the drop folder {where} does not exist (ONECONNECT_CRM_DROP_DIR)"
+            if state.files or folder.is_dir()
+            else f"the drop folder {where} does not exist or is empty (ONECONNECT_CRM_DROP_DIR)"
         )
     return dg.SensorResult(
         run_requests=requests, skip_reason=skip, cursor=json.dumps(state.to_json())

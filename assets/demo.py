@@ -12,7 +12,6 @@ landed where; exits non-zero when a step fails. Running it again continues the a
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -127,8 +126,8 @@ def sync_sample(defs: Any, instance: Any, summary: Summary) -> None:
     folder = SETTINGS.crm_drop_dir
     folder.mkdir(parents=True, exist_ok=True)
     dropped = [folder / SAMPLE.name, folder / f"{SAMPLE.name}.done"]
-    shutil.copyfile(SAMPLE.parent / "mapping.yaml", folder / "mapping.yaml")
-    shutil.copyfile(SAMPLE, dropped[0])
+    (folder / "mapping.yaml").write_bytes((SAMPLE.parent / "mapping.yaml").read_bytes())
+    dropped[0].write_bytes(SAMPLE.read_bytes())
     dropped[1].write_text("")
     try:
         step(f"dropped {SAMPLE.name} into {folder}; evaluating crm_drop_sensor")

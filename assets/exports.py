@@ -1,11 +1,11 @@
 """The ``analytics_export`` job: every warehouse table to Parquet and CSV for analysts."""
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from oneconnect_pipelines.exports import write_table
+from oneconnect_pipelines.storage import location, shown
 
 from .metadata import WAREHOUSE_POOL
 from .settings import SETTINGS
@@ -27,7 +27,7 @@ class ExportConfig(dg.Config):
 def export_tables(
     context: dg.OpExecutionContext, config: ExportConfig, warehouse: WarehouseResource
 ) -> dg.Output[None]:
-    root = Path(config.export_dir)
+    root = location(config.export_dir)
     counts: dict[str, Any] = {}
     store = warehouse.open()
     for schema, table in store.tables(SCHEMAS):
@@ -41,7 +41,7 @@ def export_tables(
             write_table(frame, root / schema / table)
             counts[f"{schema}/{table}"] = len(frame)
         context.log.info(f"exported {schema}.{table}: {len(frame)} rows")
-    return dg.Output(None, metadata={"export_dir": str(root.resolve()), **counts})
+    return dg.Output(None, metadata={"export_dir": shown(root), **counts})
 
 
 @dg.job(

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from oneconnect_pipelines.storage import Location, location
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -23,9 +25,11 @@ class Settings:
     messages_lookback_days: int = 2
     #: A DuckDB file, or ``postgresql://...``.
     warehouse: str = "data/warehouse.duckdb"
-    export_dir: Path = Path("data/exports")
-    #: Where the CRM drops its exports (watched by ``crm_drop_sensor``).
-    crm_drop_dir: Path = Path("data/crm_drop")
+    #: A local folder or an object-store URL (``s3://bucket/exports``).
+    export_dir: Location = Path("data/exports")
+    #: Where the CRM drops its exports (watched by ``crm_drop_sensor``): a local folder or
+    #: an object-store URL (``s3://bucket/crm``).
+    crm_drop_dir: Location = Path("data/crm_drop")
     #: Attempts at one file in all (the first included) before ``crm_retry_sensor`` gives up.
     crm_retry_attempts: int = 5
     #: Wait before the second attempt; it doubles for each later one (at most an hour).
@@ -46,8 +50,8 @@ class Settings:
                 env.get("ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days)
             ),
             warehouse=env.get("ONECONNECT_WAREHOUSE", defaults.warehouse),
-            export_dir=Path(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
-            crm_drop_dir=Path(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
+            export_dir=location(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
+            crm_drop_dir=location(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
             crm_retry_attempts=int(
                 env.get("ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts)
             ),

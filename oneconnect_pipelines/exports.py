@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet
 
 from .schemas import TEXT
+from .storage import Location, write_whole
 from .warehouse.arrow import to_arrow
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
@@ -33,36 +32,26 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Written:
-    path: Path
+    path: Location
     rows: int
 
 
-def write_table(frame: pd.DataFrame, stem: Path) -> list[Written]:
-    """``stem``.parquet and ``stem``.csv."""
+def write_table(frame: pd.DataFrame, stem: Location) -> list[Written]:
+    """``stem``.parquet and ``stem``.csv, each written whole (no reader sees half a file)."""
     return [
-        Written(
-            _atomic(stem.with_suffix(".parquet"), lambda p: write_parquet(frame, p)), len(frame)
-        ),
+        Written(write_parquet(frame, stem.with_suffix(".parquet")), len(frame)),
         Written(write_csv(frame, stem.with_suffix(".csv")), len(frame)),
     ]
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def write_parquet(frame: pd.DataFrame, path: Location) -> Location:
     """Arrow's own types, without pandas' dtype names in the file's metadata: any reader
     (pandas included; it cannot parse back the names of nested Arrow dtypes) gets lists,
     dates and decimals as Parquet has them, in the warehouse's types."""
-    pyarrow.parquet.write_table(to_arrow(frame).replace_schema_metadata(None), path)
+    table = to_arrow(frame).replace_schema_metadata(None)
+    return write_whole(path, lambda handle: pyarrow.parquet.write_table(table, handle))
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+def write_csv(frame: pd.DataFrame, path: Location) -> Location:
     """One formula-safe CSV."""
-    return _atomic(path, lambda p: csv_safe(frame).to_csv(p, index=False))
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write under a temporary name, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    write(partial)
-    partial.replace(path)
-    return path
+    return write_whole(path, lambda handle: csv_safe(frame).to_csv(handle, index=False))

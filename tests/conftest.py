@@ -101,6 +101,15 @@ def sim(running_sim: Sim) -> Sim:
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server of the session's own (``tests/objectstore.py``)."""
+    from .objectstore import s3_server
+
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL server of the session's own (``tests/postgres.py``)."""
     from .postgres import postgres_server

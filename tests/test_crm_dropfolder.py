@@ -1,4 +1,5 @@
-"""The drop folder scan: complete, regular, new files only, and fast over many files."""
+"""The drop folder scan: complete, regular, new files only, and fast over many files; the
+same rules for a local folder and for a prefix in a real S3-compatible server (``drop``)."""
 
 from __future__ import annotations
 
@@ -11,28 +12,41 @@ import pytest
 from oneconnect_pipelines.crm import dropfolder
 from oneconnect_pipelines.crm.dropfolder import FolderState, content_hash, read_dropped, scan
 from oneconnect_pipelines.crm.read import CrmFileError
+from oneconnect_pipelines.storage import Location
+
+from .objectstore import new_bucket
+
+
+@pytest.fixture(params=["local", "s3"])
+def drop(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """An empty drop folder: local, or a prefix in a bucket of its own."""
+    if request.param == "local":
+        folder = tmp_path / "drop"
+        folder.mkdir()
+        return folder
+    request.getfixturevalue("s3_endpoint")
+    return new_bucket() / "crm_drop"
 
 
 def names(ready: list) -> list[str]:  # type: ignore[type-arg]
     return sorted(file.path.name for file in ready)
 
 
-def test_a_file_is_ready_once_its_size_is_stable_or_it_has_a_done_marker(tmp_path: Path) -> None:
-    growing = tmp_path / "export.csv"
+def test_a_file_is_ready_once_its_size_is_stable_or_it_has_a_done_marker(drop: Location) -> None:
+    growing = drop / "export.csv"
     growing.write_text("Mobile Phone\n0555123456\n")
-    ready, state = scan(tmp_path, FolderState())
+    ready, state = scan(drop, FolderState())
     assert ready == []  # first sight: it may still be being written
-    with growing.open("a") as handle:
-        handle.write("0555123457\n")
-    ready, state = scan(tmp_path, state)
+    growing.write_text("Mobile Phone\n0555123456\n0555123457\n")
+    ready, state = scan(drop, state)
     assert ready == []  # it grew since the last scan
-    ready, state = scan(tmp_path, state)
+    ready, state = scan(drop, state)
     assert names(ready) == ["export.csv"]
     assert ready[0].sha256 == content_hash(growing)
-    marked = tmp_path / "other.jsonl"
+    marked = drop / "other.jsonl"
     marked.write_text('{"phone": "0555000000"}\n')
-    (tmp_path / "other.jsonl.done").write_text("")
-    ready, _ = scan(tmp_path, state)
+    (drop / "other.jsonl.done").write_text("")
+    ready, _ = scan(drop, state)
     assert names(ready) == ["other.jsonl"]  # export.csv was handed out already
 
 
@@ -51,47 +65,72 @@ def test_symlinks_other_suffixes_and_folders_are_ignored(tmp_path: Path) -> None
     assert names(ready) == ["real.csv"]
 
 
-def test_a_changed_file_gets_a_new_hash(tmp_path: Path) -> None:
-    path = tmp_path / "export.csv"
+def test_other_suffixes_and_objects_under_a_deeper_prefix_are_ignored(drop: Location) -> None:
+    (drop / "notes.txt").write_text("hello")
+    (drop / "archive").mkdir(exist_ok=True)  # in S3, a prefix exists once an object is in it
+    (drop / "archive" / "old.csv").write_text("Phone\n0555123456\n")
+    (drop / "real.csv").write_text("Phone\n0555123456\n")
+    for name in ("real.csv", "notes.txt", "archive/old.csv"):
+        (drop / f"{name}.done").write_text("")
+    ready, _ = scan(drop, FolderState())
+    assert names(ready) == ["real.csv"]
+
+
+def test_a_changed_file_gets_a_new_hash(drop: Location) -> None:
+    path = drop / "export.csv"
     path.write_text("Phone\n0555123456\n")
-    (tmp_path / "export.csv.done").write_text("")
-    first, state = scan(tmp_path, FolderState())
+    (drop / "export.csv.done").write_text("")
+    first, state = scan(drop, FolderState())
     path.write_text("Phone\n0555123456\n0555999999\n")
-    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
-    second, _ = scan(tmp_path, FolderState.from_json(state.to_json()))
+    second, _ = scan(drop, FolderState.from_json(state.to_json()))
     assert first[0].sha256 != second[0].sha256
 
 
-def test_a_missing_folder_has_no_files(tmp_path: Path) -> None:
-    assert scan(tmp_path / "nope", FolderState()) == ([], FolderState())
+def test_the_same_bytes_written_again_are_not_handed_out_again(drop: Location) -> None:
+    path = drop / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    (drop / "export.csv.done").write_text("")
+    first, state = ready_once(drop, FolderState())
+    assert first == ["export.csv"]
+    before = state.files["export.csv"][:4]
+    time.sleep(1.1)  # a later modification time (S3 keeps whole seconds)
+    path.write_text("Phone\n0555123456\n")
+    again, state = ready_once(drop, state)
+    assert state.files["export.csv"][:4] != before  # it was seen to be written again...
+    assert again == []  # ...and hashed: the same content is not a new export
+
+
+def test_a_missing_folder_has_no_files(drop: Location) -> None:
+    assert scan(drop / "nope", FolderState()) == ([], FolderState())
 
 
 def test_rescanning_thousands_of_processed_files_reads_none_of_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    drop: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for index in range(3000):
-        (tmp_path / f"export-{index:05}.csv").write_text(f"Phone\n0555{index:06}\n")
+    count = 3000 if isinstance(drop, Path) else 150  # one upload each to the S3 server
+    for index in range(count):
+        (drop / f"export-{index:05}.csv").write_text(f"Phone\n0555{index:06}\n")
     time.sleep(dropfolder.RACY_NS / 1e9 + 0.1)  # written a while ago, as processed files are
-    _, state = scan(tmp_path, FolderState())
-    ready, state = scan(tmp_path, state)  # now stable: hashed once
-    assert len(ready) == 3000
+    _, state = scan(drop, FolderState())
+    ready, state = scan(drop, state)  # now stable: hashed once
+    assert len(ready) == count
     hashes = {file.path.name: file.sha256 for file in ready}
-    opened: list[Path] = []
+    opened: list[Location] = []
 
-    def counting(path: Path) -> str:
+    def counting(path: Location) -> str:
         opened.append(path)
         return content_hash(path)
 
     monkeypatch.setattr(dropfolder, "content_hash", counting)
-    (tmp_path / "new.csv").write_text("Phone\n0555999999\n")
-    (tmp_path / "new.csv.done").write_text("")
-    again, later = scan(tmp_path, FolderState.from_json(state.to_json()))
+    (drop / "new.csv").write_text("Phone\n0555999999\n")
+    (drop / "new.csv.done").write_text("")
+    again, later = scan(drop, FolderState.from_json(state.to_json()))
     assert [file.path.name for file in again] == ["new.csv"]
     assert [path.name for path in opened] == ["new.csv"]
     assert {name: later.files[name][4] for name in hashes} == hashes  # remembered, not re-read
 
 
-def ready_once(folder: Path, state: FolderState) -> tuple[list[str], FolderState]:
+def ready_once(folder: Location, state: FolderState) -> tuple[list[str], FolderState]:
     ready, state = scan(folder, FolderState.from_json(state.to_json()))
     return names(ready), state
 
@@ -136,14 +175,14 @@ def path_identity(path: Path) -> list[int]:
     return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
-def test_json_files_are_taken_as_json_lines(tmp_path: Path) -> None:
-    (tmp_path / "export.json").write_text('{"Mobile Phone": "0555123456"}\n')
-    (tmp_path / "export.json.done").write_text("")
-    assert ready_once(tmp_path, FolderState())[0] == ["export.json"]
+def test_json_files_are_taken_as_json_lines(drop: Location) -> None:
+    (drop / "export.json").write_text('{"Mobile Phone": "0555123456"}\n')
+    (drop / "export.json.done").write_text("")
+    assert ready_once(drop, FolderState())[0] == ["export.json"]
 
 
-def test_the_run_reads_exactly_the_file_it_was_handed(tmp_path: Path) -> None:
-    path = tmp_path / "export.csv"
+def test_the_run_reads_exactly_the_file_it_was_handed(drop: Location) -> None:
+    path = drop / "export.csv"
     path.write_text("Phone\n0555123456\n")
     sha = content_hash(path)
     assert read_dropped(path, sha) == path.read_bytes()
@@ -163,8 +202,8 @@ def test_a_file_swapped_for_a_symlink_after_the_scan_is_refused(tmp_path: Path) 
         read_dropped(path, sha)
 
 
-def test_a_file_whose_content_changed_since_the_scan_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "export.csv"
+def test_a_file_whose_content_changed_since_the_scan_is_refused(drop: Location) -> None:
+    path = drop / "export.csv"
     path.write_text("Phone\n0555123456\n")
     sha = content_hash(path)
     path.write_text("Phone\n0555000000\n")

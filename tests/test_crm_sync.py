@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import dagster as dg
 import duckdb
@@ -25,9 +25,11 @@ from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.crm import ColumnMapping, NormaliseOptions, SyncPlan, plan_sync, prepare
 from oneconnect_pipelines.crm.apply import ApplyOptions, apply_plan
 from oneconnect_pipelines.crm.dropfolder import content_hash
+from oneconnect_pipelines.storage import Location, shown
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim, resource
+from .objectstore import new_bucket
 from .sim_helpers import wait_for
 
 EXPORT = (
@@ -39,6 +41,7 @@ EXPORT = (
     "Nino;Kapanadze;555123458;1985-07-14;nino@example.com\n"
 )
 MAPPING = "lists: [CRM customers]\n"
+L = TypeVar("L", bound=Location)
 
 
 @pytest.fixture
@@ -47,14 +50,33 @@ def account() -> Iterator[Sim]:
         yield sim
 
 
-@pytest.fixture
-def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "crm_drop"
-    folder.mkdir()
+def watched(folder: L, monkeypatch: pytest.MonkeyPatch) -> L:
+    """``folder`` as the drop folder the sensor watches (with a mapping.yaml); the reports
+    go to the ``exports`` folder beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "mapping.yaml").write_text(MAPPING)
-    settings = dataclasses.replace(SETTINGS, crm_drop_dir=folder, export_dir=tmp_path / "exports")
+    settings = dataclasses.replace(
+        SETTINGS, crm_drop_dir=folder, export_dir=folder.parent / "exports"
+    )
     monkeypatch.setattr(crm_sync, "SETTINGS", settings)
     return folder
+
+
+@pytest.fixture
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return watched(tmp_path / "crm_drop", monkeypatch)
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_drop(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Location:
+    """A local drop folder, or one in an S3 bucket (reports to the same bucket): runs that
+    execute on other machines share files through object storage."""
+    if request.param == "local":
+        return watched(tmp_path / "crm_drop", monkeypatch)
+    request.getfixturevalue("s3_endpoint")
+    return watched(new_bucket() / "crm_drop", monkeypatch)
 
 
 def run(sim: Sim, warehouse: Path, run_config: Mapping[str, Any]) -> dict[str, int]:
@@ -70,14 +92,14 @@ def run(sim: Sim, warehouse: Path, run_config: Mapping[str, Any]) -> dict[str, i
     return counts
 
 
-def dropped(folder: Path, name: str = "export.csv", text: str = EXPORT) -> Path:
-    path = folder / name
+def dropped(folder: L, name: str = "export.csv", text: str = EXPORT) -> L:
+    path = cast(L, folder / name)  # a Path in a Path, a UPath in a UPath
     path.write_text(text, encoding="utf-8")
     (folder / f"{name}.done").write_text("")
     return path
 
 
-def config(path: Path, **options: Any) -> dict[str, Any]:
+def config(path: Location, **options: Any) -> dict[str, Any]:
     return {"ops": {"sync_crm_file": {"config": {"path": str(path), **options}}}}
 
 
@@ -87,8 +109,9 @@ def contacts(sim: Sim) -> list[dict[str, Any]]:
 
 
 def test_a_dropped_file_becomes_contacts_a_list_and_a_log(
-    account: Sim, drop: Path, tmp_path: Path
+    account: Sim, any_drop: Location, tmp_path: Path
 ) -> None:
+    drop = any_drop
     path = dropped(drop)
     instance = dg.DagsterInstance.ephemeral()
     tick = crm_drop_sensor(dg.build_sensor_context(instance=instance))
@@ -124,18 +147,23 @@ def test_a_dropped_file_becomes_contacts_a_list_and_a_log(
     ]
     assert all("995555" not in str(key) or "*" in str(key) for *_, key in log)
     assert "same number as row 2" in str(log[3][2])
-    reports = list((tmp_path / "exports" / "crm_reports").glob("export.*.rejected.csv"))
+    reports: list[Location] = list(
+        (drop.parent / "exports" / "crm_reports").glob("export.*.rejected.csv")
+    )
     assert len(reports) == 1 and "row" in reports[0].read_text()
     # the next tick: the file is known, nothing is requested again
     again = crm_drop_sensor(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
     assert isinstance(again, dg.SensorResult)
     assert again.run_requests == []
     assert again.skip_reason is not None
-    assert f"no new complete export in {drop.resolve()}" in str(again.skip_reason.skip_message)
+    assert f"no new complete export in {shown(drop)}" in str(again.skip_reason.skip_message)
     assert request.run_key == content_hash(path)
 
 
-def test_the_same_file_again_writes_nothing(account: Sim, drop: Path, tmp_path: Path) -> None:
+def test_the_same_file_again_writes_nothing(
+    account: Sim, any_drop: Location, tmp_path: Path
+) -> None:
+    drop = any_drop
     path = dropped(drop)
     warehouse = tmp_path / "wh.duckdb"
     run(account, warehouse, config(path))
@@ -392,3 +420,16 @@ def test_a_mapping_in_run_config_names_columns_and_lists(
     assert (lena["phone_number"], lena["first_name"]) == ("995555112233", "Lena")
     members = account.api.get("/lists", params={"name": "Run config list"}).json()["members"]
     assert [m["first_name"] for m in members] == ["Lena"]
+
+
+def test_a_drop_folder_that_is_not_there_is_named_in_the_skip_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "not-mounted"
+    settings = dataclasses.replace(SETTINGS, crm_drop_dir=missing)
+    monkeypatch.setattr(crm_sync, "SETTINGS", settings)
+    tick = crm_drop_sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
+    assert isinstance(tick, dg.SensorResult) and tick.skip_reason is not None
+    assert tick.skip_reason.skip_message == (
+        f"the drop folder {missing} does not exist or is empty (ONECONNECT_CRM_DROP_DIR)"
+    )

@@ -3,7 +3,10 @@ instance (runs, events, schedules) and the warehouse, and the webserver, the dae
 a gRPC code server as three separate processes, configured only through ``deploy/``'s
 files and environment variables, as docs/deployment.md starts them.
 
-What a team would check after deploying: a CRM export dropped in the folder is picked up
+The CRM drop folder and the exports are in an S3 bucket (a real S3-compatible server on
+loopback), as they are when runs execute on other machines than the daemon's sensor.
+
+What a team would check after deploying: a CRM export dropped in the bucket is picked up
 by the daemon's sensor, queued, launched and synced, and the webserver's GraphQL API
 reports the run; the nightly schedule ticks (its cron moved to every minute) and its run
 lands the tables in PostgreSQL; the daemon killed with SIGKILL while a run waits, then
@@ -26,8 +29,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from oneconnect_pipelines.storage import Location
+
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim, rows
+from .objectstore import new_bucket
 from .postgres import create_database, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +48,7 @@ pytestmark = pytest.mark.timeout(900)
 RUNS = """
 query Runs($filter: RunsFilter) {
   runsOrError(filter: $filter) {
-    ... on Runs { results { runId status jobName tags { key value } } }
+    ... on Runs { results { runId status jobName creationTime tags { key value } } }
     ... on PythonError { message }
   }
 }
@@ -62,6 +68,7 @@ EXPORT = (
     "First Name;Last Name;Mobile Phone;Date of Birth\n"
     "Anna;Smith;0555 12 34 56;05.05.1997\n"
     "Giorgi;Beridze;+995 555 123457;29/02/2000\n"
+    "Bad;Phone;12;01.01.1980\n"
 )
 SECOND = "First Name;Last Name;Mobile Phone\nNino;Kapanadze;555123458\n"
 
@@ -71,7 +78,7 @@ class Deployment:
     sim: Sim
     env: dict[str, str]
     home: Path
-    drop: Path
+    drop: Location
     warehouse: str
     graphql: str
     logs: Path
@@ -131,7 +138,7 @@ def wait_until(
     raise AssertionError(f"not within {within:.0f} s: {what}\n{deployment.tail()}")
 
 
-def drop_export(folder: Path, name: str, text: str) -> str:
+def drop_export(folder: Location, name: str, text: str) -> str:
     """A complete export (its ``.done`` marker written after it); its SHA-256."""
     (folder / name).write_text(text, encoding="utf-8")
     (folder / f"{name}.done").write_text("")
@@ -144,11 +151,15 @@ def finished(deployment: Deployment, **tags: str) -> list[dict[str, Any]] | None
 
 
 @pytest.fixture(scope="module")
-def deployment(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(
+    postgres_url: str, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
     folder = tmp_path_factory.mktemp("deployment")
-    home, drop, logs = folder / "dagster_home", folder / "crm_drop", folder / "logs"
-    for made in (home, drop, logs):
+    home, logs = folder / "dagster_home", folder / "logs"
+    for made in (home, logs):
         made.mkdir()
+    bucket = new_bucket()  # the AWS_* variables that reach the processes point at it
+    drop = bucket / "crm_drop"
     shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
     shutil.copy(DEPLOY / "workspace.yaml", home / "workspace.yaml")
     (drop / "mapping.yaml").write_text("lists: [CRM customers]\n")
@@ -171,7 +182,7 @@ def deployment(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
             "ONECONNECT_API_KEY": API_KEY,
             "ONECONNECT_WAREHOUSE": warehouse,
             "ONECONNECT_CRM_DROP_DIR": str(drop),
-            "ONECONNECT_EXPORT_DIR": str(folder / "exports"),
+            "ONECONNECT_EXPORT_DIR": str(bucket / "exports"),
             "ONECONNECT_CRM_SENSOR_INTERVAL_S": "5",
             "ONECONNECT_SNAPSHOT_CRON": "* * * * *",
             "PYTHONPATH": str(ROOT),
@@ -226,25 +237,33 @@ def test_a_dropped_export_is_synced_by_the_daemon_and_reported(deployment: Deplo
     phones = {c["phone_number"] for c in sim.api.get("/contacts").json()}
     assert {"995555123456", "995555123457"} <= {p.lstrip("+") for p in phones}
     log = rows(deployment.warehouse, "SELECT outcome, count(*) AS n FROM crm.sync_log GROUP BY 1")
-    assert {r["outcome"]: r["n"] for r in log} == {"created": 2}
+    assert {r["outcome"]: r["n"] for r in log} == {"created": 2, "rejected": 1}
+    [report] = (deployment.drop.parent / "exports" / "crm_reports").glob("export.*.csv")
+    assert "rejected" in report.read_text()  # the run worker wrote it to the bucket
 
 
 def test_the_schedule_ticks_and_lands_the_tables_in_postgres(deployment: Deployment) -> None:
+    # A run requested after the CRM sync above finished sees its contacts (an earlier tick's
+    # run may have read the account before them).
+    synced = time.time()
     schedule = {"dagster/schedule_name": "oneconnect_snapshot_daily"}
-    wait_until(
-        "the nightly schedule (every minute here) has ticked",
-        lambda: deployment.runs(**schedule),
-        deployment,
-        within=180,
+
+    def after_the_sync() -> list[dict[str, Any]]:
+        return [r for r in deployment.runs(**schedule) if r["creationTime"] > synced]
+
+    [run] = wait_until(
+        "the nightly schedule (every minute here) has ticked", after_the_sync, deployment, 180
     )
     deployment.stop_schedule("oneconnect_snapshot_daily")
-    runs = wait_until(
+    wait_until(
         "the schedule's run has finished",
-        lambda: [r for r in deployment.runs(**schedule) if r["status"] in DONE],
+        lambda: [r for r in after_the_sync() if r["status"] in DONE],
         deployment,
         within=420,
     )
-    assert {r["status"] for r in runs} == {"SUCCESS"}, runs
+    assert "FAILURE" not in {r["status"] for r in deployment.runs(**schedule)}
+    assert [r["status"] for r in after_the_sync()] == ["SUCCESS"]
+    assert [r["runId"] for r in after_the_sync()] == [run["runId"]]  # the stop held
     sim = deployment.sim
     contacts = rows(deployment.warehouse, "SELECT count(*) AS n FROM oneconnect.contacts")
     assert contacts[0]["n"] == len(sim.api.get("/contacts").json())

@@ -214,8 +214,15 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+#: Ids as OneConnect sends them; any other value is compared by its JSON text.
+_ID_TYPES = frozenset({int, str, type(None)})
+
+
 def _record_id(record: Record) -> Any:
-    return record.get("id")
+    """The key that spots a record repeated on a later page: its id, or for an id that is
+    no scalar (a misbehaving server's object or array) its JSON text, which can be hashed."""
+    value = record.get("id")
+    return value if type(value) in _ID_TYPES else msgspec.json.encode(value)
 
 
 def form_value(value: Any) -> str:

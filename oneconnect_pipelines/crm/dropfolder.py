@@ -1,5 +1,6 @@
 """The CRM drop folder: which files are complete, regular and new, found fast, and read
-back safely by the run they were handed to.
+back safely by the run they were handed to. The folder is local or an object-store
+prefix (``s3://bucket/crm``); the same rules hold for both.
 
 A file is ready when it is a regular file directly in the folder (no symlinks, nothing
 resolving outside it) with an accepted suffix, and is complete: a ``NAME.done`` marker
@@ -24,9 +25,12 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from upath import UPath
+
+from ..storage import Location, listing
 from .read import CrmFileError
 
 #: ``.json`` is read as JSON Lines (one object per line), as ``oneconnect sync`` reads it.
@@ -39,7 +43,7 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class ReadyFile:
-    path: Path
+    path: Location
     sha256: str
     size: int
 
@@ -47,7 +51,7 @@ class ReadyFile:
 @dataclass
 class FolderState:
     """What the previous scan saw: name -> [size, mtime_ns, ctime_ns, inode, sha256 or
-    "", hashed_at_ns]."""
+    "", hashed_at_ns] (for an object: [size, modified, 0, version, sha256, hashed_at_ns])."""
 
     files: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -61,7 +65,7 @@ class FolderState:
         return cls({name: seen for name, seen in files.items() if len(seen) == 6})
 
 
-def content_hash(path: Path) -> str:
+def content_hash(path: Location) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -69,50 +73,93 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan(folder: Path, previous: FolderState) -> tuple[list[ReadyFile], FolderState]:
+def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], FolderState]:
     """The files that became ready in ``folder`` since ``previous`` (each with its content
     hash: new files, and files whose content changed) and the state to pass to the next
     scan. A file handed out once is not handed out again while its content stays the same."""
     ready: list[ReadyFile] = []
     state = FolderState()
-    if not folder.is_dir():
-        return ready, state
-    root = folder.resolve()
-    with os.scandir(folder) as entries:
-        listing = list(entries)
-    markers = {e.name[: -len(DONE_SUFFIX)] for e in listing if e.name.endswith(DONE_SUFFIX)}
-    for entry in listing:
-        if not entry.name.lower().endswith(ACCEPTED_SUFFIXES):
+    names, files = _local_files(folder) if isinstance(folder, Path) else _stored_files(folder)
+    markers = {name[: -len(DONE_SUFFIX)] for name in names if name.endswith(DONE_SUFFIX)}
+    for name, (path, identity) in files.items():
+        if not name.lower().endswith(ACCEPTED_SUFFIXES):
             continue
-        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-            continue
-        path = Path(entry.path)
-        if path.resolve().parent != root:
-            continue
-        info = entry.stat(follow_symlinks=False)
-        identity = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
-        seen = previous.files.get(entry.name)
+        seen = previous.files.get(name)
         still = seen is not None and seen[:4] == identity
-        trusted = still and seen is not None and seen[4] and seen[2] < seen[5] - RACY_NS
-        if trusted:
-            assert seen is not None
-            state.files[entry.name] = seen
+        if still and seen is not None and seen[4] and seen[2] < seen[5] - RACY_NS:
+            state.files[name] = seen  # hashed when it had been still for a while: trusted
             continue
         digest, hashed_at = "", 0
-        if entry.name in markers or still:
+        if name in markers or still:
             hashed_at = time.time_ns()
             digest = content_hash(path)
             if seen is None or digest != seen[4]:  # newly complete, or changed
-                ready.append(ReadyFile(path, digest, info.st_size))
-        state.files[entry.name] = [*identity, digest, hashed_at]
+                ready.append(ReadyFile(path, digest, identity[0]))
+        state.files[name] = [*identity, digest, hashed_at]
     return ready, state
 
 
-def read_dropped(path: Path, sha256: str) -> bytes:
+Listed = tuple[set[str], dict[str, tuple[Location, list[Any]]]]
+
+
+def _local_files(folder: Path) -> Listed:
+    """Every name in ``folder``, and its regular files directly inside it (no symlinks,
+    nothing resolving elsewhere) with their identity [size, mtime, ctime, inode]."""
+    if not folder.is_dir():
+        return set(), {}
+    root = folder.resolve()
+    with os.scandir(folder) as entries:
+        listing = list(entries)
+    files: dict[str, tuple[Location, list[Any]]] = {}
+    for entry in listing:
+        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        if path.resolve().parent == root:
+            info = entry.stat(follow_symlinks=False)
+            identity = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+            files[entry.name] = (path, identity)
+    return {entry.name for entry in listing}, files
+
+
+def _stored_files(folder: UPath) -> Listed:
+    """The objects directly under an object-store prefix, with their identity [size,
+    modified, 0, version]. An object has no symlinks and is visible only once its upload
+    is complete; its ETag (S3) or generation (GCS) changes with every write, so no write
+    can hide in a timestamp tick (the change-time slot is 0: never racy)."""
+    files: dict[str, tuple[Location, list[Any]]] = {}
+    for info in listing(folder):
+        name = PurePosixPath(info["name"]).name
+        modified = next((info[k] for k in ("LastModified", "updated", "mtime") if k in info), "")
+        version = next((info[k] for k in ("ETag", "generation", "etag") if k in info), "")
+        files[name] = (folder / name, [int(info["size"]), str(modified), 0, str(version)])
+    return set(files), files
+
+
+def read_dropped(path: Location, sha256: str) -> bytes:
     """The bytes of the file a sensor handed out, checked again where the run reads it: a
     regular file directly in its folder (not a symlink: swapping one in since the scan
-    is refused) whose SHA-256 is still ``sha256``. Read once through one descriptor, so
-    what is checked is what is synced."""
+    is refused) whose SHA-256 is still ``sha256``. Read once (through one descriptor, or
+    in one object GET), so what is checked is what is synced."""
+    data = _read_regular(path) if isinstance(path, Path) else _read_object(path)
+    found = hashlib.sha256(data).hexdigest()
+    if found != sha256:
+        raise CrmFileError(
+            f"{path.name}: its content changed since the sensor handed it out (SHA-256 "
+            f"{found[:12]}..., the run was for {sha256[:12]}...); the new content gets "
+            "a run of its own"
+        )
+    return data
+
+
+def _read_object(path: UPath) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CrmFileError(f"{path.name}: no longer in {path.parent}") from None
+
+
+def _read_regular(path: Path) -> bytes:
     folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         handle = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
@@ -131,12 +178,4 @@ def read_dropped(path: Path, sha256: str) -> bytes:
         os.close(handle)
         raise CrmFileError(f"{path.name}: refused, it is not a regular file now")
     with os.fdopen(handle, "rb") as file:
-        data = file.read()
-    found = hashlib.sha256(data).hexdigest()
-    if found != sha256:
-        raise CrmFileError(
-            f"{path.name}: its content changed since the sensor handed it out (SHA-256 "
-            f"{found[:12]}..., the run was for {sha256[:12]}...); the new content gets "
-            "a run of its own"
-        )
-    return data
+        return file.read()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,6 +17,7 @@ import yaml
 
 from ..formats import CONTACT_FIELDS as API_FIELDS
 from ..schemas import TEXT
+from ..storage import Location, location
 from .read import ROW
 
 MAPPING_FILE = "mapping.yaml"
@@ -127,8 +127,8 @@ class ColumnMapping:
         return cls(columns, tuple(item.strip() for item in lists), defaults, source)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> ColumnMapping:
-        path = Path(path)
+    def from_yaml(cls, path: str | Location) -> ColumnMapping:
+        path = location(path)
         try:
             config = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -136,9 +136,9 @@ class ColumnMapping:
         return cls.from_dict(config or {}, source=path.name)
 
     @classmethod
-    def for_drop_folder(cls, folder: str | Path) -> ColumnMapping:
+    def for_drop_folder(cls, folder: str | Location) -> ColumnMapping:
         """The folder's ``mapping.yaml`` when there is one, else the defaults."""
-        path = Path(folder) / MAPPING_FILE
+        path = location(folder) / MAPPING_FILE
         return cls.from_yaml(path) if path.is_file() else cls()
 
     def resolve(self, file_columns: Sequence[str], file_name: str = "the file") -> Resolved:

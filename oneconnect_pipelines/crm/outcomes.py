@@ -4,11 +4,11 @@ into a CSV report for the CRM's owners. Match keys are masked; no cell value is 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 
 from ..exports import write_csv
+from ..storage import Location
 from ..warehouse import Warehouse
 from .apply import rejected_rows
 from .sync import FileSync
@@ -49,7 +49,7 @@ def record_outcomes(
     warehouse.append(SYNC_LOG, outcome_log(sync, run_id, attempt, dry_run))
 
 
-def write_report(sync: FileSync, export_dir: Path, run_id: str) -> Path | None:
+def write_report(sync: FileSync, export_dir: Location, run_id: str) -> Location | None:
     """Rejected and failed rows (row number, masked key, outcome, reason) as a CSV under
     ``export_dir/crm_reports``; None when every row went through."""
     rejected = rejected_rows(sync.result)

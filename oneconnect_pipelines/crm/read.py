@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,8 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+
+from ..storage import Location, location
 
 #: The ``string`` dtype read tables use: Arrow-backed, so 100 MB of cells stay compact.
 READ_STRING = pd.StringDtype("pyarrow")
@@ -48,7 +49,7 @@ class Rejection:
 class CrmExport:
     """The readable rows of one export (all columns ``string`` plus ``row``) and the rest."""
 
-    path: Path
+    path: Location
     columns: tuple[str, ...]
     frame: pd.DataFrame
     rejected: tuple[Rejection, ...] = field(default=())
@@ -60,10 +61,10 @@ class CrmExport:
         )
 
 
-def read_export(path: str | Path, data: bytes | None = None) -> CrmExport:
+def read_export(path: str | Location, data: bytes | None = None) -> CrmExport:
     """Read ``path`` (or ``data``, its bytes already read): JSON Lines when its suffix
     says so, CSV otherwise."""
-    path = Path(path)
+    path = location(path)
     if data is None:
         data = path.read_bytes()
     start = len(_BOM) if data.startswith(_BOM) else 0
@@ -76,7 +77,7 @@ def read_export(path: str | Path, data: bytes | None = None) -> CrmExport:
 
 
 # ----------------------------------------------------------------------------- encoding
-def _check_utf8(path: Path, data: bytes, start: int) -> None:
+def _check_utf8(path: Location, data: bytes, start: int) -> None:
     """Decode in 1 MB steps (nothing kept) so a bad byte is found with its position."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
@@ -95,7 +96,7 @@ def _check_utf8(path: Path, data: bytes, start: int) -> None:
 
 
 # ----------------------------------------------------------------------------- CSV
-def _read_csv(path: Path, data: bytes, start: int) -> CrmExport:
+def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     buffer = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(buffer == _QUOTE)
     newlines = np.flatnonzero(buffer == _NEWLINE)
@@ -186,7 +187,7 @@ def _count_outside_quotes(line: str, char: str) -> int:
     return sum(part.count(char) for part in line.split('"')[::2])
 
 
-def _header(path: Path, line: str, separator: str) -> tuple[str, ...]:
+def _header(path: Location, line: str, separator: str) -> tuple[str, ...]:
     names = next(csv.reader([line], delimiter=separator))
     columns = tuple(
         name.strip() or f"unnamed_{number}" for number, name in enumerate(names, start=1)
@@ -200,7 +201,7 @@ def _header(path: Path, line: str, separator: str) -> tuple[str, ...]:
 
 
 # ----------------------------------------------------------------------------- JSON Lines
-def _read_json_lines(path: Path, data: bytes, start: int) -> CrmExport:
+def _read_json_lines(path: Location, data: bytes, start: int) -> CrmExport:
     """One object per line. Parsed line by line (orjson, C speed) because one broken line
     must cost only that row, which no whole-file JSON reader allows."""
     records: list[dict[str, str | None]] = []

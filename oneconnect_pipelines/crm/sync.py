@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from ..client import OneConnect
+from ..storage import Location, location
 from .apply import ApplyOptions, SyncResult, apply_plan
 from .dropfolder import read_dropped
 from .mapping import ColumnMapping, Resolved
@@ -37,7 +37,7 @@ class SyncOptions:
 class FileSync:
     """What one sync did: the rows' outcomes and lists (``result``), and of the file."""
 
-    path: Path
+    path: Location
     sha256: str
     result: SyncResult
     lists: tuple[str, ...]
@@ -47,10 +47,10 @@ class FileSync:
         return f"FileSync({self.path.name!r}, {self.result.counts})"
 
 
-def sync_file(client: OneConnect, path: str | Path, options: SyncOptions) -> FileSync:
+def sync_file(client: OneConnect, path: str | Location, options: SyncOptions) -> FileSync:
     """Sync the export at ``path``; raises ``CrmFileError`` / ``MappingError`` for a file
     that cannot be read at all, and the client's errors when the account cannot be read."""
-    path = Path(path)
+    path = location(path)
     if options.expected_sha256 is not None:
         data = read_dropped(path, options.expected_sha256)
     else:
@@ -68,7 +68,10 @@ def sync_file(client: OneConnect, path: str | Path, options: SyncOptions) -> Fil
 
 
 def prepare(
-    path: str | Path, mapping: ColumnMapping, options: NormaliseOptions, data: bytes | None = None
+    path: str | Location,
+    mapping: ColumnMapping,
+    options: NormaliseOptions,
+    data: bytes | None = None,
 ) -> tuple[Normalised, Resolved]:
     """Read (``data``: the file's bytes, already read), map and normalise one export; the
     ``Resolved`` mapping lists unused columns."""

@@ -1,0 +1,62 @@
+"""Where files live: a local folder, or a prefix in an object store (``s3://bucket/crm``,
+``gs://bucket/exports``, any fsspec URL) for runs that execute on other machines.
+
+Local paths stay ``pathlib.Path`` (the drop folder's symlink and racy-write rules need
+the operating system's own calls); a URL becomes a ``UPath`` on its fsspec filesystem.
+Credentials and endpoints come from the store's own environment variables
+(``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL``, ``GOOGLE_APPLICATION_CREDENTIALS``...),
+never from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from upath import UPath
+
+Location = Path | UPath
+
+
+def location(where: str | Location) -> Location:
+    """``where`` as a path: a ``UPath`` for a URL (``scheme://...``), else a local ``Path``."""
+    if isinstance(where, Path | UPath):
+        return where
+    return UPath(where) if "://" in where else Path(where)
+
+
+def is_local(path: Location) -> bool:
+    return isinstance(path, Path)
+
+
+def shown(path: Location) -> str:
+    """The location as a person reads it: local paths absolute, URLs as given."""
+    return str(path.resolve()) if isinstance(path, Path) else str(path)
+
+
+def listing(folder: UPath) -> list[dict[str, Any]]:
+    """The objects directly under ``folder``, fresh from the store (fsspec caches listings
+    per process, and a sensor lists the same prefix every tick)."""
+    fs = folder.fs
+    fs.invalidate_cache(folder.path)
+    try:
+        found = fs.ls(folder.path, detail=True)
+    except FileNotFoundError:  # an empty prefix: nothing was ever dropped there
+        return []
+    return [info for info in found if info.get("type") == "file"]
+
+
+def write_whole(path: Location, write: Callable[[IO[bytes]], object]) -> Location:
+    """Write a file that no reader sees half-written: locally under a temporary name, then
+    renamed; in an object store in one upload (an object appears only once complete)."""
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as handle:
+            write(handle)
+        partial.replace(path)
+    else:
+        with path.open("wb") as handle:
+            write(handle)
+    return path
