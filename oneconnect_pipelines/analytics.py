@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .formats import Repeat, birthday_in_year
+from .formats import MESSAGE_STATUSES, Repeat, birthday_in_year
 from .frames import DATE32, ids, text
 from .schemas import TEXT
 
@@ -44,9 +44,6 @@ def _int_lists(values: Iterable[Any]) -> list[list[int]]:
     ]
 
 
-_STATUSES = ("delivered", "undelivered", "pending")
-
-
 def delivery_rates(messages: pd.DataFrame, tz: tzinfo) -> pd.DataFrame:
     """Per account-local day and sender (campaign, birthday campaign, ad hoc): sent,
     delivered, undelivered, pending, and delivered / (delivered + undelivered)."""
@@ -56,15 +53,15 @@ def delivery_rates(messages: pd.DataFrame, tz: tzinfo) -> pd.DataFrame:
             "day": _utc(messages["created_at"]).dt.tz_convert(tz).dt.date,
             "sender_type": messages["sender_type"].astype(TEXT),
             "campaign_id": pd.array(messages["campaign_id"], dtype="Int64").fillna(0),
-            **{status: (statuses == status).astype("int64") for status in _STATUSES},
+            **{status: (statuses == status).astype("int64") for status in MESSAGE_STATUSES},
         }
     )
     counts = (
-        frame.groupby(["day", "sender_type", "campaign_id"], sort=True)[list(_STATUSES)]
+        frame.groupby(["day", "sender_type", "campaign_id"], sort=True)[list(MESSAGE_STATUSES)]
         .sum()
         .reset_index()
     )
-    delivered, undelivered, pending = (ids(counts[status]) for status in _STATUSES)
+    delivered, undelivered, pending = (ids(counts[status]) for status in MESSAGE_STATUSES)
     finished = (delivered + undelivered).astype("float64")
     campaign = ids(counts["campaign_id"])
     return pd.DataFrame(

@@ -24,6 +24,11 @@ BIRTHDAY_WRITE_FORMAT = "%d.%m.%Y"
 #: Birthdays as the API's examples return them.
 BIRTHDAY_READ_FORMAT = "%d/%m/%Y"
 
+#: A contact's gender, when known.
+GENDERS = ("Male", "Female")
+#: A message's delivery status (``pending``: no delivery report yet).
+MESSAGE_STATUSES = ("delivered", "undelivered", "pending")
+
 #: The writable fields of a contact record, in the order the API shows them.
 CONTACT_FIELDS = (
     "email",

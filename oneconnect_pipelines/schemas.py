@@ -17,6 +17,8 @@ import pandera.pandas as pa
 import pyarrow
 from pandera.typing import Series
 
+from .formats import GENDERS, MESSAGE_STATUSES
+
 Id = Series[pd.Int64Dtype]
 Count = Series[pd.Int64Dtype]
 #: Text: pandas strings stored in Arrow, so frames convert to Arrow (DuckDB, Parquet)
@@ -32,8 +34,6 @@ StampList = Series[Annotated[pd.ArrowDtype, pyarrow.list_(pyarrow.timestamp("ns"
 Category = Series[pd.CategoricalDtype]
 Money = Series[Annotated[pd.ArrowDtype, pyarrow.decimal128(12, 2)]]
 
-GENDERS = ("Male", "Female")
-FINAL_STATUSES = ("delivered", "undelivered", "pending")
 SENDER_TYPES = ("campaign", "birthday", "adhoc")
 SCHEDULE_TYPES = (
     "scheduled-recurring",
@@ -155,7 +155,7 @@ class BirthdayCampaignsSchema(_Strict):
 class MessagesSchema(_Strict):
     id: Id = pa.Field(unique=True, ge=1, description="OneConnect's id of the record")
     final_status: Category = pa.Field(
-        isin=FINAL_STATUSES, description="delivered, undelivered or pending (report not in yet)"
+        isin=MESSAGE_STATUSES, description="delivered, undelivered or pending (report not in yet)"
     )
     sender_type: Category = pa.Field(
         isin=SENDER_TYPES,

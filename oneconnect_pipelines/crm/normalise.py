@@ -16,8 +16,9 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow
 
+from ..formats import GENDERS
 from ..masking import mask_phone
-from ..schemas import GENDERS, TEXT, CrmContactsSchema
+from ..schemas import TEXT, CrmContactsSchema
 from .mapping import CONTACT_FIELDS
 from .phones import NumberFormat, PhoneNormaliser
 from .read import ROW, Rejection

@@ -14,6 +14,7 @@ import pyarrow.compute
 from .. import schemas as s
 from ..client._arrow import WirePage
 from ..client.models import CONTACT_WIRE, MESSAGE_WIRE
+from ..formats import GENDERS, MESSAGE_STATUSES
 from ..schemas import TEXT
 from ..warehouse.arrow import to_arrow, to_pandas
 from .columns import (
@@ -58,7 +59,7 @@ def contacts_of(field: Fields) -> pd.DataFrame:
             "city": text(field("city")),
             "street": text(field("street")),
             "additional_numbers": text(_joined(field("additional_numbers"))),
-            "gender": category(genders, s.GENDERS),
+            "gender": category(genders, GENDERS),
             "created_at": stamps(field("created_at"), "contacts", "created_at", record_ids),
             "updated_at": stamps(field("updated_at"), "contacts", "updated_at", record_ids),
         }
@@ -108,7 +109,7 @@ def messages_of(field: Fields, tz: tzinfo) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "id": ids(record_ids),
-            "final_status": category(statuses, s.FINAL_STATUSES),
+            "final_status": category(statuses, MESSAGE_STATUSES),
             "sender_type": category(sender.mask(birthday, "birthday"), s.SENDER_TYPES),
             "campaign_id": campaign.mask(campaign == 0),
             "destination": _all_text(field("sms.destination"), missing=""),
@@ -132,8 +133,8 @@ def messages_of(field: Fields, tz: tzinfo) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- Arrow alone
 #: The categorical columns of the big tables, and their categories.
-CONTACT_CATEGORIES = {"gender": s.GENDERS}
-MESSAGE_CATEGORIES = {"final_status": s.FINAL_STATUSES, "sender_type": s.SENDER_TYPES}
+CONTACT_CATEGORIES = {"gender": GENDERS}
+MESSAGE_CATEGORIES = {"final_status": MESSAGE_STATUSES, "sender_type": s.SENDER_TYPES}
 _TEXT = pyarrow.string()
 _UTC = pyarrow.timestamp("us", "UTC")
 
@@ -144,7 +145,7 @@ def contacts_arrow(wire: pyarrow.Table | pyarrow.RecordBatch) -> pyarrow.Table |
     careful converters (``contacts_of``) to read and name."""
     created, updated = _stamps(wire["created_at"]), _stamps(wire["updated_at"])
     birthday, gender = _birthdays(wire["birthday"]), _nulled(wire["gender"])
-    if created is None or updated is None or birthday is None or not _within(gender, s.GENDERS):
+    if created is None or updated is None or birthday is None or not _within(gender, GENDERS):
         return None
     joined = pyarrow.compute.binary_join(wire["additional_numbers"], ", ")
     columns = {
@@ -169,7 +170,7 @@ def messages_arrow(wire: pyarrow.Table | pyarrow.RecordBatch, tz: tzinfo) -> pya
     status = wire["final_status"]
     if zone is None or created is None or updated is None:
         return None
-    if not _within(status, s.FINAL_STATUSES) or status.null_count:
+    if not _within(status, MESSAGE_STATUSES) or status.null_count:
         return None
     field = pyarrow.compute.struct_field
     campaign = pyarrow.compute.fill_null(wire["campaign_id"], 0)

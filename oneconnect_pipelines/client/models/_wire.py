@@ -1,0 +1,58 @@
+"""What every resource's records are built with: wire structs that mirror the JSON, the
+page decoder that reads a listing's body into them, and the small readers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from oneconnect_pipelines.formats import FormatError, parse_timestamp
+
+W = TypeVar("W", bound=msgspec.Struct)
+T = TypeVar("T")
+
+
+class Wire(msgspec.Struct, gc=False):
+    """A record exactly as the JSON has it: the decoding target of a page."""
+
+
+class PageDecoder(Generic[T]):
+    """A listing page (the response body) -> typed records, through a wire struct.
+
+    Lax (``strict=False``) so that numbers sent as text are still read; anything else
+    that breaks the shape raises ``msgspec.ValidationError`` naming the path
+    (``$[12].id``), which the caller turns into its own error.
+    """
+
+    def __init__(self, wire: type[W], build_page: Callable[[list[W]], list[T]]) -> None:
+        self._decoder = msgspec.json.Decoder(list[wire], strict=False)  # type: ignore[valid-type]
+        self._wire = wire
+        self._build_page = build_page
+
+    def __call__(self, body: bytes) -> list[T]:
+        return self._build_page(self._decoder.decode(body))
+
+    def one(self, record: Mapping[str, Any], what: str) -> T:
+        """One decoded JSON record, with a FormatError naming ``what`` if it breaks shape."""
+        try:
+            wire = msgspec.convert(record, self._wire, strict=False)
+        except msgspec.ValidationError as exc:
+            raise FormatError(f"not a OneConnect {what}: {exc}") from None
+        return self._build_page([wire])[0]
+
+
+def each(build: Callable[[W], T]) -> Callable[[list[W]], list[T]]:
+    """A record's builder as a page's builder."""
+    return lambda wires: list(map(build, wires))
+
+
+def none_if_empty(value: Any) -> str | None:
+    """Empty and missing text are the same thing to a reader: None."""
+    return None if value is None or value == "" else str(value)
+
+
+def stamp(record: Mapping[str, Any], name: str) -> datetime:
+    return parse_timestamp(record[name])
