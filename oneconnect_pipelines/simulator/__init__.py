@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
+from .account import Account
 from .app import API_PREFIX, Simulator, build_app
 from .clock import SimClock
-from .engine import Account
 from .faults import Faults
 from .plans import PLANS, plan_named
 from .seed import SeedSizes

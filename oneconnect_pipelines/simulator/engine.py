@@ -8,68 +8,25 @@ message history looks as if the platform had been running all along.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
+from .account import Account, load_account, store_account
 from .clock import SimClock
-from .plans import Plan, plan_named
+from .delivery import NO_BALANCE_REASON
+from .delivery import outcome as message_outcome
 from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
 from .store import Store
-from .wire import Interval, celebrated
+from .timetable import local, next_birthday_run, occurrence
+from .wire import celebrated
 
-#: Birthday greetings go out at this local time on the day.
-BIRTHDAY_SEND_TIME = time(10, 0)
 DEFAULT_SENDER = "Message"
-UNDELIVERED_REASONS = (
-    "Absent subscriber",
-    "Unknown subscriber",
-    "Rejected by network",
-    "Handset memory full",
-)
-NO_BALANCE_REASON = "Insufficient balance"
 _INFINITY = float("inf")
-
-
-@dataclass(frozen=True)
-class Account:
-    email: str
-    api_key: str
-    plan: Plan
-    timezone: ZoneInfo
-    sms_balance: int
-    callback_url: str | None = None
-    ip_allowlist: tuple[str, ...] = ()
-    title_activation_s: float = 3600.0
-    seed: int = 0
-
-    def public(self) -> dict[str, Any]:
-        """What the admin API shows: everything but the API key."""
-        return {
-            "email": self.email,
-            "plan": self.plan.name.lower(),
-            "timezone": self.timezone.key,
-            "sms_balance": self.sms_balance,
-            "callback_url": self.callback_url,
-            "ip_allowlist": list(self.ip_allowlist),
-            "title_activation_s": self.title_activation_s,
-            "seed": self.seed,
-        }
-
-
-@dataclass
-class Outcome:
-    """How a message ends, decided deterministically from the seed and its id."""
-
-    delay_s: float
-    status: str
-    reason: str
 
 
 @dataclass
@@ -84,44 +41,13 @@ class Platform:
     @classmethod
     def open(cls, store: Store, clock: SimClock, defaults: Account) -> Platform:
         """The account stored in ``store``, or ``defaults`` written there if it is new."""
-        row = store.execute(
-            "SELECT email, api_key, plan, timezone, sms_balance, callback_url, ip_allowlist, "
-            "title_activation_s, seed FROM account"
-        ).fetchone()
-        if row is None:
-            platform = cls(store, clock, defaults)
-            platform.save_account()
-            return platform
-        account = Account(
-            row[0],
-            row[1],
-            plan_named(row[2]),
-            ZoneInfo(row[3]),
-            row[4],
-            row[5],
-            tuple(orjson.loads(row[6])),
-            row[7],
-            row[8],
-        )
-        return cls(store, clock, account)
+        account = load_account(store)
+        if account is None:
+            store_account(store, defaults)
+        return cls(store, clock, account or defaults)
 
     def save_account(self) -> None:
-        a = self.account
-        self.store.execute(
-            "INSERT OR REPLACE INTO account (id, email, api_key, plan, timezone, sms_balance, "
-            "callback_url, ip_allowlist, title_activation_s, seed) VALUES (1,?,?,?,?,?,?,?,?,?)",
-            (
-                a.email,
-                a.api_key,
-                a.plan.name.lower(),
-                a.timezone.key,
-                a.sms_balance,
-                a.callback_url,
-                orjson.dumps(list(a.ip_allowlist)).decode(),
-                a.title_activation_s,
-                a.seed,
-            ),
-        )
+        store_account(self.store, self.account)
 
     def update_account(self, **changes: Any) -> None:
         rebuild = "timezone" in changes and changes["timezone"] != self.account.timezone
@@ -138,7 +64,7 @@ class Platform:
         return self.clock.now()
 
     def local(self, epoch: float) -> datetime:
-        return datetime.fromtimestamp(epoch, UTC).astimezone(self.tz)
+        return local(epoch, self.tz)
 
     def changed(self) -> None:
         """Something that may schedule an event was written: look again before the next request."""
@@ -207,7 +133,7 @@ class Platform:
             message_id = first_id + offset
             if offset < paid:
                 status, dr_status, dr_reason = "pending", "Pending", ""
-                due: float | None = at + self.outcome(message_id).delay_s
+                due: float | None = at + message_outcome(message_id, self.account.seed).delay_s
             else:
                 status, dr_status, dr_reason, due = (
                     "undelivered",
@@ -238,17 +164,6 @@ class Platform:
             self.update_account(sms_balance=balance - paid)
         self.changed()
         return len(rows)
-
-    def outcome(self, message_id: int) -> Outcome:
-        """Deterministic per seed and id: ~91% delivered after 3-60 s, the rest undelivered."""
-        h = (message_id * 2654435761 + (self.account.seed + 1) * 40503) & 0xFFFFFFFF
-        h = (h ^ (h >> 13)) * 1274126177 & 0xFFFFFFFF
-        delay = 3.0 + (h % 5700) / 100.0
-        if (h >> 16) % 100 < 91:
-            return Outcome(delay, "delivered", "0")
-        return Outcome(
-            delay, "undelivered", UNDELIVERED_REASONS[(h >> 8) % len(UNDELIVERED_REASONS)]
-        )
 
     # ------------------------------------------------------------------ time
     def catch_up(self) -> None:
@@ -348,50 +263,16 @@ class Platform:
             "SELECT schedule, job_type FROM campaigns WHERE id = ?", (campaign_id,)
         ).fetchone()
         plan = orjson.loads(schedule)
-        moment = self.occurrence(plan, index)
+        moment = occurrence(plan, index, self.tz)
         while moment is not None and moment <= after:
             index += 1
-            moment = self.occurrence(plan, index)
+            moment = occurrence(plan, index, self.tz)
         completed = None if job_type == 1 else int(moment is None)
         self.store.execute(
             "UPDATE campaigns SET next_index = ?, next_run_at = ?, completed = ? WHERE id = ?",
             (index, moment, completed, campaign_id),
         )
         self.store.touch("campaigns")
-
-    def occurrence(self, plan: dict[str, Any], index: int) -> float | None:
-        """The ``index``-th send time of a schedule (epoch), or None when there is none.
-
-        Recurring schedules step from their start in local wall-clock time; permanent
-        certain-dates campaigns repeat their dates every year.
-        """
-        if "repeat" in plan:
-            moment = Interval.read(plan["repeat"]).step(self.local(plan["start"]), index)
-            if plan.get("end") is not None and moment.timestamp() > plan["end"]:
-                return None
-            return moment.timestamp()
-        dates = plan["dates"]
-        if plan["permanent"]:  # every date again each year, all in time order
-            merged = heapq.merge(*(self._yearly(date) for date in dates))
-            return next(itertools.islice(merged, index, None))
-        return dates[index] if index < len(dates) else None
-
-    def _yearly(self, epoch: float) -> Iterator[float]:
-        """``epoch`` and its anniversaries (29 February on 28 February in other years)."""
-        local = self.local(epoch)
-        for years in itertools.count():
-            day = celebrated(local.date(), local.year + years)
-            yield local.replace(year=day.year, month=day.month, day=day.day).timestamp()
-
-    def next_birthday_run(self, after: float) -> float:
-        """The first birthday send time (10:00 local) later than ``after``."""
-        local = self.local(after)
-        candidate = datetime.combine(local.date(), BIRTHDAY_SEND_TIME, tzinfo=self.tz)
-        if candidate.timestamp() <= after:
-            candidate = datetime.combine(
-                local.date() + timedelta(days=1), BIRTHDAY_SEND_TIME, tzinfo=self.tz
-            )
-        return candidate.timestamp()
 
     def _run_birthday_campaign(self, campaign_id: int, due: float) -> None:
         active, content, list_ids, title_id = self.store.execute(
@@ -411,7 +292,7 @@ class Platform:
             )
         self.store.execute(
             "UPDATE birthday_campaigns SET next_run_at = ? WHERE id = ?",
-            (self.next_birthday_run(due), campaign_id),
+            (next_birthday_run(due, self.tz), campaign_id),
         )
 
     def birthday_numbers(self, day: date, list_ids: Sequence[int]) -> list[str]:
@@ -443,7 +324,7 @@ class Platform:
         tz, updates = self.tz, []
         callback = self.account.callback_url
         for row in rows:
-            outcome = self.outcome(row[0])
+            outcome = message_outcome(row[0], self.account.seed)
             settled_at = row[10]
             values = (
                 row[0],

@@ -16,87 +16,22 @@ from typing import Any
 
 import orjson
 
+from .delivery import outcome as message_outcome
 from .engine import Platform
 from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
+from .seed_words import (
+    CITIES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LIST_THEMES,
+    REPEATS,
+    STREETS,
+    TEMPLATES,
+    TITLE_NAMES,
+)
+from .timetable import next_birthday_run
 
 DAY = 86400.0
-
-FIRST_NAMES = (
-    "Anna",
-    "James",
-    "María",
-    "José",
-    "Jürgen",
-    "Zoë",
-    "François",
-    "Chloé",
-    "Olivia",
-    "Noah",
-    "ნინო",
-    "გიორგი",
-    "თამარ",
-    "ლევან",
-    "Анна",
-    "Иван",
-    "Ольга",
-    "Дмитрий",
-    "Νίκος",
-    "Ελένη",
-    "محمد",
-    "فاطمة",
-    "王芳",
-    "李伟",
-    "さくら",
-    "Priya",
-    "Ayşe",
-    "Łukasz",
-    "Søren",
-    "O'Brien",
-)
-LAST_NAMES = (
-    "Smith",
-    "García",
-    "Müller",
-    "Dubois",
-    "Rossi",
-    "Nowak",
-    "ბერიძე",
-    "კაპანაძე",
-    "Иванова",
-    "Петров",
-    "Παπαδόπουλος",
-    "الحسن",
-    "张",
-    "田中",
-    "Øster",
-    "Núñez",
-    "Van der Berg",
-    "D'Angelo",
-)
-CITIES = ("Tbilisi", "Batumi", "Kutaisi", "Rustavi", "თბილისი", "Zugdidi", "Gori", "Telavi")
-STREETS = ("Rustaveli Ave", "Chavchavadze St", "Aghmashenebeli Ave", "Pekini St", "Vake Park 3")
-LIST_THEMES = (
-    "VIP customers",
-    "Newsletter",
-    "Tbilisi shoppers",
-    "Loyalty gold",
-    "Spring promo",
-    "Lapsed buyers",
-    "Staff",
-    "Batumi summer",
-    "Black Friday",
-    "Beta testers",
-)
-TEMPLATES = (
-    ("Welcome", "Welcome to OneShop! Reply STOP to opt out."),
-    ("Sale", "Our winter sale starts today: 20% off everything until Sunday."),
-    ("Reminder", "Reminder: your appointment is tomorrow at 10:00."),
-    ("Birthday", "Happy birthday! Enjoy a gift from us on your next visit."),
-    ("Georgian", "გილოცავთ! 15% ფასდაკლება მთელ ასორტიმენტზე."),
-    ("Code", "Your loyalty code is 4821. Show it at the till."),
-)
-TITLE_NAMES = ("OneShop", "Promo", "Info-Line", "Shop.ge", "Alerts")
-REPEATS = ("1 day", "2 days", "1 week", "2 weeks", "1 month", "1 year")
 
 
 @dataclass(frozen=True)
@@ -377,7 +312,7 @@ def _birthday_campaigns(
                 "Happy birthday! A 10% gift is waiting for you this week.",
                 orjson.dumps(targets).decode(),
                 rng.choice(title_ids) if title_ids else None,
-                platform.next_birthday_run(now),
+                next_birthday_run(now, platform.tz),
                 created,
                 created,
             ),
@@ -424,7 +359,7 @@ def _messages(
         kind = kinds[index]
         campaign_id = (0, campaign_picks[index], birthday_picks[index])[kind]
         birthday = int(kind == 2)
-        outcome = platform.outcome(message_id)
+        outcome = message_outcome(message_id, platform.account.seed)
         settled = created + outcome.delay_s
         if settled <= now:
             status, dr_status, reason, updated, due = (

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from ..engine import Platform
 from ..http import Form, coded, invalid, json_response, not_found, ok, page_of
 from ..records import stamp
+from ..timetable import next_birthday_run
 from .campaigns import shared_fields
 from .contacts import path_or_form_id
 
@@ -102,7 +103,7 @@ def routes(platform: Platform) -> list[Route]:
                     fields["content"],
                     fields.get("recipient_lists", "[]"),
                     fields.get("title_id"),
-                    platform.next_birthday_run(now),
+                    next_birthday_run(now, platform.tz),
                     now,
                     now,
                 ),
