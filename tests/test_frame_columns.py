@@ -191,3 +191,36 @@ def test_a_wrong_type_after_the_first_chunk_still_reads_every_record() -> None:
     records[frames.CHUNK + 200] = {**records[frames.CHUNK + 200], "id": str(frames.CHUNK + 201)}
     frame = frames.contacts_frame(iter(records))  # chunk 2 falls back; chunk 1 is read back
     pd.testing.assert_frame_equal(frame, expected)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"type": "scheduled-recurring", "date-range": "31/02/2026 10:00", "repeat": "1 day"},
+        {"type": "scheduled-recurring", "date-range": "01/03/2026 10:00", "repeat": "fortnightly"},
+        {"type": "scheduled-certain-dates", "dates": "01/03/2026 10:00,later"},
+        {"date-range": "01/03/2026 10:00", "repeat": "1 day"},  # no type
+    ],
+)
+def test_a_schedule_off_the_contract_names_its_campaign(schedule: dict[str, Any]) -> None:
+    with pytest.raises(frames.FrameError, match=r"campaigns\.schedule of campaign 42"):
+        frames.campaigns_frame([{"id": 42, "schedule": schedule}], ZoneInfo("Asia/Tbilisi"))
+
+
+def test_certain_dates_are_in_time_order_and_utc() -> None:
+    record = {
+        "id": 1,
+        "name": "c",
+        "active": True,
+        "schedule": {
+            "type": "scheduled-certain-dates",
+            "dates": "05/03/2026 10:00,01/03/2026 09:30",
+        },
+        "created_at": "2026-02-01 10:00:00 +0400",
+        "updated_at": "2026-02-01 10:00:00 +0400",
+    }
+    frame = frames.campaigns_frame([record], ZoneInfo("Asia/Tbilisi"))
+    assert list(frame["dates"][0]) == [
+        datetime(2026, 3, 1, 5, 30, tzinfo=UTC),
+        datetime(2026, 3, 5, 6, 0, tzinfo=UTC),
+    ]

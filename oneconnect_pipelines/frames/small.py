@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from .. import schemas as s
-from ..formats import FormatError, parse_datetime, parse_repeat, split_date_range, split_ids
+from ..client.models import Schedule
+from ..formats import FormatError, split_ids
 from ..schemas import TEXT
 from .columns import (
     ID_LIST,
@@ -118,27 +119,19 @@ def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
 def _schedule(
     record: Record, tz: tzinfo
 ) -> tuple[str, datetime | None, datetime | None, int | None, str | None, list[datetime]]:
-    schedule = record.get("schedule") or {}
+    """A campaign's schedule as the frame's columns, read by the client's own ``Schedule``."""
     try:
-        kind = str(schedule["type"])
-        dates = schedule.get("dates")
-        if dates is not None:
-            items = split_ids(dates) if isinstance(dates, str) else list(dates)
-            moments = sorted(parse_datetime(d, tz).astimezone(UTC) for d in items)
-            return kind, None, None, None, None, moments
-        parts = split_date_range(str(schedule.get("date-range") or ""))
-        repeat = parse_repeat(str(schedule["repeat"])) if schedule.get("repeat") else None
-        start = parse_datetime(parts[0], tz).astimezone(UTC) if parts[0] else None
-        end = parse_datetime(parts[1], tz).astimezone(UTC) if len(parts) > 1 else None
+        plan = Schedule.from_api(record.get("schedule") or {}, tz)
     except (KeyError, FormatError) as exc:
         raise FrameError(f"campaigns.schedule of campaign {record.get('id')}: {exc}") from exc
+    repeat = plan.repeat
     return (
-        kind,
-        start,
-        end,
+        plan.type,
+        plan.start.astimezone(UTC) if plan.start else None,
+        plan.end.astimezone(UTC) if plan.end else None,
         repeat.count if repeat else None,
         repeat.period if repeat else None,
-        [],
+        sorted(moment.astimezone(UTC) for moment in plan.dates),
     )
 
 

@@ -42,8 +42,8 @@ class Schedule(msgspec.Struct, frozen=True, gc=False):
     @classmethod
     def from_api(cls, s: Mapping[str, Any], tz: tzinfo) -> Schedule:
         kind = str(s["type"])
-        if "dates" in s:
-            dates = s["dates"]
+        dates = s.get("dates")
+        if dates is not None:
             items = split_ids(dates) if isinstance(dates, str) else list(dates)
             return cls(kind, dates=tuple(parse_datetime(d, tz) for d in items))
         parts = split_date_range(str(s.get("date-range") or ""))
