@@ -26,10 +26,6 @@ def location(where: str | Location) -> Location:
     return UPath(where) if "://" in where else Path(where)
 
 
-def is_local(path: Location) -> bool:
-    return isinstance(path, Path)
-
-
 def shown(path: Location) -> str:
     """The location as a person reads it: local paths absolute, URLs as given."""
     return str(path.resolve()) if isinstance(path, Path) else str(path)
