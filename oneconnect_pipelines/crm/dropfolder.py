@@ -100,6 +100,9 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
 
 
 Listed = tuple[set[str], dict[str, tuple[Location, list[Any]]]]
+#: Where the object stores' listings (s3fs, gcsfs, adlfs) say when and which version.
+_MODIFIED = ("LastModified", "updated", "last_modified", "mtime")
+_VERSION = ("ETag", "generation", "etag")
 
 
 def _local_files(folder: Path) -> Listed:
@@ -130,8 +133,8 @@ def _stored_files(folder: UPath) -> Listed:
     files: dict[str, tuple[Location, list[Any]]] = {}
     for info in listing(folder):
         name = PurePosixPath(info["name"]).name
-        modified = next((info[k] for k in ("LastModified", "updated", "mtime") if k in info), "")
-        version = next((info[k] for k in ("ETag", "generation", "etag") if k in info), "")
+        modified = next((info[k] for k in _MODIFIED if k in info), "")
+        version = next((info[k] for k in _VERSION if k in info), "")
         files[name] = (folder / name, [int(info["size"]), str(modified), 0, str(version)])
     return set(files), files
 
