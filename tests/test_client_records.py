@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pyarrow
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -255,3 +256,17 @@ def test_contact_pages_keep_records_without_extra_numbers_out_of_the_collector()
         {**extra, "additional_numbers": ("995555000002",)},
     ]
     assert not gc.is_tracked(page[0])  # most contacts: 100,000 of them cost the collector nothing
+
+
+def test_the_arrow_wire_schemas_are_the_wire_structs_fields() -> None:
+    """Derived from the structs: the contract's contact fields, typed as the JSON has them."""
+    from oneconnect_pipelines.client.models import CONTACT_WIRE, MESSAGE_WIRE
+    from oneconnect_pipelines.formats import CONTACT_FIELDS
+
+    assert CONTACT_WIRE.names == ["id", *CONTACT_FIELDS, "created_at", "updated_at"]
+    assert CONTACT_WIRE.field("id").type == pyarrow.int64()
+    assert CONTACT_WIRE.field("additional_numbers").type == pyarrow.list_(pyarrow.string())
+    assert MESSAGE_WIRE.field("sms").type == pyarrow.struct(
+        [("destination", pyarrow.string()), ("content", pyarrow.string())]
+    )
+    assert MESSAGE_WIRE.field("birthday_campaign").type == pyarrow.bool_()

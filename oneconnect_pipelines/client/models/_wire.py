@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
+import msgspec.inspect
+import pyarrow
 
 from oneconnect_pipelines.formats import FormatError, parse_timestamp
 
@@ -56,3 +58,31 @@ def none_if_empty(value: Any) -> str | None:
 
 def stamp(record: Mapping[str, Any], name: str) -> datetime:
     return parse_timestamp(record[name])
+
+
+def arrow_schema(wire: type[msgspec.Struct]) -> pyarrow.Schema:
+    """The Arrow schema of a wire struct, in its field order: the JSON reader's schema for
+    a resource's pages, so its wire shape is declared once (the struct)."""
+    return pyarrow.schema(_arrow_fields(msgspec.inspect.type_info(wire)))
+
+
+def _arrow_fields(struct: Any) -> list[tuple[str, pyarrow.DataType]]:
+    return [(field.encode_name, _arrow_type(field.type)) for field in struct.fields]
+
+
+def _arrow_type(kind: Any) -> pyarrow.DataType:
+    inspect = msgspec.inspect
+    if isinstance(kind, inspect.UnionType):  # ``X | None``: nullable X, as every Arrow type
+        (kind,) = [t for t in kind.types if not isinstance(t, inspect.NoneType)]
+    if isinstance(kind, inspect.StructType):
+        return pyarrow.struct(_arrow_fields(kind))
+    if isinstance(kind, inspect.VarTupleType | inspect.ListType):
+        return pyarrow.list_(_arrow_type(kind.item_type))
+    return _SCALARS[type(kind)]
+
+
+_SCALARS: dict[type[Any], pyarrow.DataType] = {
+    msgspec.inspect.IntType: pyarrow.int64(),
+    msgspec.inspect.StrType: pyarrow.string(),
+    msgspec.inspect.BoolType: pyarrow.bool_(),
+}

@@ -7,23 +7,21 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-import pyarrow
 
-from oneconnect_pipelines.formats import CONTACT_FIELDS as WRITABLE_CONTACT_FIELDS
 from oneconnect_pipelines.formats import parse_birthday, parse_timestamp
 from oneconnect_pipelines.masking import mask_phone
 
-from ._wire import PageDecoder, Wire, each
+from ._wire import PageDecoder, Wire, arrow_schema, each
 
 
 class _ContactWire(Wire, kw_only=True):
     """A contact as the JSON has it."""
 
     id: int
-    phone_number: str
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    phone_number: str
     birthday: str | None = None
     post_code: str | None = None
     city: str | None = None
@@ -79,17 +77,8 @@ class Contact(msgspec.Struct, frozen=True, gc=False):
         return f"Contact(id={self.id}, phone_number={mask_phone(self.phone_number)!r})"
 
 
-_TEXT = pyarrow.string()
-#: A contact record as the API sends it: text, but for the id and the list of additional numbers.
-CONTACT_WIRE = pyarrow.schema(
-    [
-        ("id", pyarrow.int64()),
-        *(
-            (name, pyarrow.list_(_TEXT) if name == "additional_numbers" else _TEXT)
-            for name in (*WRITABLE_CONTACT_FIELDS, "created_at", "updated_at")
-        ),
-    ]
-)
+#: A contact's page as the Arrow JSON reader reads it (``_ContactWire``'s fields).
+CONTACT_WIRE = arrow_schema(_ContactWire)
 
 
 build_contacts = each(Contact._from_wire)

@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import pyarrow
 
 from oneconnect_pipelines.formats import parse_timestamp
 from oneconnect_pipelines.masking import mask_phone
 
-from ._wire import PageDecoder, Wire, each
+from ._wire import PageDecoder, Wire, arrow_schema, each
 
 
 class _SmsWire(Wire):
@@ -25,15 +24,15 @@ class _ReportWire(Wire):
     reason: str | None = None
 
 
-class _MessageWire(Wire):
+class _MessageWire(Wire, kw_only=True):
     id: int
     final_status: str
-    created_at: str
-    updated_at: str
     campaign_id: int | None = None
     birthday_campaign: bool | None = None
     sms: _SmsWire | None = None
     delivery_report: _ReportWire | None = None
+    created_at: str
+    updated_at: str
 
 
 _NO_SMS = _SmsWire()
@@ -83,18 +82,5 @@ class Message(msgspec.Struct, frozen=True, gc=False):
 
 
 MESSAGE_PAGES = PageDecoder(_MessageWire, each(Message._from_wire))
-MESSAGE_WIRE = pyarrow.schema(
-    [
-        ("id", pyarrow.int64()),
-        ("final_status", pyarrow.string()),
-        ("campaign_id", pyarrow.int64()),
-        ("birthday_campaign", pyarrow.bool_()),
-        ("sms", pyarrow.struct([("destination", pyarrow.string()), ("content", pyarrow.string())])),
-        (
-            "delivery_report",
-            pyarrow.struct([("status", pyarrow.string()), ("reason", pyarrow.string())]),
-        ),
-        ("created_at", pyarrow.string()),
-        ("updated_at", pyarrow.string()),
-    ]
-)
+#: A message's page as the Arrow JSON reader reads it (``_MessageWire``'s fields).
+MESSAGE_WIRE = arrow_schema(_MessageWire)
