@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -228,13 +228,15 @@ def markdown(results: dict[str, Any], quick: bool, chart: Path, summary_dir: Pat
             if quick
             else ""
         ),
+        "Each row says the day it was measured (`--only` re-runs some and keeps the "
+        "others' figures; `-`: measured before days were recorded, 2026-12-03 or earlier).",
         "Analysis, profiles of the missed targets and what would close them: "
         "[docs/benchmarks.md](docs/benchmarks.md).",
         "",
         f"![ratios of each comparison against its target]({chart.relative_to(summary_dir)})",
         "",
-        "| benchmark | target | result | key figures |",
-        "| --- | --- | --- | --- |",
+        "| benchmark | target | result | measured | key figures |",
+        "| --- | --- | --- | --- | --- |",
     ]
     measured = results["benchmarks"]
     for benchmark in BENCHMARKS:
@@ -242,7 +244,7 @@ def markdown(results: dict[str, Any], quick: bool, chart: Path, summary_dir: Pat
         shown = "; ".join(f"{path}: {pick(figures, path)}" for path in benchmark.shown)
         lines.append(
             f"| {benchmark.what} (`python -m bench.{benchmark.module}`) | {benchmark.target} "
-            f"| {verdict(benchmark, figures)} | {shown} |"
+            f"| {verdict(benchmark, figures)} | {figures.get('measured_on', '-')} | {shown} |"
         )
     if not quick and PROFILE.exists():
         lines += [
@@ -356,7 +358,7 @@ def main() -> None:
     ]
     for benchmark in chosen:
         print(f"== {benchmark.what}", flush=True)
-        figures = run(benchmark.module, args.quick)
+        figures = {**run(benchmark.module, args.quick), "measured_on": date.today().isoformat()}
         results["benchmarks"][benchmark.module] = figures
         print(f"   -> {verdict(benchmark, figures)}", flush=True)
         out.results.write_text(json.dumps(results, indent=2) + "\n")  # kept if a later fails

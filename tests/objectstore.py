@@ -8,9 +8,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from moto.server import ThreadedMotoServer
 from upath import UPath
+
+from oneconnect_pipelines.storage import Location
 
 #: What a deployment sets for its bucket (only the endpoint differs from AWS's own).
 S3_ENVIRONMENT = {
@@ -46,3 +50,12 @@ def new_bucket() -> UPath:
     bucket = UPath(f"s3://oneconnect-{uuid.uuid4().hex[:12]}")
     bucket.fs.mkdir(bucket.path)
     return bucket
+
+
+def drop_folder(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """For a fixture with ``params=["local", "s3"]``: a drop folder on disk, or one in a
+    bucket of its own on the session's S3-compatible server."""
+    if request.param == "local":
+        return tmp_path / "crm_drop"
+    request.getfixturevalue("s3_endpoint")
+    return new_bucket() / "crm_drop"

@@ -18,6 +18,7 @@ import pytest
 from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
 
 from .conftest import API_KEY, EMAIL, SMALL, default_account
+from .objectstore import new_bucket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,6 +153,12 @@ def account() -> Iterator[str]:
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     line = one_line(oneconnect("sync", "nope.csv", cwd=tmp_path), "sync")
     assert line == "oneconnect sync: nope.csv: no such file"
+
+
+def test_a_missing_object_in_a_bucket_is_one_line(s3_endpoint: str, tmp_path: Path) -> None:
+    missing = new_bucket() / "crm_drop" / "nope.csv"
+    line = one_line(oneconnect("sync", str(missing), cwd=tmp_path), "sync")
+    assert line == f"oneconnect sync: {missing}: no such file"
 
 
 def test_a_wrong_api_key_is_one_line(account: str, tmp_path: Path) -> None:

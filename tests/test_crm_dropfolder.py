@@ -14,18 +14,15 @@ from oneconnect_pipelines.crm.dropfolder import FolderState, content_hash, read_
 from oneconnect_pipelines.crm.read import CrmFileError
 from oneconnect_pipelines.storage import Location
 
-from .objectstore import new_bucket
+from .objectstore import drop_folder
 
 
 @pytest.fixture(params=["local", "s3"])
 def drop(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
     """An empty drop folder: local, or a prefix in a bucket of its own."""
-    if request.param == "local":
-        folder = tmp_path / "drop"
-        folder.mkdir()
-        return folder
-    request.getfixturevalue("s3_endpoint")
-    return new_bucket() / "crm_drop"
+    folder = drop_folder(request, tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)  # in S3, a prefix exists once it holds an object
+    return folder
 
 
 def names(ready: list) -> list[str]:  # type: ignore[type-arg]

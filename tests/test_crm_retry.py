@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import dagster as dg
 import duckdb
@@ -19,9 +19,11 @@ from assets.crm_sync import ATTEMPT_TAG, RETRY_TAG, crm_contacts_sync, crm_drop_
 from assets.resources import OneConnectResource
 from assets.settings import SETTINGS
 from assets.warehouse import WarehouseResource
+from oneconnect_pipelines.storage import Location
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim
+from .objectstore import drop_folder
 
 #: Five rows no retry can fix: a short number, a date that never was, a bad e-mail,
 #: letters for a number, and a duplicate of row 2's number.
@@ -32,6 +34,7 @@ BAD_ROWS = [
     "Bad4,0555 CALL ME,,",
     "Bad5,0555 000 000,,",
 ]
+L = TypeVar("L", bound=Location)
 
 
 @pytest.fixture
@@ -40,15 +43,14 @@ def account() -> Iterator[Sim]:
         yield sim
 
 
-@pytest.fixture
-def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "crm_drop"
-    folder.mkdir()
+def watched(folder: L, monkeypatch: pytest.MonkeyPatch) -> L:
+    """``folder`` as the drop folder both sensors watch, retries at once."""
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "mapping.yaml").write_text("lists: [CRM customers]\n")
     settings = dataclasses.replace(
         SETTINGS,
         crm_drop_dir=folder,
-        export_dir=tmp_path / "exports",
+        export_dir=folder.parent / "exports",
         crm_retry_backoff_s=0.0,
         crm_retry_attempts=15,
     )
@@ -57,8 +59,21 @@ def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def drop_file(folder: Path, lines: list[str], name: str = "export.csv") -> Path:
-    path = folder / name
+@pytest.fixture
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return watched(tmp_path / "crm_drop", monkeypatch)
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_drop(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Location:
+    """A local drop folder, or one in a bucket of a real S3-compatible server."""
+    return watched(drop_folder(request, tmp_path), monkeypatch)
+
+
+def drop_file(folder: L, lines: list[str], name: str = "export.csv") -> L:
+    path = cast(L, folder / name)  # a Path in a Path, a UPath in a UPath
     path.write_text("\n".join(["First Name,Mobile Phone,Date of Birth,Email", *lines]) + "\n")
     (folder / f"{name}.done").write_text("")
     return path
@@ -103,13 +118,13 @@ class Deployment:
 
 
 def test_failed_rows_are_retried_until_every_row_is_done(
-    account: Sim, drop: Path, tmp_path: Path
+    account: Sim, any_drop: Location, tmp_path: Path
 ) -> None:
     """1,000 rows, 5 of them bad, 10% of requests answered 500 (the client's own retries
     cut to one attempt, so server errors reach rows and lists): the retry sensor tries
     again until 995 contacts exist and only the 5 bad rows are rejected, with reasons."""
     good = [f"P{i},0555{i:06d},,p{i}@example.com" for i in range(995)]
-    path = drop_file(drop, good[:1] + BAD_ROWS + good[1:])
+    path = drop_file(any_drop, good[:1] + BAD_ROWS + good[1:])
     account.admin.put("/faults", json={"error_rates": {"500": 0.1}, "seed": 21})
     warehouse = tmp_path / "wh.duckdb"
     deployment = Deployment(account, warehouse, retry_attempts=1)
@@ -174,9 +189,9 @@ def test_a_run_refuses_a_file_swapped_for_a_symlink_and_is_not_retried(
 
 
 def test_a_file_that_changed_after_a_failed_run_is_not_retried_but_synced_anew(
-    account: Sim, drop: Path, tmp_path: Path
+    account: Sim, any_drop: Location, tmp_path: Path
 ) -> None:
-    path = drop_file(drop, ["Anna,0555123456,,"])
+    path = drop_file(any_drop, ["Anna,0555123456,,"])
     account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
     deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
     (request,) = deployment.tick(crm_drop_sensor)

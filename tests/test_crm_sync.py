@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from oneconnect_pipelines.storage import Location, shown
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim, resource
-from .objectstore import new_bucket
+from .objectstore import drop_folder
 from .sim_helpers import wait_for
 
 EXPORT = (
@@ -73,10 +74,7 @@ def any_drop(
 ) -> Location:
     """A local drop folder, or one in an S3 bucket (reports to the same bucket): runs that
     execute on other machines share files through object storage."""
-    if request.param == "local":
-        return watched(tmp_path / "crm_drop", monkeypatch)
-    request.getfixturevalue("s3_endpoint")
-    return watched(new_bucket() / "crm_drop", monkeypatch)
+    return watched(drop_folder(request, tmp_path), monkeypatch)
 
 
 def run(sim: Sim, warehouse: Path, run_config: Mapping[str, Any]) -> dict[str, int]:
@@ -255,7 +253,10 @@ def test_faults_during_apply_end_in_the_state_of_a_clean_run(
 
 
 def cli_env(sim: Sim, tmp_path: Path) -> dict[str, str]:
+    """The command's whole environment: the account, the warehouse, and the object
+    store's variables (set while the session's S3-compatible server runs)."""
     return {
+        **{name: value for name, value in os.environ.items() if name.startswith("AWS_")},
         "ONECONNECT_BASE_URL": sim.base_url,
         "ONECONNECT_WAREHOUSE": str(tmp_path / "w.db"),
         "ONECONNECT_EXPORT_DIR": str(tmp_path / "exports"),
@@ -275,9 +276,9 @@ def oneconnect(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def test_oneconnect_sync_prints_counts_that_add_up(
-    account: Sim, drop: Path, tmp_path: Path
+    account: Sim, any_drop: Location, tmp_path: Path
 ) -> None:
-    path = dropped(drop)
+    path = dropped(any_drop)  # an s3:// URL for the bucket's
     process = oneconnect("sync", str(path), "--dry-run", "--json", env=cli_env(account, tmp_path))
     out, err = process.communicate(timeout=180)
     assert process.returncode == 0, err

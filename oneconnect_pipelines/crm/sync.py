@@ -17,7 +17,7 @@ from .dropfolder import read_dropped
 from .mapping import ColumnMapping, Resolved
 from .normalise import Normalised, NormaliseOptions, normalise
 from .plan import PlanOptions, plan_sync
-from .read import read_export
+from .read import CrmFileError, read_export
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,10 @@ def sync_file(client: OneConnect, path: str | Location, options: SyncOptions) ->
     if options.expected_sha256 is not None:
         data = read_dropped(path, options.expected_sha256)
     else:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:  # the object stores' errors carry no file name
+            raise CrmFileError(f"{path}: no such file") from exc
     mapping = options.mapping or ColumnMapping.for_drop_folder(path.parent)
     rows, resolved = prepare(path, mapping, options.normalise, data)
     contacts = [record for page in client.contacts.pages() for record in page]
