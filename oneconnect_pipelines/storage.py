@@ -14,16 +14,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+import fsspec
 from upath import UPath
 
 Location = Path | UPath
 
 
 def location(where: str | Location) -> Location:
-    """``where`` as a path: a ``UPath`` for a URL (``scheme://...``), else a local ``Path``."""
+    """``where`` as a path: a ``UPath`` for a URL (``scheme://...``), else a local ``Path``.
+    A URL whose store's fsspec package is missing is refused here, when the settings are
+    read, not at the first sensor tick."""
     if isinstance(where, Path | UPath):
         return where
-    return UPath(where) if "://" in where else Path(where)
+    if "://" not in where:
+        return Path(where)
+    path = UPath(where)
+    try:
+        fsspec.get_filesystem_class(path.protocol)
+    except ImportError as exc:
+        raise ImportError(
+            f"{where}: {exc} (pip install 'oneconnect-pipelines[s3]' for s3://, [gcs] for gs://)"
+        ) from None
+    return path
 
 
 def shown(path: Location) -> str:

@@ -4,6 +4,8 @@ same rules for a local folder and for a prefix in a real S3-compatible server (`
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -216,3 +218,17 @@ def test_a_folder_swapped_in_for_the_file_is_refused(tmp_path: Path) -> None:
     path.mkdir()
     with pytest.raises(CrmFileError):
         read_dropped(path, "0" * 64)
+
+
+def test_a_store_whose_package_is_missing_is_refused_when_the_settings_load() -> None:
+    """Not at the first sensor tick: the code location does not load, saying what to install."""
+    code = "import sys; sys.modules['s3fs'] = None; import assets.settings"
+    env = {**os.environ, "ONECONNECT_CRM_DROP_DIR": "s3://bucket/crm"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ImportError: s3://bucket/crm: Install s3fs to access S3 "
+        "(pip install 'oneconnect-pipelines[s3]' for s3://, [gcs] for gs://)"
+    )
