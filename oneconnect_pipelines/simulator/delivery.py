@@ -22,7 +22,7 @@ class Outcome:
     reason: str
 
 
-def outcome(message_id: int, seed: int) -> Outcome:
+def message_outcome(message_id: int, seed: int) -> Outcome:
     """~91% delivered after 3-60 s, the rest undelivered with one of the usual reasons."""
     h = (message_id * 2654435761 + (seed + 1) * 40503) & 0xFFFFFFFF
     h = (h ^ (h >> 13)) * 1274126177 & 0xFFFFFFFF

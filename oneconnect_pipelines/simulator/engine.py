@@ -18,8 +18,7 @@ import orjson
 
 from .account import Account, load_account, store_account
 from .clock import SimClock
-from .delivery import NO_BALANCE_REASON
-from .delivery import outcome as message_outcome
+from .delivery import NO_BALANCE_REASON, message_outcome
 from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
 from .store import Store
 from .timetable import local, next_birthday_run, occurrence

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from .delivery import outcome as message_outcome
+from .delivery import message_outcome
 from .engine import Platform
 from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
 from .seed_words import (
