@@ -71,7 +71,7 @@ def records(pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def landed(result: Landed, client: OneConnect, partitioned: bool = False) -> dict[str, Any]:
     count = "dagster/partition_row_count" if partitioned else "dagster/row_count"
-    return {count: result.rows, **table_metadata(result.frame), **fetched(client)}
+    return {count: result.rows, **table_metadata(result.head), **fetched(client)}
 
 
 def land_small(
@@ -101,7 +101,6 @@ def contacts(
             f"{GROUP}.contacts",
             chunks,
             s.ContactsSchema,
-            frames.CONTACT_CATEGORIES,
         )
         return dg.MaterializeResult(metadata=landed(result, client))
 
@@ -203,7 +202,6 @@ def messages(
             f"{GROUP}.messages",
             chunks,
             s.MessagesSchema,
-            frames.MESSAGE_CATEGORIES,
             day,
         )
         return dg.MaterializeResult(metadata=landed(result, client, partitioned=True))

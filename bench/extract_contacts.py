@@ -59,7 +59,6 @@ def ours(base_url: str, database: Path) -> tuple[float, int, int]:
             "oneconnect.contacts",
             chunks,
             ContactsSchema,
-            frames.CONTACT_CATEGORIES,
         )
         requests = client.stats.snapshot()["requests"]
     rows = landed.rows

@@ -10,6 +10,8 @@ from .masking import mask_digits, mask_email
 PHONE_COLUMNS = ("phone_number", "destination", "recipients", "additional_numbers")
 EMAIL_COLUMNS = ("email",)
 HIDDEN_COLUMNS = ("birthday", "street", "post_code")
+#: Rows a preview shows.
+PREVIEW_ROWS = 5
 
 
 def masked(frame: pd.DataFrame) -> pd.DataFrame:
@@ -25,8 +27,8 @@ def masked(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def markdown_preview(frame: pd.DataFrame, rows: int = 5) -> str:
-    """The first ``rows`` rows as a Markdown table, masked."""
+def markdown_preview(frame: pd.DataFrame) -> str:
+    """The first ``PREVIEW_ROWS`` rows as a Markdown table, masked."""
     if frame.empty:
         return "_no rows_"
-    return str(masked(frame.head(rows)).to_markdown(index=False))
+    return str(masked(frame.head(PREVIEW_ROWS)).to_markdown(index=False))

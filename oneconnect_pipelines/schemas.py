@@ -326,6 +326,19 @@ def arrow_schema(model: type[pa.DataFrameModel]) -> pyarrow.Schema:
     return pyarrow.Table.from_pandas(empty, preserve_index=False).schema
 
 
+@functools.cache
+def categories(model: type[pa.DataFrameModel]) -> dict[str, tuple[str, ...]]:
+    """``model``'s categorical columns and their categories (its ``isin`` values, in order):
+    what a table built by Arrow needs to become the model's DataFrame."""
+    return {
+        name: tuple(check.statistics["allowed_values"])
+        for name, column in model.to_schema().columns.items()
+        if isinstance(column.dtype.type, pd.CategoricalDtype)
+        for check in column.checks
+        if check.name == "isin"
+    }
+
+
 def _empty(dtype: object) -> pd.Series:
     if isinstance(dtype, pd.CategoricalDtype):  # the models' categories are text
         return pd.Series(pd.Categorical([], categories=pd.Index([], dtype="string[pyarrow]")))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from .columns import CHUNK, DATE32, Fields, FrameError, birthdays, ids, stamps, text
 from .records import (
-    CONTACT_CATEGORIES,
-    MESSAGE_CATEGORIES,
     contact_chunk,
     contacts_frame,
     contacts_of,
@@ -31,9 +29,7 @@ from .small import (
 
 __all__ = [
     "CHUNK",
-    "CONTACT_CATEGORIES",
     "DATE32",
-    "MESSAGE_CATEGORIES",
     "Fields",
     "FrameError",
     "balance_frame",

@@ -44,7 +44,7 @@ def contacts_frame(records: Iterable[Record]) -> pd.DataFrame:
 def contacts_of(field: Fields) -> pd.DataFrame:
     """The contacts table of the records ``field`` reads."""
     if field.table is not None and (fast := contacts_arrow(field.table)) is not None:
-        return to_frame(fast, CONTACT_CATEGORIES)
+        return to_frame(fast, s.categories(s.ContactsSchema))
     record_ids = field("id")
     genders = text(field("gender"))
     frame = pd.DataFrame(
@@ -99,7 +99,7 @@ def messages_frame(records: Iterable[Record], tz: tzinfo) -> pd.DataFrame:
 def messages_of(field: Fields, tz: tzinfo) -> pd.DataFrame:
     """The messages table of the records ``field`` reads, ``sent_local`` in ``tz``."""
     if field.table is not None and (fast := messages_arrow(field.table, tz)) is not None:
-        return to_frame(fast, MESSAGE_CATEGORIES)
+        return to_frame(fast, s.categories(s.MessagesSchema))
     record_ids = field("id")
     campaign = ids(field("campaign_id")).fillna(0)
     birthday = flags(field("birthday_campaign")).fillna(False)
@@ -132,9 +132,6 @@ def messages_of(field: Fields, tz: tzinfo) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- Arrow alone
-#: The categorical columns of the big tables, and their categories.
-CONTACT_CATEGORIES = {"gender": GENDERS}
-MESSAGE_CATEGORIES = {"final_status": MESSAGE_STATUSES, "sender_type": s.SENDER_TYPES}
 _TEXT = pyarrow.string()
 _UTC = pyarrow.timestamp("us", "UTC")
 

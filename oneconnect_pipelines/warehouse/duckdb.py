@@ -74,7 +74,7 @@ class DuckDBWarehouse:
                         f"DELETE FROM {table} WHERE {window.column} >= ? AND {window.column} < ?",
                         [window.start, window.end],
                     )
-                for piece in _gathered(_chain(first, pieces)):
+                for piece in _ahead(_gathered(_chain(first, pieces))):
                     rows += _insert(connection, table, piece)
                 connection.execute("COMMIT")
             except BaseException:
