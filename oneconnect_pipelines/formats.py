@@ -42,6 +42,8 @@ CONTACT_FIELDS = (
     "additional_numbers",
     "gender",
 )
+#: The free-text ones among them: stored as given, empty the same as missing.
+CONTACT_TEXT_FIELDS = ("first_name", "last_name", "post_code", "city", "street")
 
 _BIRTHDAY_FORMATS = (BIRTHDAY_WRITE_FORMAT, BIRTHDAY_READ_FORMAT)
 _DATETIME_FORMATS = (REQUEST_DATETIME_FORMAT, SCHEDULE_DATETIME_FORMAT)

@@ -359,3 +359,26 @@ def test_contact_records_round_trip_with_their_exact_numbers(records: list[dict[
             assert row["birthday"].strftime("%d/%m/%Y") == record["birthday"].replace(".", "/")
         else:
             assert pd.isna(row["birthday"])
+
+
+# ----------------------------------------------------------------------- one contract
+def test_every_shape_of_a_contact_has_the_contracts_fields_in_one_order() -> None:
+    """A contact's fields are declared by the contract (``formats.CONTACT_FIELDS``); the
+    shapes that hold it (typed record, warehouse table, CRM rows, CRM mapping) each have
+    exactly those fields, the matching phone number first, and the categories the table
+    converts to are the contract's."""
+    from oneconnect_pipelines.client.models import Contact
+    from oneconnect_pipelines.crm.mapping import CONTACT_FIELDS as CRM_FIELDS
+    from oneconnect_pipelines.crm.mapping import DEFAULT_HEADERS
+    from oneconnect_pipelines.formats import CONTACT_FIELDS, CONTACT_TEXT_FIELDS, GENDERS
+
+    fields = ["phone_number", *(name for name in CONTACT_FIELDS if name != "phone_number")]
+    table = ["id", *fields, "created_at", "updated_at"]
+    assert list(Contact.__struct_fields__) == table
+    assert list(s.ContactsSchema.to_schema().columns) == table
+    assert s.arrow_schema(s.ContactsSchema).names == table
+    assert list(contacts(contact(1, "995555000001")).columns) == table
+    assert list(s.CrmContactsSchema.to_schema().columns) == ["row", *fields]
+    assert list(CRM_FIELDS) == fields and set(DEFAULT_HEADERS) == set(fields)
+    assert set(CONTACT_TEXT_FIELDS) < set(CONTACT_FIELDS)
+    assert s.categories(s.ContactsSchema) == {"gender": GENDERS}

@@ -24,7 +24,6 @@ from .phones import NumberFormat, PhoneNormaliser
 from .read import ROW, Rejection
 
 DATE32 = pd.ArrowDtype(pyarrow.date32())
-TEXT_FIELDS = ("first_name", "last_name", "post_code", "city", "street")
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
 
 _ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"

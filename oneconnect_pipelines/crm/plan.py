@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..formats import FormatError, parse_birthday
+from ..formats import CONTACT_TEXT_FIELDS, FormatError, parse_birthday
 from ..masking import mask_email, mask_phone
 from ..schemas import TEXT
 from .normalise import GENDER_VALUES, Normalised, validate_rows
@@ -201,7 +201,7 @@ def _diff(
 def _comparable(record: Mapping[str, Any], phones: PhoneNormaliser) -> _Contact:
     """An account contact in the same normal form as the CRM rows."""
     values: dict[str, Any] = {}
-    for name in ("first_name", "last_name", "post_code", "city", "street"):
+    for name in CONTACT_TEXT_FIELDS:
         values[name] = _clean(record.get(name))
     email = _clean(record.get("email"))
     values["email"] = email.lower() if email else None

@@ -14,7 +14,7 @@ import pyarrow.compute
 from .. import schemas as s
 from ..client._arrow import WirePage
 from ..client.models import CONTACT_WIRE, MESSAGE_WIRE
-from ..formats import GENDERS, MESSAGE_STATUSES
+from ..formats import CONTACT_TEXT_FIELDS, GENDERS, MESSAGE_STATUSES
 from ..schemas import TEXT
 from ..warehouse.arrow import to_arrow, to_pandas
 from .columns import (
@@ -51,18 +51,14 @@ def contacts_of(field: Fields) -> pd.DataFrame:
         {
             "id": ids(record_ids),
             "phone_number": _all_text(field("phone_number")),
-            "email": text(field("email")),
-            "first_name": text(field("first_name")),
-            "last_name": text(field("last_name")),
+            **{name: text(field(name)) for name in ("email", *CONTACT_TEXT_FIELDS)},
             "birthday": birthdays(field("birthday"), "contacts", record_ids),
-            "post_code": text(field("post_code")),
-            "city": text(field("city")),
-            "street": text(field("street")),
             "additional_numbers": text(_joined(field("additional_numbers"))),
             "gender": category(genders, GENDERS),
             "created_at": stamps(field("created_at"), "contacts", "created_at", record_ids),
             "updated_at": stamps(field("updated_at"), "contacts", "updated_at", record_ids),
-        }
+        },
+        columns=s.arrow_schema(s.ContactsSchema).names,
     )
     _refuse(
         genders.notna() & frame["gender"].isna(),
@@ -148,15 +144,14 @@ def contacts_arrow(wire: pyarrow.Table | pyarrow.RecordBatch) -> pyarrow.Table |
     columns = {
         "id": wire["id"],
         "phone_number": wire["phone_number"],
-        **{name: _nulled(wire[name]) for name in ("email", "first_name", "last_name")},
+        **{name: _nulled(wire[name]) for name in ("email", *CONTACT_TEXT_FIELDS)},
         "birthday": birthday,
-        **{name: _nulled(wire[name]) for name in ("post_code", "city", "street")},
         "additional_numbers": _nulled(joined),
         "gender": gender,
         "created_at": created,
         "updated_at": updated,
     }
-    return pyarrow.table(columns)
+    return pyarrow.table(columns).select(s.arrow_schema(s.ContactsSchema).names)
 
 
 def messages_arrow(wire: pyarrow.Table | pyarrow.RecordBatch, tz: tzinfo) -> pyarrow.Table | None:
