@@ -118,6 +118,14 @@ def test_a_window_replaces_only_its_rows(tmp_path: Path) -> None:
     assert sorted(store.read("s.t").column("id").to_pylist()) == [1, 2, 4, 5]
     assert store.read("s.t", window).column("id").to_pylist() == [4, 5]
 
+    def failing() -> Iterator[pd.DataFrame]:
+        yield frame([6], "2026-12-02")
+        raise RuntimeError("the listing broke halfway")
+
+    with pytest.raises(RuntimeError, match="broke halfway"):
+        store.write("s.t", failing(), window)
+    assert sorted(store.read("s.t").column("id").to_pylist()) == [1, 2, 4, 5]  # as it was
+
 
 def test_frames_read_back_with_the_types_they_were_written_with(tmp_path: Path) -> None:
     store = DuckDBWarehouse(tmp_path / "w.duckdb")
