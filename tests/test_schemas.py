@@ -382,3 +382,19 @@ def test_every_shape_of_a_contact_has_the_contracts_fields_in_one_order() -> Non
     assert list(CRM_FIELDS) == fields and set(DEFAULT_HEADERS) == set(fields)
     assert set(CONTACT_TEXT_FIELDS) < set(CONTACT_FIELDS)
     assert s.categories(s.ContactsSchema) == {"gender": GENDERS}
+
+
+def test_a_message_record_and_its_table_have_the_same_fields_in_one_order() -> None:
+    """The table adds what it derives (who sent it, the account's local time) and says
+    who sent it instead of the record's ``birthday_campaign`` flag."""
+    from oneconnect_pipelines.client.models import Message
+    from oneconnect_pipelines.formats import MESSAGE_STATUSES
+
+    record = [name for name in Message.__struct_fields__ if name != "birthday_campaign"]
+    table = list(s.MessagesSchema.to_schema().columns)
+    assert [name for name in table if name not in ("sender_type", "sent_local")] == record
+    assert list(frames.messages_frame([message(1, CREATED)], TZ).columns) == table
+    assert s.categories(s.MessagesSchema) == {
+        "final_status": MESSAGE_STATUSES,
+        "sender_type": s.SENDER_TYPES,
+    }

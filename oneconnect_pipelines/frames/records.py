@@ -115,7 +115,8 @@ def messages_of(field: Fields, tz: tzinfo) -> pd.DataFrame:
             "created_at": created,
             "updated_at": stamps(field("updated_at"), "messages", "updated_at", record_ids),
             "sent_local": created.dt.tz_convert(tz).dt.tz_localize(None),
-        }
+        },
+        columns=s.arrow_schema(s.MessagesSchema).names,
     )
     _refuse(
         statuses.notna() & frame["final_status"].isna(),
@@ -187,7 +188,7 @@ def messages_arrow(wire: pyarrow.Table | pyarrow.RecordBatch, tz: tzinfo) -> pya
         "updated_at": updated,
         "sent_local": local,
     }
-    return pyarrow.table(columns)
+    return pyarrow.table(columns).select(s.arrow_schema(s.MessagesSchema).names)
 
 
 def to_frame(table: pyarrow.Table, categories: Mapping[str, Sequence[str]]) -> pd.DataFrame:
