@@ -14,7 +14,7 @@ every failure of every batch named by its row in the table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
@@ -66,54 +66,42 @@ def land_frame(
     return Landed(rows, checked.head(PREVIEW_ROWS))
 
 
-@dataclass
 class _Checks:
     """One table's validation as its chunks pass: batches checked by the schema without
     its uniqueness rules, the key columns kept to check those at the end."""
 
-    schema: pa.DataFrameSchema
-    categories: Mapping[str, Sequence[str]]
-    head: pd.DataFrame = field(default_factory=pd.DataFrame)
-    _errors: list[SchemaError] = field(default_factory=list)
-    _failed: pd.DataFrame | None = None
-    _pending: list[pyarrow.Table] = field(default_factory=list)
-    _keys: list[pyarrow.Table] = field(default_factory=list)
-    _checked_rows: int = 0
-
-    def __post_init__(self) -> None:
-        together = set(self.schema.unique or ())
-        self._key_columns = [
-            name
-            for name, column in self.schema.columns.items()
-            if column.unique or name in together
-        ]
-        self._columns = self.schema.update_columns(
-            {name: {"unique": False} for name in self._key_columns}
-        )
-        self._columns.unique = None
+    def __init__(self, schema: pa.DataFrameSchema, categories: Mapping[str, Sequence[str]]) -> None:
+        together = set(schema.unique or ())
+        keys = [name for name, c in schema.columns.items() if c.unique or name in together]
+        self._schema, self._categories, self._key_columns = schema, categories, keys
+        self._batch = schema.update_columns({name: {"unique": False} for name in keys})
+        self._batch.unique = None
         self._uniqueness = pa.DataFrameSchema(
             {
-                name: pa.Column(unique=bool(self.schema.columns[name].unique), nullable=True)
-                for name in self._key_columns
+                name: pa.Column(unique=bool(schema.columns[name].unique), nullable=True)
+                for name in keys
             },
-            unique=self.schema.unique,
-            name=self.schema.name,
+            unique=schema.unique,
+            name=schema.name,
         )
+        self.head = pd.DataFrame()
+        self._pending: list[pyarrow.Table] = []
+        self._keys: list[pyarrow.Table] = []
+        self._checked_rows = 0
+        self._errors: list[SchemaError] = []
+        self._failed: pd.DataFrame | None = None
 
     def passed(self, chunks: Iterable[pyarrow.Table], table: str) -> Iterator[pyarrow.Table]:
         """``chunks``, each handed on at once; raises at the end (before the writer can
         commit) when any row failed."""
         seen = False
-        pending_rows = 0
         for chunk in chunks:
             seen = True
             self._pending.append(chunk)
             self._keys.append(chunk.select(self._key_columns))
-            pending_rows += chunk.num_rows
             yield chunk
-            if pending_rows >= CHECK_ROWS:
+            if sum(piece.num_rows for piece in self._pending) >= CHECK_ROWS:
                 self._check_pending()
-                pending_rows = 0
         if not seen:
             raise ValueError(f"{table}: no chunk, not even an empty one")
         if self._pending:
@@ -123,13 +111,13 @@ class _Checks:
             self._keys.clear()
             self._check(self._uniqueness, to_frame(keys, {}), start=0)
         if self._errors:
-            raise SchemaErrors(self.schema, self._errors, self._failed)
+            raise SchemaErrors(self._schema, self._errors, self._failed)
 
     def _check_pending(self) -> None:
         whole = pyarrow.concat_tables(self._pending, promote_options="permissive")
         self._pending.clear()
-        frame = to_frame(whole, self.categories)
-        checked = self._check(self._columns, frame, start=self._checked_rows)
+        frame = to_frame(whole, self._categories)
+        checked = self._check(self._batch, frame, start=self._checked_rows)
         if not self._checked_rows and checked is not None:
             self.head = checked.head(PREVIEW_ROWS)
         self._checked_rows += len(frame)
@@ -144,5 +132,6 @@ class _Checks:
             return schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
             self._errors.extend(exc.schema_errors)
-            self._failed = frame if self._failed is None else self._failed
+            if self._failed is None:
+                self._failed = frame
             return None
