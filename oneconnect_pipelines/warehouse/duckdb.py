@@ -8,6 +8,7 @@ and closes its connection, so the lock is held only while a table is written or 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -68,13 +69,13 @@ class DuckDBWarehouse:
             try:
                 rows = 0
                 if first is not None:
-                    _ensure(connection, table, first, replace=window is None)
-                if window is not None:
-                    connection.execute(
-                        f"DELETE FROM {table} WHERE {window.column} >= ? AND {window.column} < ?",
-                        [window.start, window.end],
-                    )
-                for piece in _ahead(_gathered(_chain(first, pieces))):
+                    _ensure(connection, table, first, replace=False)
+                connection.execute(
+                    f"DELETE FROM {table} WHERE {window.column} >= ? AND {window.column} < ?",
+                    [window.start, window.end],
+                )
+                held = [] if first is None else [first]
+                for piece in _ahead(_gathered(itertools.chain(held, pieces))):
                     rows += _insert(connection, table, piece)
                 connection.execute("COMMIT")
             except BaseException:
@@ -98,7 +99,7 @@ class DuckDBWarehouse:
                 _ensure(connection, incoming, first, replace=True)
                 # checkpoint as the rows come, not all at the close
                 connection.execute("SET wal_autocheckpoint = '4MB'")
-                for piece in _ahead(_gathered(_chain(first, pieces))):
+                for piece in _ahead(_gathered(itertools.chain([first], pieces))):
                     rows += _insert(connection, incoming, piece)
                 connection.execute("BEGIN")
                 swapping = True
@@ -152,12 +153,6 @@ class DuckDBWarehouse:
                 wanted,
             ).fetchall()
         return [(str(schema), str(name)) for schema, name in found]
-
-
-def _chain(first: pyarrow.Table | None, rest: Iterator[pyarrow.Table]) -> Iterator[pyarrow.Table]:
-    if first is not None:
-        yield first
-        yield from rest
 
 
 def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Iterator[pyarrow.Table]:

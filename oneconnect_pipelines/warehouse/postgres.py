@@ -13,6 +13,7 @@ in ``ONECONNECT_WAREHOUSE``; the URL is shown without it in any case.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -106,7 +107,9 @@ class PostgresWarehouse:
                 schema, _, name = table.rpartition(".")
                 incoming = f"{schema}.{name}__incoming_{secrets.token_hex(4)}"
                 _create(cursor, incoming, first.schema)
-                rows = sum(_copy(cursor, incoming, piece) for piece in _chain(first, pieces))
+                rows = sum(
+                    _copy(cursor, incoming, piece) for piece in itertools.chain([first], pieces)
+                )
                 cursor.execute(f"DROP TABLE IF EXISTS {ident(table)}")
                 cursor.execute(f"ALTER TABLE {ident(incoming)} RENAME TO {ident(name)}")
                 return rows
@@ -115,7 +118,7 @@ class PostgresWarehouse:
                 f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
                 (window.start, window.end),
             )
-            return sum(_copy(cursor, table, piece) for piece in _chain(first, pieces))
+            return sum(_copy(cursor, table, piece) for piece in itertools.chain([first], pieces))
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
@@ -150,11 +153,6 @@ class PostgresWarehouse:
                 (wanted,),
             )
             return [(str(schema), str(name)) for schema, name in cursor.fetchall()]
-
-
-def _chain(first: pyarrow.Table, rest: Iterator[pyarrow.Table]) -> Iterator[pyarrow.Table]:
-    yield first
-    yield from rest
 
 
 def _window_sql(window: Window) -> str:
