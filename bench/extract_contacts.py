@@ -37,6 +37,7 @@ import duckdb
 import pandas as pd
 
 from oneconnect_pipelines import frames
+from oneconnect_pipelines.allocation import use_lean_arrow_memory
 from oneconnect_pipelines.client import DEFAULT_CONCURRENCY, OneConnect
 from oneconnect_pipelines.landing import land
 from oneconnect_pipelines.schemas import ContactsSchema
@@ -133,6 +134,7 @@ def profile(base_url: str, workdir: Path) -> None:
 
 
 def main() -> None:
+    use_lean_arrow_memory()  # as in every process of the code location (assets/__init__.py)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5,000 contacts, 2 rounds")
     parser.add_argument("--rounds", type=int, default=None)

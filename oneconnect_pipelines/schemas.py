@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow
+from pandera import dtypes
+from pandera.engines import pandas_engine
 from pandera.typing import Series
 
 from .formats import GENDERS, MESSAGE_STATUSES
@@ -24,7 +26,25 @@ Count = Series[pd.Int64Dtype]
 #: Text: pandas strings stored in Arrow, so frames convert to Arrow (DuckDB, Parquet)
 #: without copying, and string checks run in Arrow's kernels.
 TEXT = pd.StringDtype("pyarrow")
-Text = Series[Annotated[pd.StringDtype, "pyarrow", pd.NA]]
+
+
+@dtypes.immutable(init=True)
+class ArrowText(pandas_engine.STRING):
+    """``string[pyarrow]``, checked as one answer for the whole column.
+
+    pandera's own string type answers its dtype check value by value even when the
+    column's dtype matches, and then formats the (empty) failure cases of every column of
+    every batch: 60% of validating a contacts table (0.11 s of 0.18 s per 100,000
+    rows). Only ``string[pyarrow]`` itself passes (an object column of strings does not).
+    """
+
+    storage: Literal["python", "pyarrow"] | None = "pyarrow"
+
+    def check(self, pandera_dtype: dtypes.DataType, data_container: object = None) -> bool:
+        return bool(getattr(pandas_engine.Engine.dtype(pandera_dtype), "type", None) == self.type)
+
+
+Text = Series[ArrowText]
 Flag = Series[pd.BooleanDtype]
 Stamp = Series[Annotated[pd.DatetimeTZDtype, "ns", "UTC"]]
 NaiveStamp = Series[pa.DateTime]

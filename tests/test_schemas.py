@@ -67,6 +67,14 @@ def test_phone_numbers_as_integers_are_refused() -> None:
     assert failure == "555100001"  # the number as it arrived, its leading 0 lost
 
 
+def test_text_held_as_python_objects_is_refused_by_its_dtype() -> None:
+    frame = contacts(contact(1, "995551000001", email="a@example.com"))
+    frame["email"] = frame["email"].astype(object)  # the strings alone are not the type
+    cases = failures(s.ContactsSchema, frame)
+    assert cases_of(cases, "email") == [("dtype('string[pyarrow]')", "object")]
+    assert set(cases["column"]) == {"email"}
+
+
 def test_a_gender_outside_male_female_is_named() -> None:
     frame = contacts(contact(1, "995551000001", gender="Male"), contact(2, "995551000002"))
     frame["gender"] = pd.Categorical(["Male", "Other"])

@@ -18,7 +18,7 @@ import pytest
 
 from assets.extract import account_timezone
 from oneconnect_pipelines.warehouse import Window
-from oneconnect_pipelines.warehouse.duckdb import DuckDBWarehouse
+from oneconnect_pipelines.warehouse.duckdb import INSERT_ROWS, DuckDBWarehouse
 
 from .conftest import EMPTY
 from .extract_helpers import column_types, materialize, private_sim, rows
@@ -183,3 +183,49 @@ def test_a_writer_waits_while_another_process_holds_the_file(tmp_path: Path) -> 
             DuckDBWarehouse(path, lock_wait_s=0.5).write("s.t", frame([2]))
         finally:
             holder.kill()
+
+
+def row_group_sizes(path: Path, table: str) -> list[int]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        found = connection.execute(
+            "SELECT row_group_id, max(count) FROM pragma_storage_info(?) "
+            "GROUP BY row_group_id ORDER BY row_group_id",
+            [table],
+        ).fetchall()
+    return [int(count) for _, count in found]
+
+
+def test_rows_added_to_a_table_go_into_small_row_groups(tmp_path: Path) -> None:
+    """DuckDB rewrites a table's partly filled last row group whole when rows are added:
+    a window or an append keeps those groups at INSERT_ROWS rows, so the rewrite (and the
+    memory it takes) stays small however long the table grows. A whole table written
+    anew keeps DuckDB's larger default groups."""
+    path = tmp_path / "w.duckdb"
+    store = DuckDBWarehouse(path)
+    many = 50_000
+    store.write("s.t", frame(list(range(many)), "2026-12-01"))
+    assert max(row_group_sizes(path, "s.t")) > INSERT_ROWS  # DuckDB's default size
+    for day in (2, 3):
+        ids = list(range(day * many, (day + 1) * many))
+        window = Window("day", date(2026, 12, day), date(2026, 12, day + 1))
+        store.write("s.t", frame(ids, f"2026-12-0{day}"), window)
+    store.append("s.t", frame([10**9], "2026-12-04"))
+    sizes = row_group_sizes(path, "s.t")
+    assert sum(sizes) == 3 * many + 1
+    assert max(sizes[1:]) <= INSERT_ROWS  # after the first group, written whole
+
+
+def test_a_second_connection_in_one_process_waits_for_the_first(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "w.duckdb", lock_wait_s=0.3)
+    store.write("s.t", frame([1]))
+    # held past the wait: an error, not a hang
+    with store.connect(), pytest.raises(duckdb.Error):
+        store.read("s.t")
+    assert store.read("s.t").column("id").to_pylist() == [1]
+
+
+def test_data_spilled_by_a_big_query_goes_beside_the_file(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    with store.connect() as connection:
+        found = connection.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert found is not None and found[0] == f"{tmp_path / 'w.duckdb'}.tmp"

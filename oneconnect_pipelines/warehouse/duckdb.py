@@ -1,8 +1,16 @@
 """The embedded warehouse: one DuckDB file.
 
 DuckDB lets one process at a time hold a file open for writing; a second one waits here
-(``LOCK_WAIT_S``) for the first to let go, instead of failing at once. Each call opens
-and closes its connection, so the lock is held only while a table is written or read.
+(``LOCK_WAIT_S``) for the first to let go, instead of failing at once (and so does a
+second connection in the same process). Each call opens and closes its connection, so
+the lock is held only while a table is written or read.
+
+Rows added to an existing table (a partition's window, an appended log) fill up its last,
+partly filled row group, which DuckDB rewrites whole at the commit: with its default
+groups of 122,880 rows, every fourth messages partition run held ~60 MiB more than the
+others (peak RSS 340-365 MiB against 290-315). Those writes attach the file with groups
+of ``INSERT_ROWS`` rows (peaks 287-294 MiB, no slower); a whole table written anew keeps
+the default, whose larger groups write 100,000 contacts ~8% faster.
 """
 
 from __future__ import annotations
@@ -25,9 +33,12 @@ from .base import Window
 
 #: How long a call waits for another process to release the file.
 LOCK_WAIT_S = 120.0
-#: Rows gathered from the pieces before one insert: ten inserts of 10,000 rows take
-#: half the time of a hundred of 1,000.
+#: Rows gathered from the pieces before one insert (ten inserts of 10,000 rows take half
+#: the time of a hundred of 1,000), and rows per row group of the writes that add rows.
 INSERT_ROWS = 16_384
+#: The name the file is attached as (what ``duckdb.connect(path)`` calls it for the
+#: default ``warehouse.duckdb``).
+CATALOG = "warehouse"
 
 
 class DuckDBWarehouse:
@@ -40,20 +51,24 @@ class DuckDBWarehouse:
         return f"DuckDBWarehouse({self.url!r})"
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the file, waiting while another process holds its lock."""
+    def connect(self, row_group_rows: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the file (writing row groups of ``row_group_rows``, DuckDB's
+        default size if None), waiting while another connection holds its lock."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self._lock_wait_s
         pause = 0.05
         while True:
             try:
-                connection = duckdb.connect(str(self.path))
+                connection = _attached(self.path, row_group_rows)
                 break
+            except duckdb.ResourceInUseException:  # open in this process: wait the same
+                if time.monotonic() > deadline:
+                    raise
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise
-                time.sleep(pause)
-                pause = min(pause * 2, 2.0)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
         try:
             yield connection
         finally:
@@ -64,7 +79,7 @@ class DuckDBWarehouse:
             return self._replace(table, batches(data))
         pieces = batches(data)
         first = next(pieces, None)
-        with self.connect() as connection:
+        with self.connect(INSERT_ROWS) as connection:
             connection.execute("BEGIN")
             try:
                 rows = 0
@@ -115,7 +130,7 @@ class DuckDBWarehouse:
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
-        with self.connect() as connection:
+        with self.connect(INSERT_ROWS) as connection:
             connection.execute("BEGIN")
             try:
                 _ensure(connection, table, piece, replace=False)
@@ -153,6 +168,24 @@ class DuckDBWarehouse:
                 wanted,
             ).fetchall()
         return [(str(schema), str(name)) for schema, name in found]
+
+
+def _attached(path: Path, row_group_rows: int | None) -> duckdb.DuckDBPyConnection:
+    """A connection with ``path`` attached as its default database. Spilled data goes
+    beside the file, where ``duckdb.connect(path)`` puts it (not the working directory)."""
+    connection = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+    try:
+        options = "" if row_group_rows is None else f" (ROW_GROUP_SIZE {int(row_group_rows)})"
+        connection.execute(f"ATTACH {_quoted(str(path))} AS {CATALOG}{options}")
+        connection.execute(f"USE {CATALOG}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Iterator[pyarrow.Table]:
