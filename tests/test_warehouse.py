@@ -18,7 +18,7 @@ import pytest
 
 from assets.extract import account_timezone
 from oneconnect_pipelines.warehouse import Window
-from oneconnect_pipelines.warehouse.duckdb import INSERT_ROWS, DuckDBWarehouse
+from oneconnect_pipelines.warehouse.duckdb import ADDING, DuckDBWarehouse
 
 from .conftest import EMPTY
 from .extract_helpers import column_types, materialize, private_sim, rows
@@ -197,14 +197,16 @@ def row_group_sizes(path: Path, table: str) -> list[int]:
 
 def test_rows_added_to_a_table_go_into_small_row_groups(tmp_path: Path) -> None:
     """DuckDB rewrites a table's partly filled last row group whole when rows are added:
-    a window or an append keeps those groups at INSERT_ROWS rows, so the rewrite (and the
-    memory it takes) stays small however long the table grows. A whole table written
-    anew keeps DuckDB's larger default groups."""
+    a window or an append keeps those groups small, so the rewrite (and the memory it
+    takes) stays small however long the table grows. A whole table written anew keeps
+    DuckDB's larger default groups."""
     path = tmp_path / "w.duckdb"
+    small = ADDING.row_group_rows
+    assert small is not None
     store = DuckDBWarehouse(path)
     many = 50_000
     store.write("s.t", frame(list(range(many)), "2026-12-01"))
-    assert max(row_group_sizes(path, "s.t")) > INSERT_ROWS  # DuckDB's default size
+    assert max(row_group_sizes(path, "s.t")) > small  # DuckDB's default size
     for day in (2, 3):
         ids = list(range(day * many, (day + 1) * many))
         window = Window("day", date(2026, 12, day), date(2026, 12, day + 1))
@@ -212,7 +214,7 @@ def test_rows_added_to_a_table_go_into_small_row_groups(tmp_path: Path) -> None:
     store.append("s.t", frame([10**9], "2026-12-04"))
     sizes = row_group_sizes(path, "s.t")
     assert sum(sizes) == 3 * many + 1
-    assert max(sizes[1:]) <= INSERT_ROWS  # after the first group, written whole
+    assert max(sizes[1:]) <= small  # after the first group, written whole
 
 
 def test_a_second_connection_in_one_process_waits_for_the_first(tmp_path: Path) -> None:
