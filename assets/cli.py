@@ -65,7 +65,7 @@ def explain(exc: BaseException, base_url: str) -> str | None:
         return f"{base_url} did not answer in time ({exc.message}): try again later"
     if isinstance(exc, errors.OneConnectError):
         return str(exc)
-    if isinstance(exc, duckdb.IOException):
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (
             f"the warehouse {SETTINGS.warehouse} is open in another process (a running "
             "dagster dev, a notebook): close it, or set ONECONNECT_WAREHOUSE"

@@ -10,6 +10,7 @@ never from here.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -56,15 +57,22 @@ def listing(folder: UPath) -> list[dict[str, Any]]:
 
 
 def write_whole(path: Location, write: Callable[[IO[bytes]], object]) -> Location:
-    """Write a file that no reader sees half-written: locally under a temporary name, then
-    renamed; in an object store in one upload (an object appears only once complete)."""
+    """Write a file that no reader sees half-written, and that a failed or interrupted
+    write leaves as it was: locally under a temporary name, then renamed; for an object
+    store into a local temporary file, uploaded in one piece once ``write`` returned (an
+    fsspec file commits whatever was written when it is closed, even by an exception)."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        with partial.open("wb") as handle:
-            write(handle)
-        partial.replace(path)
+        try:
+            with partial.open("wb") as handle:
+                write(handle)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
     else:
-        with path.open("wb") as handle:
-            write(handle)
+        with tempfile.NamedTemporaryFile(prefix="oneconnect-upload-") as staged:
+            write(staged)
+            staged.flush()
+            path.fs.put_file(staged.name, path.path)
     return path

@@ -8,7 +8,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import dagster as dg
 import pandas as pd
@@ -19,7 +19,7 @@ from assets.extract import messages as messages_asset
 from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
 from oneconnect_pipelines.schemas import TEXT
-from oneconnect_pipelines.storage import Location, shown
+from oneconnect_pipelines.storage import Location, shown, write_whole
 from oneconnect_pipelines.warehouse import open_warehouse
 
 from .extract_helpers import RECENT, api_get, local_day, materialize, private_sim
@@ -201,3 +201,29 @@ def test_csv_safe_quotes_tab_and_carriage_return_and_leaves_numbers() -> None:
     assert safe["number"].tolist() == [-1, 2, 3, 4, 5]
     assert safe["amount"].tolist() == [-1.5, 0.0, 1.0, 2.0, 3.0]
     assert frame["text"].iloc[0] == "\tcmd"  # the input is not modified
+
+
+class Interrupted(BaseException):
+    """What a run terminated from the UI raises inside a step (not an Exception)."""
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_an_interrupted_export_leaves_the_previous_file_whole(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    root: Location = tmp_path
+    if store == "s3":
+        request.getfixturevalue("s3_endpoint")
+        root = new_bucket() / "exports"
+    target = root / "oneconnect" / "messages" / "2026-12-01.csv"
+    good = b"id,content\n" + b"".join(b"%d,hello\n" % i for i in range(1000))
+    write_whole(target, lambda handle: handle.write(good))
+
+    def interrupted(handle: IO[bytes]) -> None:
+        handle.write(b"id,content\n1,hel")
+        raise Interrupted("terminated while writing")
+
+    with pytest.raises(Interrupted):
+        write_whole(target, interrupted)
+    assert target.read_bytes() == good
+    assert [p.name for p in target.parent.iterdir()] == ["2026-12-01.csv"]  # no leftover

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from assets.extract import account_timezone
 from oneconnect_pipelines.warehouse import Window
 from oneconnect_pipelines.warehouse.duckdb import ADDING, DuckDBWarehouse
+from oneconnect_pipelines.warehouse.postgres import PostgresWarehouse
 
 from .conftest import EMPTY
 from .extract_helpers import column_types, materialize, private_sim, rows
@@ -217,13 +220,45 @@ def test_rows_added_to_a_table_go_into_small_row_groups(tmp_path: Path) -> None:
     assert max(sizes[1:]) <= small  # after the first group, written whole
 
 
-def test_a_second_connection_in_one_process_waits_for_the_first(tmp_path: Path) -> None:
-    store = DuckDBWarehouse(tmp_path / "w.duckdb", lock_wait_s=0.3)
-    store.write("s.t", frame([1]))
-    # held past the wait: an error, not a hang
-    with store.connect(), pytest.raises(duckdb.Error):
-        store.read("s.t")
-    assert store.read("s.t").column("id").to_pylist() == [1]
+def test_a_notebook_holding_the_file_open_can_still_use_the_library(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    store = DuckDBWarehouse(path, lock_wait_s=0.3)
+    store.write("s.t", frame([1], "2026-12-01"))
+    window = Window("day", date(2026, 12, 2), date(2026, 12, 3))
+    with duckdb.connect(str(path)) as notebook:
+        assert store.read("s.t").column("id").to_pylist() == [1]
+        store.write("s.t", frame([2], "2026-12-02"), window)  # shares the notebook's file
+        store.append("s.log", frame([3]))
+        assert notebook.execute("SELECT count(*) FROM w.s.t").fetchone() == (2,)
+    # held read-only in this process, the file cannot be written: an error, not a hang
+    with duckdb.connect(str(path), read_only=True), pytest.raises(duckdb.Error):
+        store.write("s.t", frame([4]))
+    assert sorted(store.read("s.t").column("id").to_pylist()) == [1, 2]
+
+
+def test_reads_go_on_beside_an_analysts_read_only_session(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    store = DuckDBWarehouse(path, lock_wait_s=0.3)
+    store.write("s.t", frame([1, 2]))
+    analyst = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True);"
+            " print('reading', flush=True); time.sleep(30)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert analyst.stdout is not None and analyst.stdout.readline().strip() == "reading"
+        assert store.read("s.t").column("id").to_pylist() == [1, 2]
+        assert store.tables(["s"]) == [("s", "t")]
+        assert store.query("SELECT count(*) AS n FROM s.t").column("n").to_pylist() == [2]
+    finally:
+        analyst.kill()
+        analyst.wait(10)
 
 
 def test_data_spilled_by_a_big_query_goes_beside_the_file(tmp_path: Path) -> None:
@@ -231,3 +266,96 @@ def test_data_spilled_by_a_big_query_goes_beside_the_file(tmp_path: Path) -> Non
     with store.connect() as connection:
         found = connection.execute("SELECT current_setting('temp_directory')").fetchone()
     assert found is not None and found[0] == f"{tmp_path / 'w.duckdb'}.tmp"
+
+
+def test_a_staging_table_left_by_a_killed_write_is_no_table_of_the_warehouse(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.duckdb"
+    store = DuckDBWarehouse(path)
+    store.write("s.t", frame([1, 2]))
+    with duckdb.connect(str(path)) as connection:  # what a SIGKILL mid-write leaves behind
+        connection.execute("CREATE TABLE s.t__incoming AS SELECT 7 AS id")
+    assert store.tables(["s"]) == [("s", "t")]  # so the export never publishes it
+    store.write("s.t", frame([3]))
+    assert store.read("s.t").column("id").to_pylist() == [3]
+    assert store.tables(["s"]) == [("s", "t")]
+
+
+def new_postgres(postgres_url: str) -> PostgresWarehouse:
+    from .postgres import create_database
+
+    return PostgresWarehouse(create_database(postgres_url, f"wh_{uuid.uuid4().hex[:8]}"))
+
+
+def slow_day(ids: list[int], day: str, pause: float) -> Iterator[pd.DataFrame]:
+    """A day's rows in two pieces with a listing's pause between them."""
+    yield frame(ids[:1], day)
+    time.sleep(pause)
+    yield frame(ids[1:], day)
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_two_runs_writing_one_window_at_once_leave_its_rows_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A backfill overlapping the hourly refresh of the same day: the writers take turns."""
+    store: DuckDBWarehouse | PostgresWarehouse = (
+        DuckDBWarehouse(tmp_path / "w.duckdb")
+        if backend == "duckdb"
+        else new_postgres(request.getfixturevalue("postgres_url"))
+    )
+    store.write("s.t", frame([1, 2, 3], "2026-12-01"))
+    window = Window("day", date(2026, 12, 1), date(2026, 12, 2))
+    runs = [
+        threading.Thread(
+            target=store.write, args=("s.t", slow_day([1, 2, 3], "2026-12-01", 0.8), window)
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        run.start()
+        time.sleep(0.3)
+    for run in runs:
+        run.join(30)
+    assert sorted(store.read("s.t", window).column("id").to_pylist()) == [1, 2, 3]
+
+
+def test_first_writes_of_two_tables_into_a_new_schema_at_once_both_land(
+    postgres_url: str,
+) -> None:
+    store = new_postgres(postgres_url)
+    errors: list[BaseException] = []
+
+    def write(table: str) -> None:
+        try:
+            store.write(table, slow_day([1, 2], "2026-12-01", 0.3))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    runs = [threading.Thread(target=write, args=(f"analytics.t{n}",)) for n in range(3)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(30)
+    assert errors == []
+    assert store.tables(["analytics"]) == [("analytics", f"t{n}") for n in range(3)]
+
+
+def test_a_nightly_replace_keeps_the_views_and_grants_on_a_postgres_table(
+    postgres_url: str,
+) -> None:
+    store = new_postgres(postgres_url)
+    store.write("s.t", frame([1, 2]))
+    with store.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("CREATE VIEW s.recent AS SELECT id FROM s.t WHERE id > 1")
+        cursor.execute("CREATE ROLE analyst_view_test")
+        cursor.execute("GRANT USAGE ON SCHEMA s TO analyst_view_test")
+        cursor.execute("GRANT SELECT ON s.t TO analyst_view_test")
+    store.write("s.t", frame([5, 6, 7]))  # same columns: the table stays, its rows change
+    assert store.query("SELECT id FROM s.recent ORDER BY id").column("id").to_pylist() == [5, 6, 7]
+    granted = store.query("SELECT has_table_privilege('analyst_view_test', 's.t', 'SELECT') AS ok")
+    assert granted.column("ok").to_pylist() == [True]
+    with pytest.raises(Exception, match="depend"):  # columns changed: PostgreSQL says why
+        store.write("s.t", frame([8]).drop(columns=["name"]))
+    assert store.read("s.t").column("id").to_pylist() == [5, 6, 7]

@@ -47,8 +47,24 @@ class Warehouse(Protocol):
         ...
 
     def tables(self, schemas: Iterable[str]) -> list[tuple[str, str]]:
-        """(schema, table) of every table in ``schemas``, in order."""
+        """(schema, table) of every table in ``schemas``, in order (no staging table)."""
         ...
+
+
+#: What a staging table's name adds to its table's: a whole-table write fills one and
+#: swaps it in. A write killed before the swap (SIGKILL, the OOM killer) can leave one,
+#: holding rows never validated: it is no table of the warehouse (``tables`` skips it)
+#: and the next write of its table replaces it.
+STAGING = "__incoming"
+
+
+def staging_name(table: str) -> str:
+    return table + STAGING
+
+
+def published(found: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(schema, table) pairs without the staging tables."""
+    return [(str(schema), str(name)) for schema, name in found if STAGING not in name]
 
 
 def is_postgres(url: str | Path) -> bool:

@@ -1,9 +1,12 @@
 """The embedded warehouse: one DuckDB file.
 
 DuckDB lets one process at a time hold a file open for writing; a second one waits here
-(``LOCK_WAIT_S``) for the first to let go, instead of failing at once (and so does a
-second connection in the same process). Each call opens and closes its connection, so
-the lock is held only while a table is written or read.
+(``LOCK_WAIT_S``) for the first to let go, instead of failing at once. Reads open the
+file read-only, so they go on beside an analyst's read-only session. In one process,
+connections share the file as DuckDB allows (a notebook holding it open can still call
+the library); one whose settings clash with an open one's waits like a second process.
+Each call opens and closes its connection, so the lock is held only while a table is
+written or read.
 
 Rows added to an existing table (a partition's window, an appended log) fill up its last,
 partly filled row group, which DuckDB rewrites whole at the commit: with its default
@@ -32,13 +35,10 @@ import pandas as pd
 import pyarrow
 
 from .arrow import Data, batches, to_arrow, to_pandas
-from .base import Window
+from .base import Window, published, staging_name
 
 #: How long a call waits for another process to release the file.
 LOCK_WAIT_S = 120.0
-#: The name the file is attached as (what ``duckdb.connect(path)`` calls it for the
-#: default ``warehouse.duckdb``).
-CATALOG = "warehouse"
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class WriteMode:
     threads: int | None = None
 
 
-#: A whole table written anew.
+#: A whole table written anew: DuckDB's own settings.
 REPLACING = WriteMode(insert_rows=16_384)
 #: Rows added to a table: each insert whole row groups, small ones, on one thread.
 ADDING = WriteMode(insert_rows=8_192, row_group_rows=8_192, threads=1)
@@ -70,17 +70,17 @@ class DuckDBWarehouse:
         return f"DuckDBWarehouse({self.url!r})"
 
     @contextmanager
-    def connect(self, mode: WriteMode = REPLACING) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the file (writing as ``mode`` says), waiting while another
-        connection holds its lock."""
+    def connect(self, mode: WriteMode | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the file: read-only without ``mode``, else writing as ``mode``
+        says; waiting while another connection holds it in a way this one cannot share."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self._lock_wait_s
         pause = 0.05
         while True:
             try:
-                connection = _attached(self.path, mode)
+                connection = _open(self.path, mode)
                 break
-            except duckdb.ResourceInUseException:  # open in this process: wait the same
+            except _OPEN_IN_THIS_PROCESS:
                 if time.monotonic() > deadline:
                     raise
             except duckdb.IOException as exc:
@@ -122,12 +122,12 @@ class DuckDBWarehouse:
         then, so the disk writes happen while the source is still producing), swapped in
         for the old table in one transaction at the end: readers see the old table or
         the new one. A failing source leaves the old table as it was."""
-        schema, _, name = table.rpartition(".")
-        incoming = f"{schema}.{name}__incoming"
+        name = table.rpartition(".")[2]
+        incoming = staging_name(table)
         first = next(pieces, None)
         if first is None:
             raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
-        with self.connect() as connection:
+        with self.connect(REPLACING) as connection:
             rows, swapping = 0, False
             try:
                 _ensure(connection, incoming, first, replace=True)
@@ -186,19 +186,39 @@ class DuckDBWarehouse:
                 f"WHERE table_schema IN ({marks}) ORDER BY 1, 2",
                 wanted,
             ).fetchall()
-        return [(str(schema), str(name)) for schema, name in found]
+        return published(found)
+
+
+#: A connection of this process holds the file with other settings.
+_OPEN_IN_THIS_PROCESS = (duckdb.ResourceInUseException, duckdb.ConnectionException)
+
+
+def _open(path: Path, mode: WriteMode | None) -> duckdb.DuckDBPyConnection:
+    """``path`` opened the way ``mode`` asks when this process allows it, else the way
+    any connection of this process can share (DuckDB's one instance of the file,
+    read-write, its default settings). A missing file is made, as by any connection."""
+    try:
+        if mode is None and path.exists():
+            return duckdb.connect(str(path), read_only=True)
+        if mode is not None and (mode.row_group_rows or mode.threads):
+            return _attached(path, mode)
+    except _OPEN_IN_THIS_PROCESS:
+        pass
+    return duckdb.connect(str(path))
 
 
 def _attached(path: Path, mode: WriteMode) -> duckdb.DuckDBPyConnection:
-    """A connection with ``path`` attached as its default database. Spilled data goes
-    beside the file, where ``duckdb.connect(path)`` puts it (not the working directory)."""
+    """A connection with ``path`` attached as its default database with ``mode``'s
+    settings, under the name ``duckdb.connect(path)`` gives it (the file's stem), and
+    spilling beside the file as that would (not into the working directory)."""
     threads = {} if mode.threads is None else {"threads": mode.threads}
     connection = duckdb.connect(config={"temp_directory": f"{path}.tmp", **threads})
     try:
         rows = mode.row_group_rows
         options = "" if rows is None else f" (ROW_GROUP_SIZE {int(rows)})"
-        connection.execute(f"ATTACH {_quoted(str(path))} AS {CATALOG}{options}")
-        connection.execute(f"USE {CATALOG}")
+        catalog = '"' + path.stem.replace('"', '""') + '"'
+        connection.execute(f"ATTACH {_quoted(str(path))} AS {catalog}{options}")
+        connection.execute(f"USE {catalog}")
     except BaseException:
         connection.close()
         raise

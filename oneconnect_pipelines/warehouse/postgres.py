@@ -3,9 +3,11 @@
 Rows go in through ADBC's PostgreSQL driver, which streams Arrow batches with binary
 ``COPY`` (no row-by-row inserts, no Python per value). Tables are declared by this module
 from the Arrow schema, so money keeps its ``numeric(12,2)`` and reads back as the same
-Arrow decimal. Every write is one transaction: a whole-table replace fills a staging
-table and swaps it in, a window replace deletes and refills its rows; readers see the
-old rows or the new ones, and a failure leaves the old ones.
+Arrow decimal. Every write is one transaction, and one writer of a table at a time: a
+window replace deletes and refills its rows; a whole-table replace does the same to the
+whole table when its columns stay as they were (the usual night: views on the table and
+its grants stay), else fills a staging table and swaps it in. Readers see the old rows
+or the new ones, and a failure leaves the old ones.
 
 The password belongs in ``PGPASSWORD`` (or a ``.pgpass`` file), which libpq reads, not
 in ``ONECONNECT_WAREHOUSE``; the URL is shown without it in any case.
@@ -25,7 +27,7 @@ import pyarrow
 import pyarrow.compute
 
 from .arrow import Data, batches, to_arrow, to_pandas
-from .base import Window
+from .base import Window, published, staging_name
 
 SCALARS = {
     pyarrow.bool_(): "boolean",
@@ -102,29 +104,38 @@ class PostgresWarehouse:
         first = next(pieces, None)
         if first is None:
             raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
+        self._ensure_schema(table)
         with self.connect() as connection, connection.cursor() as cursor:
-            if window is None:
-                schema, _, name = table.rpartition(".")
-                incoming = f"{schema}.{name}__incoming_{secrets.token_hex(4)}"
-                _create(cursor, incoming, first.schema)
-                rows = sum(
-                    _copy(cursor, incoming, piece) for piece in itertools.chain([first], pieces)
-                )
-                cursor.execute(f"DROP TABLE IF EXISTS {ident(table)}")
-                cursor.execute(f"ALTER TABLE {ident(incoming)} RENAME TO {ident(name)}")
-                return rows
+            _hold(cursor, table)
+            all_pieces = itertools.chain([first], pieces)
+            if window is None and not _same_columns(cursor, table, first.schema):
+                return _swap_in(cursor, table, first.schema, all_pieces)
             _ensure(cursor, table, first.schema)
-            cursor.execute(
-                f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
-                (window.start, window.end),
-            )
-            return sum(_copy(cursor, table, piece) for piece in itertools.chain([first], pieces))
+            if window is None:
+                cursor.execute(f"DELETE FROM {ident(table)}")
+            else:
+                cursor.execute(
+                    f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
+                    (window.start, window.end),
+                )
+            return sum(_copy(cursor, table, piece) for piece in all_pieces)
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
+        self._ensure_schema(table)
         with self.connect() as connection, connection.cursor() as cursor:
+            _hold(cursor, table)
             _ensure(cursor, table, piece.schema)
             return _copy(cursor, table, piece)
+
+    def _ensure_schema(self, table: str) -> None:
+        """``table``'s schema exists: made in a short transaction of its own, one writer
+        at a time (two ``CREATE SCHEMA IF NOT EXISTS`` at once: one fails on the catalog's
+        unique index)."""
+        namespace = table.rpartition(".")[0]
+        with self.connect() as connection, connection.cursor() as cursor:
+            _hold(cursor, "schema " + namespace)
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(namespace)}")
 
     def read(self, table: str, window: Window | None = None) -> pyarrow.Table:
         query, parameters = f"SELECT * FROM {ident(table)}", tuple[Any, ...]()
@@ -148,11 +159,10 @@ class PostgresWarehouse:
         with self.connect() as connection, connection.cursor() as cursor:
             cursor.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables "
-                "WHERE table_schema = ANY($1) AND table_name NOT LIKE '%\\_\\_incoming\\_%' "
-                "ORDER BY 1, 2",
+                "WHERE table_schema = ANY($1) ORDER BY 1, 2",
                 (wanted,),
             )
-            return [(str(schema), str(name)) for schema, name in cursor.fetchall()]
+            return published(cursor.fetchall())
 
 
 def _window_sql(window: Window) -> str:
@@ -163,16 +173,44 @@ def _columns(schema: pyarrow.Schema) -> str:
     return ", ".join(f"{ident(f.name)} {postgres_type(f.type)}" for f in schema)
 
 
-def _create(cursor: Any, table: str, schema: pyarrow.Schema) -> None:
-    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(table.partition('.')[0])}")
-    cursor.execute(f"CREATE TABLE {ident(table)} ({_columns(schema)})")
+def _hold(cursor: Any, name: str) -> None:
+    """Until the transaction ends, be the only writer of ``name``: two runs writing one
+    table (a backfill over the hourly refresh) take turns, as DuckDB's file lock makes
+    them. Without it, READ COMMITTED lets the second's ``DELETE`` miss the first's
+    uncommitted rows, and a window would hold both runs' rows."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ("oneconnect " + name,))
+
+
+def _same_columns(cursor: Any, table: str, schema: pyarrow.Schema) -> bool:
+    """``table`` exists with exactly ``schema``'s columns and types, in order."""
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        (ident(table),),
+    )
+    have = [(str(name), str(kind)) for name, kind in cursor.fetchall()]
+    return have == [(field.name, postgres_type(field.type)) for field in schema]
+
+
+def _swap_in(
+    cursor: Any, table: str, schema: pyarrow.Schema, pieces: Iterable[pyarrow.Table]
+) -> int:
+    """A table whose columns change (or a new one): filled as a staging table, then put in
+    the old one's place. Views on the old table stop this with PostgreSQL's own error
+    (they name columns that may be gone); its grants do not carry over."""
+    name = table.rpartition(".")[2]
+    incoming = staging_name(table) + "_" + secrets.token_hex(4)
+    cursor.execute(f"CREATE TABLE {ident(incoming)} ({_columns(schema)})")
+    rows = sum(_copy(cursor, incoming, piece) for piece in pieces)
+    cursor.execute(f"DROP TABLE IF EXISTS {ident(table)}")
+    cursor.execute(f"ALTER TABLE {ident(incoming)} RENAME TO {ident(name)}")
+    return rows
 
 
 def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> None:
     """The table exists with every column of ``schema`` (added, NULL so far, to a table
     an older version made)."""
     namespace, _, name = table.rpartition(".")
-    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(namespace)}")
     cursor.execute(f"CREATE TABLE IF NOT EXISTS {ident(table)} ({_columns(schema)})")
     cursor.execute(
         "SELECT column_name FROM information_schema.columns "
