@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
+from .masking import mask_text
+
 #: ``created_at``/``updated_at``: local time of the account with its UTC offset.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 #: Datetimes sent in requests (``sms_date``, ``start_date``, campaign ``dates``).
@@ -52,7 +54,18 @@ _DATE_RANGE_SEPARATOR = " - "
 
 
 class FormatError(ValueError):
-    """A value does not follow one of OneConnect's documented formats."""
+    """A value does not follow one of OneConnect's documented formats.
+
+    ``reason`` names the format without the value, for messages that must not quote it;
+    ``value`` is the text as given, so that a reader can tell which field of a record
+    holds it. A personal value (a birthday) shows masked in the exception's own message.
+    """
+
+    def __init__(self, reason: str, value: object = None, *, personal: bool = False) -> None:
+        shown = mask_text(str(value)) if personal else value
+        super().__init__(reason if value is None else f"{reason}: {shown!r}")
+        self.reason = reason
+        self.value = value
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -75,7 +88,7 @@ def parse_timestamp(text: str) -> datetime:
     try:
         return datetime.strptime(text.strip(), TIMESTAMP_FORMAT).astimezone(UTC)
     except ValueError as exc:
-        raise FormatError(f"not a OneConnect timestamp: {text!r}") from exc
+        raise FormatError("not a OneConnect timestamp", text) from exc
 
 
 #: ``" +0400"`` -> 4 hours, for every offset met so far (at most 12,000 can exist).
@@ -101,7 +114,7 @@ def timestamp_offset(text: str) -> tzinfo:
     try:
         offset = datetime.strptime(text.strip(), TIMESTAMP_FORMAT).tzinfo
     except ValueError as exc:
-        raise FormatError(f"not a OneConnect timestamp: {text!r}") from exc
+        raise FormatError("not a OneConnect timestamp", text) from exc
     assert offset is not None  # %z always yields one
     return offset
 
@@ -133,7 +146,7 @@ def parse_datetime(text: str, tz: tzinfo) -> datetime:
             return datetime.strptime(cleaned, fmt).replace(tzinfo=tz)
         except ValueError:
             continue
-    raise FormatError(f"not a DD.MM.YYYY HH:MM datetime: {text!r}")
+    raise FormatError("not a DD.MM.YYYY HH:MM datetime", text)
 
 
 def format_request_datetime(moment: datetime, tz: tzinfo) -> str:
@@ -155,7 +168,7 @@ def parse_birthday(text: str) -> date:
             return datetime.strptime(cleaned, fmt).date()
         except ValueError:
             continue
-    raise FormatError(f"not a DD.MM.YYYY birthday: {text!r}")
+    raise FormatError("not a DD.MM.YYYY birthday", text, personal=True)
 
 
 def format_birthday(day: date) -> str:
@@ -198,7 +211,7 @@ def parse_repeat(text: str) -> Repeat:
     """``"2 days"``, ``"1 week"``: a positive count and a period, singular accepted."""
     match = _REPEAT.match(text)
     if not match or int(match.group(1)) < 1:
-        raise FormatError(f"not a repeat interval like '2 days': {text!r}")
+        raise FormatError("not a repeat interval like '2 days'", text)
     return Repeat(int(match.group(1)), match.group(2).lower() + "s")
 
 
@@ -232,5 +245,5 @@ def _days_in_month(year: int, month: int) -> int:
 
 def _require_aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise FormatError(f"datetime must be timezone-aware: {moment!r}")
+        raise FormatError("datetime must be timezone-aware", moment)
     return moment

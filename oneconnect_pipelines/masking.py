@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from urllib.parse import quote, unquote_plus
 
 _DIGITS = re.compile(r"\d{6,}")
 #: Dates as a birthday is written: 05.05.1997, 5/5/1997, 05-05-1997, 1997-05-05.
 _DATES = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{1,2}-\d{1,2})(?!\d)")
 _EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+\.[^\s@\"'<>(),;:]+")
+#: A URL's query in free text (a log line, an error naming its request). Its values are
+#: URL-encoded, which hides an e-mail's ``@`` (%40) and a birthday's ``/`` (%2F) from the
+#: patterns above: they are decoded first.
+_QUERY = re.compile(r"(?<=\?)([^\s?#\"'<>]+)")
+#: Characters a masked query value keeps as they are, so that a log line stays readable.
+_READABLE = "*@.,/:-"
 
 
 def mask_phone(number: str | None) -> str:
@@ -36,7 +44,49 @@ def mask_email(email: str | None) -> str:
 
 def mask_text(text: str) -> str:
     """Free text from elsewhere (a server's error answer, a log line) with whatever may be
-    personal data masked: e-mail addresses, dates (birthdays) and digit runs (numbers)."""
+    personal data masked: e-mail addresses, dates (birthdays) and digit runs (numbers),
+    also where they are URL-encoded in a query (``mask_query``)."""
+    pieces = _QUERY.split(text)  # the queries at odd positions
+    return "".join(
+        mask_query(piece) if i % 2 else _mask_patterns(piece) for i, piece in enumerate(pieces)
+    )
+
+
+def mask_query(query: str) -> str:
+    """A URL's query (``a=1&b=2``) with each value masked as the server would read it,
+    URL-decoded: the personal fields by their name (a phone number of any length), any
+    other like free text. A value with nothing to mask is left as it was written."""
+    return "&".join(map(_mask_parameter, query.split("&")))
+
+
+def _mask_parameter(parameter: str) -> str:
+    name, equals, written = parameter.partition("=")
+    if not equals:
+        return _mask_patterns(parameter)
+    value = unquote_plus(written)
+    masked = _PERSONAL_PARAMETERS.get(unquote_plus(name), _mask_patterns)(value)
+    return parameter if masked == value else f"{name}={quote(masked, safe=_READABLE)}"
+
+
+def _mask_numbers(numbers: str) -> str:
+    """Comma-separated phone numbers, each masked whatever its length."""
+    return ",".join(mask_phone(number.strip()) for number in numbers.split(","))
+
+
+def _mask_date(day: str) -> str:
+    return re.sub(r"\d", "*", day)
+
+
+def _mask_patterns(text: str) -> str:
     text = _EMAILS.sub(lambda match: mask_email(match.group(0)), text)
-    text = _DATES.sub(lambda match: re.sub(r"\d", "*", match.group(0)), text)
+    text = _DATES.sub(lambda match: _mask_date(match.group(0)), text)
     return mask_digits(text)
+
+
+#: Query parameters of the API that carry personal data, and how each is masked.
+_PERSONAL_PARAMETERS: dict[str, Callable[[str], str]] = {
+    "phone_number": _mask_numbers,
+    "destination": _mask_numbers,
+    "additional_numbers": _mask_numbers,
+    "birthday": _mask_date,
+}

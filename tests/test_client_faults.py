@@ -10,12 +10,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from oneconnect_pipelines.client import OneConnect, RetryPolicy, Timeouts
+from oneconnect_pipelines.client import CertainDates, OneConnect, RetryPolicy, Timeouts
 from oneconnect_pipelines.client import errors as e
 from oneconnect_pipelines.simulator import SeedSizes
 
@@ -147,6 +148,55 @@ def test_late_birthday_campaign_and_contact_creates_converge(
         assert len(campaigns) == 2 and greeting.id in campaigns
     numbers = [c["id"] for c in raw(sim, "/contacts") if c["phone_number"] == "0599111222"]
     assert numbers == [contact.id]  # unique numbers: the late original is refused
+
+
+#: Creates whose text has whitespace around it (read from a file, a YAML block): the
+#: resource's path, the field that finds it and its text as the server keeps it (stripped).
+PADDED_CREATES: dict[str, tuple[Callable[[OneConnect], Any], str, str, str]] = {
+    "template": (
+        lambda oc: oc.templates.create(" Padded ", "Hello from the file\n"),
+        "/templates",
+        "title",
+        "Padded",
+    ),
+    "birthday campaign": (
+        lambda oc: oc.birthday_campaigns.create("Greetings X", "Happy birthday!\n", [1]),
+        "/birthday_campaigns",
+        "name",
+        "Greetings X",
+    ),
+    "campaign": (
+        lambda oc: oc.campaigns.create(
+            "Tips ", " Tip of the week", CertainDates([datetime.now(UTC) + timedelta(days=3)])
+        ),
+        "/campaigns",
+        "name",
+        "Tips",
+    ),
+    "list": (lambda oc: oc.lists.create(" Padded list\n"), "/lists", "name", "Padded list"),
+    "contact": (
+        lambda oc: oc.contacts.create(" 0599111333 "),
+        "/contacts",
+        "phone_number",
+        "0599111333",
+    ),
+}
+
+
+@pytest.mark.parametrize("late_by", [1, 2])
+@pytest.mark.parametrize("resource", list(PADDED_CREATES))
+def test_a_lost_create_of_padded_text_ends_as_one_record(
+    sim: Sim, oc: OneConnect, resource: str, late_by: int
+) -> None:
+    """The server strips text fields: the read-back after a lost answer must look for the
+    text as stored, or it misses the record and the replay makes a second one."""
+    create, path, key, stored = PADDED_CREATES[resource]
+    set_faults(sim, {"late_writes": 1, "late_by": late_by})
+    made = create(oc)
+    set_faults(sim, {})
+    same = [r["id"] for r in raw(sim, path) if r[key] == stored]
+    assert same == [made.id]
+    assert getattr(made, "title" if resource == "template" else key) == stored
 
 
 def test_a_server_that_wraps_around_is_stopped_at_the_first_repeated_page(sim: Sim) -> None:
@@ -329,6 +379,60 @@ def test_a_stalled_server_fails_a_write_after_one_timeout_without_replaying_it(
         took = time.monotonic() - started
         assert client.stats.snapshot()["requests"] == 1
     assert READ_TIMEOUT <= took < READ_TIMEOUT + 1.0
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[str]:
+    """Answers at once, then sends its body a byte every 50 ms: every socket read is well
+    inside any read timeout, yet the whole answer takes 10 s."""
+    body = b'{"sms_balance": 930}' + b" " * 180
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    stop = threading.Event()
+
+    def answer(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            connection.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            connection.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body))
+            for byte in body:
+                if stop.wait(0.05):
+                    return
+                connection.sendall(bytes([byte]))
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                connection = listener.accept()[0]
+                threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    stop.set()
+    thread.join(2)
+    listener.close()
+
+
+def test_a_server_trickling_its_answer_fails_a_read_within_the_attempt_deadline(
+    trickling_server: str,
+) -> None:
+    """httpx's read timeout is per socket read: without a deadline for the whole attempt,
+    a byte every 50 ms keeps a call going for as long as the server likes."""
+    timeouts = Timeouts(connect=0.2, read=0.4)
+    with OneConnect(
+        trickling_server, EMAIL, API_KEY, timezone=TZ, retry=STALL, timeouts=timeouts
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises(e.RequestTimeout):
+            client.balance()
+        took = time.monotonic() - started
+        assert client.stats.snapshot()["requests"] == STALL.max_attempts
+    # each attempt is cut off at its first chunk past connect + read (0.6 s)
+    attempts = STALL.max_attempts * timeouts.attempt
+    assert attempts <= took < attempts + 0.15 + 1.0
 
 
 # ------------------------------------------------------------------ odd answers (MockTransport)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -163,6 +165,46 @@ def test_a_listing_longer_than_max_pages_is_stopped() -> None:
         OneConnect("http://oneconnect.test/api/v1", "a", "b", max_pages=0)
 
 
+@st.composite
+def paged_collections(draw: st.DrawFn) -> tuple[int, int, int]:
+    """(size, per_page, max_pages), sizes clustered around max_pages full pages."""
+    per_page = draw(st.integers(min_value=1, max_value=20))
+    max_pages = draw(st.integers(min_value=1, max_value=12))
+    full_pages = draw(st.integers(min_value=max(0, max_pages - 2), max_value=max_pages + 2))
+    return full_pages * per_page + draw(st.integers(0, per_page - 1)), per_page, max_pages
+
+
+@settings(max_examples=80, deadline=None)
+@given(paged_collections(), st.integers(min_value=1, max_value=6))
+def test_a_listing_of_up_to_max_pages_is_whole_and_a_longer_one_is_stopped(
+    collection_shape: tuple[int, int, int], concurrency: int
+) -> None:
+    """A collection filling exactly max_pages pages is complete (its next page is empty),
+    not a runaway; one record more is stopped, after the max_pages pages it may have."""
+    size, per_page, max_pages = collection_shape
+    records = collection(size)
+    server = PagedServer(records)
+    read: list[int] = []
+    with OneConnect(
+        "http://oneconnect.test/api/v1",
+        "ops@example.com",
+        "key",
+        timezone="UTC",
+        per_page=per_page,
+        concurrency=concurrency,
+        max_pages=max_pages,
+        transport=httpx.MockTransport(server),
+    ) as oc:
+        if size <= max_pages * per_page:
+            read.extend(t.id for t in oc.titles.list())
+            assert read == [r["id"] for r in records]
+        else:
+            with pytest.raises(errors.PaginationError, match=f"more than {max_pages} pages"):
+                read.extend(t.id for t in oc.titles.list())
+            assert read == [r["id"] for r in records[: max_pages * per_page]]
+    assert max(server.pages) <= max_pages + 1
+
+
 def test_records_seen_on_an_earlier_page_are_not_returned_twice() -> None:
     records = collection(30)
 
@@ -199,3 +241,63 @@ def test_a_page_that_is_not_an_array_is_a_response_error() -> None:
         pytest.raises(errors.ResponseError),
     ):
         list(oc.titles.list())
+
+
+class SlowServer(PagedServer):
+    """Serves page 1 at once and holds every later page until ``release`` is set."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        super().__init__(records)
+        self.release = threading.Event()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if int(request.url.params["page"]) > 1:
+            self.release.wait(10)
+        return super().__call__(request)
+
+
+def contact_collection(size: int) -> list[dict[str, Any]]:
+    return [
+        {"id": i + 1, "phone_number": f"99555{i:07d}", "created_at": stamp(), "updated_at": stamp()}
+        for i in range(size)
+    ]
+
+
+#: A listing of each kind: how to read it, what the server holds, the call it names.
+LISTINGS: dict[str, tuple[Callable[[OneConnect], Iterator[Any]], list[dict[str, Any]], str]] = {
+    "records": (lambda oc: oc.titles.list(), collection(100), "GET /titles"),
+    "JSON pages": (lambda oc: oc.titles.pages(), collection(100), "GET /titles"),
+    "Arrow pages": (lambda oc: oc.contacts.arrow_pages(), contact_collection(100), "GET /contacts"),
+}
+
+
+@pytest.mark.parametrize("listing", list(LISTINGS))
+def test_closing_the_client_ends_a_listing_read_on_another_thread(listing: str) -> None:
+    """A reader waiting for a page gets ClientClosedError at once, never a hang (the
+    finishing download used to fail to request the next page and never woke it)."""
+    read, records, call = LISTINGS[listing]
+    server = SlowServer(records)
+    oc = client(server, per_page=10, concurrency=2)
+    got_first = threading.Event()
+    outcome: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in read(oc):
+                got_first.set()
+        except BaseException as error:  # whatever it was, the test reports it
+            outcome.append(error)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    assert got_first.wait(5)
+    time.sleep(0.1)  # the reader now waits for page 2, held by the server
+    closed_at = time.monotonic()
+    oc.close()
+    thread.join(2)
+    woke_after = time.monotonic() - closed_at
+    server.release.set()  # the held downloads finish into a shut-down client
+    assert not thread.is_alive(), "the reader still waits for a page of a closed client"
+    assert woke_after < 1.0
+    assert len(outcome) == 1 and isinstance(outcome[0], errors.ClientClosedError), outcome
+    assert str(outcome[0]) == f"{call}: the client was closed"

@@ -4,6 +4,7 @@ the contract allows; broken records and error answers raise errors that say what
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -270,3 +271,91 @@ def test_the_arrow_wire_schemas_are_the_wire_structs_fields() -> None:
         [("destination", pyarrow.string()), ("content", pyarrow.string())]
     )
     assert MESSAGE_WIRE.field("birthday_campaign").type == pyarrow.bool_()
+
+
+BIRTHDAY_OFF_FORMAT = "1997-05-05"  # ISO: neither DD.MM.YYYY nor DD/MM/YYYY
+CONTACT = {"id": 1, "phone_number": "995555000001", "created_at": STAMP, "updated_at": STAMP}
+ODD_CONTACT = {**CONTACT, "id": 2, "birthday": BIRTHDAY_OFF_FORMAT}
+CAMPAIGN = {
+    "id": 5,
+    "name": "Tips",
+    "active": True,
+    "recipients": "",
+    "recipients_list": [1],
+    "title": None,
+    "content": "Tip",
+    "job_type": 0,
+    "schedule": {"type": "scheduled-certain-dates", "dates": ["22/05/2019 17:57", "2019-05-23"]},
+    "completed": False,
+    "created_at": STAMP,
+    "updated_at": STAMP,
+}
+PLAN = {"name": "Basic", "price": "cheap", "price_yearly": "99.8"}
+
+#: A call reading a record off its formats -> (answer served, resource, record id, field).
+UNREADABLE_RECORDS: dict[str, tuple[Callable[[OneConnect], Any], Any, str, Any, str | None]] = {
+    "contact listing": (
+        lambda oc: list(oc.contacts.list()),
+        [CONTACT, ODD_CONTACT],
+        "contact",
+        2,
+        "birthday",
+    ),
+    "contact": (lambda oc: oc.contacts.get(2), ODD_CONTACT, "contact", 2, "birthday"),
+    "list listing": (
+        lambda oc: list(oc.lists.list()),
+        [
+            {
+                "id": 3,
+                "name": "VIP",
+                "created_at": STAMP,
+                "updated_at": STAMP,
+                "members": [ODD_CONTACT],
+            }
+        ],
+        "list",
+        3,
+        "members[0].birthday",
+    ),
+    "campaign": (lambda oc: oc.campaigns.get(5), CAMPAIGN, "campaign", 5, "schedule.dates[1]"),
+    "title listing": (
+        lambda oc: list(oc.titles.list()),
+        [{"id": 4, "name": "Shop", "active": True, "created_at": "yesterday", "updated_at": STAMP}],
+        "title",
+        4,
+        "created_at",
+    ),
+    "template without created_at": (
+        lambda oc: oc.templates.get(6),
+        {"id": 6, "title": "T", "body": "B", "updated_at": STAMP},
+        "template",
+        6,
+        "created_at",
+    ),
+    "plan": (lambda oc: oc.pricing(), [PLAN], "plan", None, None),
+}
+
+
+def chain_texts(error: BaseException) -> Iterator[str]:
+    """All a log handler can show of an error: its text and repr along the whole chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        yield f"{seen} {seen!r}"
+        seen = seen.__cause__ or seen.__context__
+
+
+@pytest.mark.parametrize("case", UNREADABLE_RECORDS.values(), ids=list(UNREADABLE_RECORDS))
+def test_a_record_the_client_cannot_read_is_a_response_error_naming_where(
+    case: tuple[Callable[[OneConnect], Any], Any, str, Any, str | None],
+) -> None:
+    """A OneConnectError (callers catch those per row), naming resource, id and field,
+    and quoting no value: an off-format birthday is personal data."""
+    read, answer, resource, record_id, field = case
+    with serving(answer) as oc, pytest.raises(errors.ResponseError) as raised:
+        read(oc)
+    error = raised.value
+    assert (error.resource, error.record_id, error.field) == (resource, record_id, field)
+    assert (f"{resource} {record_id}" if record_id else f"a {resource}") in str(error)
+    assert field is None or f" at {field}: " in str(error)
+    for text in chain_texts(error):
+        assert BIRTHDAY_OFF_FORMAT not in text and "1997" not in text, text

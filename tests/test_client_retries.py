@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ class FakeClock:
         with self._lock:
             return self.now
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, interrupt: threading.Event) -> None:
         with self._lock:
             self.sleeps.append(seconds)
             self.now += max(0.0, seconds)
@@ -261,7 +262,7 @@ def test_a_429_pauses_every_request_of_the_client() -> None:
 
 def test_rate_limiter_alone_spaces_calls_evenly() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2.0, clock)
+    limiter = RateLimiter(2.0, clock, threading.Event())
     for _ in range(5):
         limiter.acquire()
     assert clock.sleeps == [0.5, 0.5, 0.5, 0.5]
@@ -297,3 +298,61 @@ def test_httpx_exceptions_never_escape() -> None:
         client_for(handler, clock, retry=RetryPolicy(max_attempts=3)).balance()
     assert not isinstance(raised.value, httpx.HTTPError)
     assert len(clock.sleeps) == 2
+
+
+def test_close_cuts_retry_waits_short_and_ends_the_download_threads() -> None:
+    """Calls sleeping out a Retry-After, a call held by the 429 pause, and a listing's
+    look-ahead downloads waiting to retry all end when the client closes (real time, no
+    fake clock): nothing more is sent and the threads end, so the process can exit."""
+    page_size = 10
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path.endswith("/balance"):
+            return httpx.Response(503, headers={"Retry-After": "30"})
+        if request.url.params["page"] == "1":
+            stamp = "2026-12-01 10:00:00 +0400"
+            titles = [
+                {"id": i, "name": "t", "active": True, "created_at": stamp, "updated_at": stamp}
+                for i in range(1, page_size + 1)
+            ]
+            return ok(titles)
+        return httpx.Response(429, headers={"Retry-After": "30"})
+
+    before = set(threading.enumerate())
+    oc = OneConnect(
+        "http://oneconnect.test/api/v1",
+        "ops@example.com",
+        "secret-key",
+        timezone="UTC",
+        per_page=page_size,
+        transport=httpx.MockTransport(handler),
+    )
+    listing = oc.titles.pages()
+    next(listing)  # page 1; the look-ahead downloads now wait out a 30 s Retry-After
+    outcomes: list[BaseException] = []
+
+    def call_balance() -> None:
+        try:
+            oc.balance()
+        except BaseException as error:  # whatever it was, the test reports it
+            outcomes.append(error)
+
+    callers = [threading.Thread(target=call_balance) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.3)
+    workers = [t for t in threading.enumerate() if t not in before and t not in callers]
+    assert workers, "the listing's download threads"
+    sent = len(seen)
+    closed_at = time.monotonic()
+    oc.close()
+    for thread in (*callers, *workers):
+        thread.join(2)
+    assert time.monotonic() - closed_at < 1.0
+    assert not any(thread.is_alive() for thread in (*callers, *workers))
+    assert [type(outcome) for outcome in outcomes] == [errors.ClientClosedError] * 2
+    assert len(seen) == sent  # no retry went out after the close
+    with pytest.raises(errors.ClientClosedError):
+        next(listing)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -324,6 +325,39 @@ def test_log_masking_leaves_other_loggers_and_short_numbers_alone(
     other, httpx_line = (r.getMessage() for r in caplog.records)
     assert other == "order 0599123456"
     assert httpx_line == "HTTP Request: GET /contacts/42?page=3"
+
+
+def test_request_log_lines_mask_values_url_encoding_hides_from_patterns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpx's INFO line quotes the URL, where ``@`` is ``%40`` and ``/`` is ``%2F``: the
+    values are masked as the server reads them, decoded (and numbers by parameter name)."""
+    email, birthday, numbers = "anna.smith@example.com", "05/05/1997", ["0555123", "0555124"]
+    with (
+        OneConnect(
+            "http://oneconnect.test/api/v1",
+            EMAIL,
+            API_KEY,
+            timezone=TZ,
+            transport=httpx.MockTransport(lambda request: httpx.Response(200, json=[])),
+        ) as client,
+        caplog.at_level(logging.INFO),
+    ):
+        list(client.contacts.list(email=email, birthday=birthday))
+        list(client.contacts.list(additional_numbers=numbers, city="Tbilisi"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    text = "\n".join(lines)
+    for value in (email, birthday, *numbers):
+        for written in (value, quote(value, safe=""), quote_plus(value)):
+            assert written not in text, text
+    assert "email=a*********@example.com&birthday=**/**/****&" in lines[0]
+    assert "additional_numbers=05***23,05***24&city=Tbilisi&" in lines[1]  # the city as it was
+
+
+def test_an_error_names_its_call_with_encoded_personal_values_masked(oc: OneConnect) -> None:
+    error = _raise(lambda: oc.call("GET", "/no_such_endpoint?email=anna%40example.com&page=2"))
+    assert "anna" not in str(error) and "anna" not in error.call
+    assert error.call == "GET /no_such_endpoint?email=a***@example.com&page=2"
 
 
 def test_log_filter_is_installed_once(sim: Sim) -> None:

@@ -122,8 +122,22 @@ def test_birthdays_read_both_documented_formats_and_write_one(day: date) -> None
 
 @pytest.mark.parametrize("text", ["31.02.1990", "1990-05-05", "05-05-1997", "29.02.2001"])
 def test_impossible_or_foreign_birthdays_are_refused(text: str) -> None:
-    with pytest.raises(FormatError):
+    with pytest.raises(FormatError) as refused:
         parse_birthday(text)
+    # A birthday is personal data: the message shows it masked, and ``reason`` not at all;
+    # ``value`` lets a reader of a record tell which field holds it.
+    assert text not in str(refused.value) and text not in repr(refused.value)
+    assert str(refused.value) == f"not a DD.MM.YYYY birthday: {_starred(text)!r}"
+    assert (refused.value.reason, refused.value.value) == ("not a DD.MM.YYYY birthday", text)
+
+
+def _starred(text: str) -> str:
+    return "".join("*" if character.isdigit() else character for character in text)
+
+
+def test_other_format_errors_quote_the_value_they_refuse() -> None:
+    with pytest.raises(FormatError, match=r"^not a repeat interval like '2 days': 'often'$"):
+        parse_repeat("often")
 
 
 def test_29_february_is_celebrated_on_28_february_in_other_years() -> None:

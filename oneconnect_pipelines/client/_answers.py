@@ -1,4 +1,5 @@
-"""An HTTP answer -> its JSON, or the exception its status and body stand for.
+"""An HTTP answer -> its JSON, or the exception its status and body stand for; a JSON
+record -> its typed record, or a ``ResponseError`` naming what cannot be read.
 
 Every text taken from an answer goes through the client's ``Redactor`` first, so a
 server that echoes the request cannot put a secret or a number into an exception.
@@ -6,15 +7,22 @@ server that echoes the request cannot put a secret or a number into an exception
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from decimal import InvalidOperation
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 
+from oneconnect_pipelines.formats import FormatError
+
 from . import errors as e
 
 Redact = Callable[[str], str]
+T = TypeVar("T")
+#: What building a record raises on a value it cannot read: a missing key, text where a
+#: number belongs, a date off the formats, a price that is no number.
+UNREADABLE = (KeyError, TypeError, ValueError, InvalidOperation)
 #: How much of a body is kept for an exception (after redaction, which must see whole
 #: secrets: cutting first could leave half of one behind).
 _REDACTED_SPAN = 1 << 16
@@ -92,3 +100,49 @@ def describe(exc: httpx.HTTPError, redact: Redact) -> str:
 
 def _text(response: httpx.Response, redact: Redact) -> str:
     return redact(response.text[:_REDACTED_SPAN])
+
+
+def read_record(build: Callable[[Any], T], record: Any, resource: str, call: str) -> T:
+    """``build(record)``, or a ``ResponseError`` naming the resource, the record's id and
+    the field it cannot read, never the value (a birthday, a number). The error is raised
+    outside the failure's ``except``, so no chained exception carries the value either."""
+    try:
+        return build(record)
+    except UNREADABLE as failure:
+        problem = failure
+    record_id = record.get("id") if isinstance(record, Mapping) else None
+    field, reason = _where(problem, record)
+    named = f"{resource} {record_id}" if record_id is not None else f"a {resource}"
+    at = f" at {field}" if field else ""
+    raise e.ResponseError(
+        f"cannot read {named}{at}: {reason}",
+        call=call,
+        resource=resource,
+        record_id=record_id,
+        field=field,
+    )
+
+
+def _where(problem: Exception, record: Any) -> tuple[str | None, str]:
+    """The field a failure to read ``record`` is about (when it can be told) and why, in
+    words that quote no value."""
+    if isinstance(problem, FormatError):
+        return _path_of(problem.value, record), problem.reason
+    if isinstance(problem, KeyError):
+        return str(problem.args[0]), "missing"
+    return None, f"a value of the wrong type or format ({type(problem).__name__})"
+
+
+def _path_of(value: object, tree: Any, path: str = "") -> str | None:
+    """Where ``value`` sits in decoded JSON (``birthday``, ``schedule.dates[0]``)."""
+    if isinstance(tree, Mapping):
+        items: Any = ((f"{path}.{key}" if path else str(key), item) for key, item in tree.items())
+    elif isinstance(tree, list | tuple):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(tree))
+    else:
+        return path if value is not None and tree == value else None
+    for where, item in items:
+        found = _path_of(value, item, where)
+        if found is not None:
+            return found
+    return None

@@ -14,6 +14,7 @@ import httpx
 
 from oneconnect_pipelines.formats import timestamp_offset
 
+from ._answers import read_record
 from ._pagination import MAX_PAGES
 from ._request_loop import CallStats, Clock, RequestLoop, RetryPolicy, SystemClock, Timeouts
 from ._requester import Requester
@@ -140,7 +141,9 @@ class OneConnect:
         for path in _PROBES:
             found = self._loop.call("GET", path, params={"limit": 1})
             if isinstance(found, list) and found and found[0].get("created_at"):
-                self._timezone = timestamp_offset(found[0]["created_at"])
+                self._timezone = read_record(
+                    _offset_of_created_at, found[0], path.strip("/"), f"GET {path}"
+                )
                 return self._timezone
         raise OneConnectError(
             "cannot infer the account's timezone from an empty account: pass timezone='Area/City'"
@@ -148,19 +151,25 @@ class OneConnect:
 
     def balance(self) -> int:
         """SMS left on the account."""
-        return int(self._loop.call("GET", "/balance")["sms_balance"])
+        answer = self._loop.call("GET", "/balance")
+        return read_record(_sms_balance, answer, "balance", "GET /balance")
 
     def pricing(self) -> list[Plan]:
-        return [Plan.from_api(r) for r in self._loop.call("GET", "/pricing")]
+        plans = self._loop.call("GET", "/pricing")
+        return [read_record(Plan.from_api, plan, "plan", "GET /pricing") for plan in plans]
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Any endpoint through the same request loop (for what the sections don't cover)."""
         return self._loop.call(method, path, **kwargs)
 
     def close(self) -> None:
+        """End every call of the client: waits (backoff, Retry-After, rate limit) and
+        listings read on other threads raise ``ClientClosedError`` at once, no page or
+        retry is requested afterwards, and the download threads end as soon as their
+        waits are cut short (one reading an answer ends with that answer or its timeout)."""
+        self._loop.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._decoders.shutdown(wait=False, cancel_futures=True)
-        self._loop.close()
 
     def __enter__(self) -> OneConnect:
         return self
@@ -172,6 +181,14 @@ class OneConnect:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _offset_of_created_at(record: dict[str, Any]) -> tzinfo:
+    return timestamp_offset(record["created_at"])
+
+
+def _sms_balance(answer: dict[str, Any]) -> int:
+    return int(answer["sms_balance"])
 
 
 def _zone(value: tzinfo | str | None) -> tzinfo | None:

@@ -6,9 +6,11 @@ it comes back full, the client's whole concurrency), handed out strictly in page
 and no new page is requested once a short one has been read; requests already made past
 the end are ignored (``LOOKAHEAD`` bounds them). A page holding only records already
 seen means the server repeats pages (it ignores ``page``, or wraps around): an error,
-not an endless loop; so is a listing longer than ``max_pages``. Records already seen on
-a page that also brings new ones (a collection shifting under a sorted listing) are
-dropped so each comes once.
+not an endless loop; so is a listing longer than ``max_pages`` (page ``max_pages + 1`` is
+requested to tell a collection that ends there from a longer one). Records already seen
+on a page that also brings new ones (a collection shifting under a sorted listing) are
+dropped so each comes once. Closing the client wakes a reader waiting for a page, with
+``ClientClosedError``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from concurrent.futures import Executor, Future
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from ._request_loop import CallStats
-from .errors import PaginationError
+from ._request_loop import CallStats, Closing
+from .errors import ClientClosedError, PaginationError
 
 #: Pages per listing before it is stopped as a runaway (100 million records at 1,000 a
 #: page); ``OneConnect(max_pages=...)`` sets another bound.
@@ -50,14 +52,18 @@ class _Window(Generic[R]):
         fetch: Callable[[int], R],
         executor: Executor,
         concurrency: int,
-        max_pages: int,
+        last_page: int,
+        closing: Closing,
+        call: str,
         prepare: tuple[Callable[[R], Any], Executor] | None = None,
     ) -> None:
         self._fetch = fetch
         self._executor = executor
         self._prepare = prepare
         self._concurrency = concurrency
-        self._max_pages = max_pages
+        self._last_page = last_page
+        self._closing = closing
+        self._call = call
         self._lock = threading.Condition(threading.RLock())  # callbacks may run inline
         self._futures: dict[int, Future[Any]] = {}
         self._finished: set[int] = set()
@@ -66,14 +72,19 @@ class _Window(Generic[R]):
         self._ahead = 1  # pages past the consumer: one first, a small collection costs one
         self._in_flight = 0
         self._ended = False
+        closing.on_close(self._wake)
 
-    def take(self, number: int) -> Future[Any] | None:
-        """The finished download of page ``number`` (waits for it); None past max_pages."""
+    def take(self, number: int) -> Future[Any]:
+        """The finished download of page ``number`` (waits for it); ``ClientClosedError``
+        once the client is closed."""
         with self._lock:
             self._top_up()
-            while number not in self._finished:
-                if number not in self._futures:
-                    return None
+            while True:
+                self._closing.check(self._call)
+                if number in self._finished:
+                    break
+                if number not in self._futures:  # never requested: the pool was shut down
+                    raise ClientClosedError("the client was closed", call=self._call)
                 self._lock.wait()
             self._finished.discard(number)
             return self._futures.pop(number)
@@ -89,22 +100,29 @@ class _Window(Generic[R]):
             self._top_up()
 
     def close(self) -> None:
+        self._closing.forget(self._wake)
         with self._lock:
             self._ended = True
             for future in self._futures.values():
                 future.cancel()
 
+    def _wake(self) -> None:
+        with self._lock:
+            self._lock.notify_all()
+
     def _top_up(self) -> None:
         while (
             not self._ended
             and self._in_flight < self._concurrency
-            and self._next_page <= self._max_pages
+            and self._next_page <= self._last_page
             and self._next_page - self._next_out < self._ahead
         ):
             number = self._next_page
+            future = _submit(self._executor, self._fetch, number)
+            if future is None:
+                return
             self._next_page += 1
             self._in_flight += 1
-            future = self._executor.submit(self._fetch, number)
             self._futures[number] = future
             future.add_done_callback(partial(self._arrived, number))
 
@@ -118,9 +136,12 @@ class _Window(Generic[R]):
                 and not download.exception()
             ):
                 prepare, preparer = self._prepare
-                prepared = preparer.submit(prepare, download.result())
-                self._futures[number] = prepared
-                prepared.add_done_callback(partial(self._prepared, number))
+                prepared = _submit(preparer, prepare, download.result())
+                if prepared is None:
+                    self._finished.add(number)  # unread: take() says the client closed
+                else:
+                    self._futures[number] = prepared
+                    prepared.add_done_callback(partial(self._prepared, number))
             else:
                 self._finished.add(number)
             self._top_up()
@@ -130,6 +151,15 @@ class _Window(Generic[R]):
         with self._lock:
             self._finished.add(number)
             self._lock.notify_all()
+
+
+def _submit(executor: Executor, work: Callable[[Any], T], argument: Any) -> Future[T] | None:
+    """``executor.submit(work, argument)``, or None once the client's close has shut the
+    executor down (a download finishing then must still wake the reader, not fail)."""
+    try:
+        return executor.submit(work, argument)
+    except RuntimeError:
+        return None
 
 
 def iter_pages(
@@ -143,6 +173,7 @@ def iter_pages(
     concurrency: int,
     stats: CallStats,
     call: str,
+    closing: Closing,
     max_pages: int = MAX_PAGES,
     preparer: Executor | None = None,
 ) -> Iterator[P]:
@@ -156,22 +187,23 @@ def iter_pages(
     ``keep`` cuts down to the records a mask keeps.
     """
     prepare = (load, preparer) if preparer is not None else None
-    window = _Window(fetch, executor, concurrency, max_pages, prepare)
+    # One page past the cap: a collection of exactly max_pages full pages ends with an
+    # empty one there; only records there make the listing a runaway.
+    window = _Window(fetch, executor, concurrency, max_pages + 1, closing, call, prepare)
     consume: Callable[[Any], P] = (lambda loaded: loaded) if prepare else load
     seen: set[Any] = set()
     number = 0
     try:
         while True:
             number += 1
-            download = window.take(number)
-            if download is None:
+            page = consume(window.take(number).result())
+            ids = ids_of(page)
+            if number > max_pages and ids:
                 raise PaginationError(
                     f"more than {max_pages} pages: stopped as a runaway listing "
                     "(OneConnect(max_pages=...) allows more)",
                     call=call,
                 )
-            page = consume(download.result())
-            ids = ids_of(page)
             window.advance(number, full=len(ids) >= per_page)
             stats.add(pages=1)
             fresh, dropped = page, 0

@@ -6,6 +6,10 @@ retried only when the server cannot have acted: the connection was never made, o
 answered 429 or 503 (refused before processing). Any other failure of a write is
 ambiguous and surfaces as ``OutcomeUnknownError``, so the caller can reconcile
 (creates read back; sends are never replayed).
+
+Every wait (a backoff, a Retry-After, the rate limit) ends as soon as the client is
+closed, and the call then raises ``ClientClosedError``: a closed client's threads end at
+once instead of sleeping out a minute's Retry-After.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import random
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,16 +44,55 @@ def tls_context() -> ssl.SSLContext:
 class Clock(Protocol):
     def monotonic(self) -> float: ...
 
-    def sleep(self, seconds: float) -> None: ...
+    def sleep(self, seconds: float, interrupt: threading.Event) -> None:
+        """Wait ``seconds``, or less once ``interrupt`` is set (the client is closing)."""
 
 
 class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, interrupt: threading.Event) -> None:
         if seconds > 0:
-            time.sleep(seconds)
+            interrupt.wait(seconds)
+
+
+class Closing:
+    """A client's close as the threads working for it see it: ``event`` cuts their waits
+    short, and whoever waits for their work (a listing's reader) is woken by its callback."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._lock = threading.Lock()
+        self._wakers: set[Callable[[], None]] = set()
+
+    @property
+    def closed(self) -> bool:
+        return self.event.is_set()
+
+    def close(self) -> None:
+        with self._lock:
+            self.event.set()
+            wakers = list(self._wakers)
+        for wake in wakers:
+            wake()
+
+    def on_close(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` when the client closes (now, if it already has)."""
+        with self._lock:
+            if not self.event.is_set():
+                self._wakers.add(wake)
+                return
+        wake()
+
+    def forget(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wakers.discard(wake)
+
+    def check(self, call: str) -> None:
+        """Raise ``ClientClosedError`` once the client is closed."""
+        if self.event.is_set():
+            raise e.ClientClosedError("the client was closed", call=call)
 
 
 @dataclass(frozen=True)
@@ -77,23 +121,53 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Timeouts:
+    """httpx's timeouts, each per operation (``read``: per socket read), and a deadline for
+    a whole attempt that bounds what they cannot: a server trickling its answer."""
+
     connect: float = 5.0
     read: float = 30.0
     write: float = 30.0
     pool: float = 60.0
 
+    @property
+    def attempt(self) -> float:
+        """An attempt still receiving ``connect + read`` seconds after it started is cut
+        off at the next chunk of its body (or the read timeout, whichever comes first)."""
+        return self.connect + self.read
+
     def httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A response body that fails with ``httpx.ReadTimeout`` once ``deadline`` (on
+    ``time.monotonic``, the clock of httpx's own timeouts) has passed, however the server
+    paces it."""
+
+    def __init__(self, body: httpx.SyncByteStream, deadline: float, request: httpx.Request):
+        self._body = body
+        self._deadline = deadline
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout("the answer outlasted the attempt", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._body.close()
 
 
 class RateLimiter:
     """Requests per second shared by every thread of a client; a 429 pauses them all."""
 
-    def __init__(self, rate: float | None, clock: Clock) -> None:
+    def __init__(self, rate: float | None, clock: Clock, interrupt: threading.Event) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate_limit must be positive (or None for no limit)")
         self.rate = rate
         self._clock = clock
+        self._interrupt = interrupt
         self._lock = threading.Lock()
         self._next_slot = 0.0
         self._paused_until = 0.0
@@ -106,7 +180,7 @@ class RateLimiter:
                 start = max(start, self._next_slot)
                 self._next_slot = start + 1.0 / self.rate
         if start > now:
-            self._clock.sleep(start - now)
+            self._clock.sleep(start - now, self._interrupt)
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -169,7 +243,10 @@ class RequestLoop:
         self.retry = retry
         self.clock = clock
         self.stats = CallStats()
-        self.limiter = RateLimiter(rate_limit, clock)
+        #: Set by ``close``: ends every wait of the loop and wakes listings' readers.
+        self.closing = Closing()
+        self.limiter = RateLimiter(rate_limit, clock, self.closing.event)
+        self._attempt_timeout = timeouts.attempt
         self._rng = random.Random(seed)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -182,6 +259,7 @@ class RequestLoop:
         )
 
     def close(self) -> None:
+        self.closing.close()
         self._http.close()
         unwatch_logs(self.redact)
 
@@ -222,11 +300,13 @@ class RequestLoop:
         attempt = 0
         while True:
             attempt += 1
+            self.closing.check(call)
             self.limiter.acquire()
+            self.closing.check(call)
             self.stats.add(requests=1)
             retry_after: float | None = None
             try:
-                response = self._http.request(method, path, params=params, data=data)
+                response = self._exchange(method, path, params, data)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 error: e.OneConnectError = e.ConnectError(describe(exc, self.redact), call=call)
                 retryable, ambiguous = True, False
@@ -239,6 +319,9 @@ class RequestLoop:
                 error = e.TransportError(describe(exc, self.redact), call=call)
                 retryable, ambiguous = safe, not safe
                 self.stats.status("transport_error")
+            except RuntimeError:  # httpx refuses a request once its client is closed
+                self.closing.check(call)
+                raise
             else:
                 self.stats.status(response.status_code)
                 status = response.status_code
@@ -270,4 +353,17 @@ class RequestLoop:
             if retry_after is not None:
                 self.limiter.pause(wait)
             self.stats.add(retries=1)
-            self.clock.sleep(wait)
+            self.clock.sleep(wait, self.closing.event)
+
+    def _exchange(
+        self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None
+    ) -> httpx.Response:
+        """One attempt: the response with its body read, within ``Timeouts.attempt``
+        (httpx's read timeout is per socket read: a server sending a byte now and then
+        would keep the attempt going without end)."""
+        deadline = time.monotonic() + self._attempt_timeout
+        with self._http.stream(method, path, params=params, data=data) as response:
+            assert isinstance(response.stream, httpx.SyncByteStream)
+            response.stream = _Deadline(response.stream, deadline, response.request)
+            response.read()
+        return response

@@ -86,6 +86,7 @@ class Requester:
             concurrency=self.concurrency,
             stats=self.loop.stats,
             call=f"GET {path}",
+            closing=self.loop.closing,
             max_pages=self.max_pages,
             preparer=self.decoders if native_load else None,
         )

@@ -1,4 +1,5 @@
-"""What every API section shares: paged listing, reconciled creates, form values."""
+"""What every API section shares: paged listing, reading records, reconciled creates,
+form values."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pyarrow
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
+from ._answers import UNREADABLE, read_record
 from ._arrow import ArrowPage, WirePage, arrow_page, keep_wire, wire_ids
 from ._pagination import Page, keep_records, record_ids
 from ._requester import Requester
@@ -30,8 +32,20 @@ Record = dict[str, Any]
 
 
 class Section:
+    #: What one record of the section is called in errors (``"contact"``).
+    resource = "record"
+
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
+
+    def _one(self, build: Callable[[Any], T], method: str, path: str, **options: Any) -> T:
+        """The record ``method path`` answers, built (``_read``)."""
+        return self._read(build, self._requester.call(method, path, **options), f"{method} {path}")
+
+    def _read(self, build: Callable[[Any], T], record: Any, call: str) -> T:
+        """``build(record)``, or a ``ResponseError`` naming the record and the field it
+        cannot read (``_answers.read_record``)."""
+        return read_record(build, record, self.resource, call)
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
         """Raw pages of a collection, fetched ahead concurrently, in order."""
@@ -77,11 +91,19 @@ class Section:
         if isinstance(parse, PageDecoder):
             decode_page = parse
 
+            def read_one(record: Record) -> T:
+                return decode_page.one(record, self.resource)
+
             def convert(response: httpx.Response) -> list[T]:
+                problem: str | None
                 try:
                     return decode_page(response.content)
                 except msgspec.MsgspecError as exc:
                     problem = requester.redact(str(exc))  # it may quote a value
+                except UNREADABLE:
+                    problem = None
+                if problem is None:  # a value off its format: read record by record, to name it
+                    return self._read_all(read_one, response, call)
                 _json_array(response, call, requester.decode)  # raises what the answer means
                 raise ResponseError(f"a record breaks the contract: {problem}", call=call)
 
@@ -89,13 +111,20 @@ class Section:
             parse_one = parse
 
             def convert(response: httpx.Response) -> list[T]:
-                return list(map(parse_one, _json_array(response, call, requester.decode)))
+                return self._read_all(parse_one, response, call)
 
         pages = self._requester.pages(
             path, params, convert, record_ids(attrgetter("id")), keep_records
         )
         for page in pages:
             yield from page
+
+    def _read_all(
+        self, build: Callable[[Record], T], response: httpx.Response, call: str
+    ) -> list[T]:
+        """A page's records, each built (``_read``)."""
+        records = _json_array(response, call, self._requester.decode)
+        return [self._read(build, record, call) for record in records]
 
     def _create(
         self,
@@ -226,7 +255,11 @@ def _record_id(record: Record) -> Any:
 
 
 def form_value(value: Any) -> str:
-    """A Python value as the API's form field: booleans, dates, ids and numbers joined."""
+    """A Python value as the API's form field: booleans, dates, ids and numbers joined;
+    text without its leading and trailing whitespace, as OneConnect stores it, so that a
+    create's read-back finds the record by exactly what was sent."""
+    if isinstance(value, str):
+        return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):

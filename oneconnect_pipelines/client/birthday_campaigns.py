@@ -11,6 +11,8 @@ from .models import BirthdayCampaign
 
 
 class BirthdayCampaigns(Section):
+    resource = "birthday campaign"
+
     def list(self, *, active: bool | None = None) -> Iterator[BirthdayCampaign]:
         params = None if active is None else form({"active": active})
         return self._iter("/birthday_campaigns", params, BirthdayCampaign.from_api)
@@ -19,8 +21,9 @@ class BirthdayCampaigns(Section):
         return self._pages("/birthday_campaigns")
 
     def get(self, campaign_id: int) -> BirthdayCampaign:
-        record = self._requester.call("GET", f"/birthday_campaigns/{int(campaign_id)}")
-        return BirthdayCampaign.from_api(record)
+        return self._one(
+            BirthdayCampaign.from_api, "GET", f"/birthday_campaigns/{int(campaign_id)}"
+        )
 
     def create(
         self,
@@ -40,18 +43,18 @@ class BirthdayCampaigns(Section):
         }
         if title is not None:
             fields["title"] = title
+        data = form(fields)
 
         def find() -> list[Record]:
             return [
                 r
                 for page in self._pages("/birthday_campaigns")
                 for r in page
-                if r.get("name") == name and r.get("content") == content
+                if r.get("name") == data["name"] and r.get("content") == data["content"]
             ]
 
-        return BirthdayCampaign.from_api(
-            self._create("/birthday_campaigns", form(fields), find, unique=False)
-        )
+        created = self._create("/birthday_campaigns", data, find, unique=False)
+        return self._read(BirthdayCampaign.from_api, created, "POST /birthday_campaigns")
 
     def update(
         self,
@@ -71,13 +74,13 @@ class BirthdayCampaigns(Section):
             "title": title,
             "recipient_lists": None if lists is None else ids_of(lists),
         }
-        record = self._requester.call(
+        return self._one(
+            BirthdayCampaign.from_api,
             "PATCH",
             f"/birthday_campaigns/{int(campaign_id)}",
             data=form({k: v for k, v in fields.items() if v is not None}),
             replay_safe=True,
         )
-        return BirthdayCampaign.from_api(record)
 
     def delete(self, campaign_id: int) -> None:
         self._delete(f"/birthday_campaigns/{int(campaign_id)}")

@@ -71,6 +71,8 @@ def as_repeat(every: Repeat | timedelta | str) -> Repeat:
 
 
 class Campaigns(Section):
+    resource = "campaign"
+
     def list(
         self,
         *,
@@ -87,8 +89,7 @@ class Campaigns(Section):
         return self._pages("/campaigns", filters)
 
     def get(self, campaign_id: int) -> Campaign:
-        record = self._requester.call("GET", f"/campaigns/{int(campaign_id)}")
-        return Campaign.from_api(record, self._requester.timezone_if_known)
+        return self._one(self._build, "GET", f"/campaigns/{int(campaign_id)}")
 
     def create(
         self,
@@ -116,12 +117,12 @@ class Campaigns(Section):
         def find() -> list[Record]:
             return [
                 r
-                for r in self._requester.call("GET", "/campaigns", params={"name": name})
-                if r.get("content") == content
+                for r in self._requester.call("GET", "/campaigns", params={"name": data["name"]})
+                if r.get("content") == data["content"]
             ]
 
-        return Campaign.from_api(
-            self._create("/campaigns", data, find, unique=False), self._requester.timezone_if_known
+        return self._read(
+            self._build, self._create("/campaigns", data, find, unique=False), "POST /campaigns"
         )
 
     def update(
@@ -144,13 +145,16 @@ class Campaigns(Section):
             "recipients": None if recipients is None else list(recipients),
             "recipients_list": None if lists is None else ids_of(lists),
         }
-        record = self._requester.call(
+        return self._one(
+            self._build,
             "PATCH",
             f"/campaigns/{int(campaign_id)}",
             data=form({k: v for k, v in fields.items() if v is not None}),
             replay_safe=True,
         )
-        return Campaign.from_api(record, self._requester.timezone_if_known)
 
     def delete(self, campaign_id: int) -> None:
         self._delete(f"/campaigns/{int(campaign_id)}")
+
+    def _build(self, record: Record) -> Campaign:
+        return Campaign.from_api(record, self._requester.timezone_if_known)

@@ -15,6 +15,8 @@ from .models import CONTACT_PAGES, CONTACT_WIRE, Contact
 
 
 class Contacts(Section):
+    resource = "contact"
+
     def list(
         self, *, sort: str | Sequence[str] | None = None, limit: int | None = None, **filters: Any
     ) -> Iterator[Contact]:
@@ -42,11 +44,13 @@ class Contacts(Section):
         return self._arrow_pages("/contacts", params, CONTACT_WIRE, convert)
 
     def get(self, contact_id: int) -> Contact:
-        return Contact.from_api(self._requester.call("GET", f"/contacts/{int(contact_id)}"))
+        return self._one(Contact.from_api, "GET", f"/contacts/{int(contact_id)}")
 
     def find_by_phone(self, phone_number: str) -> Contact | None:
-        found = self._requester.call("GET", "/contacts", params={"phone_number": phone_number})
-        return Contact.from_api(found[0]) if found else None
+        found = self._requester.call(
+            "GET", "/contacts", params=contact_form({"phone_number": phone_number})
+        )
+        return self._read(Contact.from_api, found[0], "GET /contacts") if found else None
 
     def export_csv(self) -> str:
         """``/contacts_csv``: every contact as CSV text, as OneConnect renders it."""
@@ -58,18 +62,18 @@ class Contacts(Section):
 
         def find() -> list[Record]:
             found: list[Record] = self._requester.call(
-                "GET", "/contacts", params={"phone_number": phone_number}
+                "GET", "/contacts", params={"phone_number": data["phone_number"]}
             )
             return found
 
-        return Contact.from_api(self._create("/contacts", data, find, unique=True))
+        created = self._create("/contacts", data, find, unique=True)
+        return self._read(Contact.from_api, created, "POST /contacts")
 
     def update(self, contact_id: int, **fields: Any) -> Contact:
         """Change only the fields given (``None`` or ``""`` clears one). Safe to replay."""
-        record = self._requester.call(
-            "PATCH", f"/contacts/{int(contact_id)}", data=contact_form(fields), replay_safe=True
-        )
-        return Contact.from_api(record)
+        path = f"/contacts/{int(contact_id)}"
+        data = contact_form(fields)
+        return self._one(Contact.from_api, "PATCH", path, data=data, replay_safe=True)
 
     def delete(self, contact_id: int) -> None:
         self._delete(f"/contacts/{int(contact_id)}")

@@ -21,7 +21,9 @@
     │       TwoDatesRequiredError (3012), InvalidRepeatError (3013), InvalidCampaignListsError
     │       (3020), InvalidPhoneNumberError (4004), InvalidBirthdayCampaignListsError (4020)
     ├── ResponseError               an answer that is not what the contract promises
-    └── PaginationError             a server repeating pages or never ending
+    │                               (``resource``, ``record_id``, ``field`` when a record)
+    ├── PaginationError             a server repeating pages or never ending
+    └── ClientClosedError           the client was closed before the call could end
 
 Messages name the call (``POST /contacts``) but never credentials (the client scrubs its
 key, e-mail and Basic token from whatever a server echoes), and phone numbers, dates and
@@ -31,16 +33,17 @@ e-mail addresses in them are masked. Raw httpx exceptions never escape the clien
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from oneconnect_pipelines.masking import mask_digits, mask_text
+from oneconnect_pipelines.masking import mask_query, mask_text
 
 
 class OneConnectError(Exception):
     """Root of every error the client raises."""
 
     def __init__(self, message: str, *, call: str = "") -> None:
-        path, query, values = call.partition("?")  # query values may be phone numbers
-        self.call = path + query + mask_digits(values)
+        path, query, values = call.partition("?")  # query values may be personal data
+        self.call = path + query + mask_query(values)
         call = self.call
         self.message = mask_text(message)
         super().__init__(f"{call}: {self.message}" if call else self.message)
@@ -195,11 +198,32 @@ class InvalidBirthdayCampaignListsError(APIError):
 
 
 class ResponseError(OneConnectError):
-    """The answer is not what the contract promises (not JSON, wrong shape)."""
+    """The answer is not what the contract promises (not JSON, wrong shape). For a record
+    the client cannot read: which ``resource`` (``"contact"``), its ``record_id`` and the
+    ``field`` (``"birthday"``, ``"schedule.dates[0]"``) when known; never its values."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        call: str = "",
+        resource: str | None = None,
+        record_id: Any = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, call=call)
+        self.resource = resource
+        self.record_id = record_id
+        self.field = field
 
 
 class PaginationError(OneConnectError):
     """The server repeated a page or never ended: stopped rather than loop or duplicate."""
+
+
+class ClientClosedError(OneConnectError):
+    """The client was closed (``close()``, or the end of its ``with`` block) while this
+    call waited or before it started: a listing read from another thread, a retry."""
 
 
 #: The class for each documented ``error_code``.

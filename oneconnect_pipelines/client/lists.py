@@ -15,6 +15,8 @@ MEMBER_BATCH = 500
 
 
 class Lists(Section):
+    resource = "list"
+
     def list(self) -> Iterator[ContactList]:
         return self._iter("/lists", None, LIST_PAGES)
 
@@ -22,12 +24,12 @@ class Lists(Section):
         return self._pages("/lists")
 
     def get(self, list_id: int) -> ContactList:
-        return ContactList.from_api(self._requester.call("GET", f"/lists/{int(list_id)}"))
+        return self._one(ContactList.from_api, "GET", f"/lists/{int(list_id)}")
 
     def by_name(self, name: str) -> ContactList | None:
         """``GET /lists?name=``: the list with that name, or None."""
         record = self._find(name)
-        return ContactList.from_api(record) if record else None
+        return self._read(ContactList.from_api, record, "GET /lists") if record else None
 
     def export_csv(self) -> str:
         return self._requester.send("GET", "/lists_csv").text
@@ -37,10 +39,11 @@ class Lists(Section):
         data = form({"name": name, "members": ids_of(members)})
 
         def find() -> list[Record]:
-            found = self._find(name)
+            found = self._find(data["name"])
             return [found] if found else []
 
-        return ContactList.from_api(self._create("/lists", data, find, unique=True))
+        created = self._create("/lists", data, find, unique=True)
+        return self._read(ContactList.from_api, created, "POST /lists")
 
     def update(
         self, list_id: int, *, name: str | None = None, members: Iterable[int] | None = None
@@ -51,10 +54,8 @@ class Lists(Section):
             fields["name"] = name
         if members is not None:
             fields["members"] = ids_of(members)
-        record = self._requester.call(
-            "PATCH", f"/lists/{int(list_id)}", data=form(fields), replay_safe=True
-        )
-        return ContactList.from_api(record)
+        path = f"/lists/{int(list_id)}"
+        return self._one(ContactList.from_api, "PATCH", path, data=form(fields), replay_safe=True)
 
     def add_members(
         self, list_id: int, contact_ids: Iterable[int], batch_size: int = MEMBER_BATCH

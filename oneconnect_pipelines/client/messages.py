@@ -42,6 +42,8 @@ class MessageFilters(TypedDict, total=False):
 
 
 class Messages(Section):
+    resource = "message"
+
     def list(self, **filters: Unpack[MessageFilters]) -> Iterator[Message]:
         """Messages sent in [start, end] (either optional), filtered, by id."""
         return self._iter("/messages", self._params(filters), MESSAGE_PAGES)
@@ -60,7 +62,7 @@ class Messages(Section):
         return self._arrow_pages("/messages", self._params(filters), MESSAGE_WIRE, convert)
 
     def get(self, message_id: int) -> Message:
-        return Message.from_api(self._requester.call("GET", f"/messages/{int(message_id)}"))
+        return self._one(Message.from_api, "GET", f"/messages/{int(message_id)}")
 
     def send(
         self,

@@ -10,6 +10,8 @@ from .models import Template, Title
 
 
 class Titles(Section):
+    resource = "title"
+
     def list(self) -> Iterator[Title]:
         return self._iter("/titles", None, Title.from_api)
 
@@ -20,7 +22,7 @@ class Titles(Section):
         return self._requester.send("GET", "/titles_csv").text
 
     def get(self, title_id: int) -> Title:
-        return Title.from_api(self._requester.call("GET", f"/titles/{int(title_id)}"))
+        return self._one(Title.from_api, "GET", f"/titles/{int(title_id)}")
 
     def by_name(self, name: str) -> Title | None:
         return next((title for title in self.list() if title.name == name), None)
@@ -28,16 +30,24 @@ class Titles(Section):
     def create(self, name: str) -> Title:
         """A new sender name; it stays inactive until OneConnect's staff activate it."""
 
-        def find() -> list[Record]:
-            return [r for page in self._pages("/titles") for r in page if r.get("name") == name]
+        data = form({"name": name})
 
-        return Title.from_api(self._create("/titles", form({"name": name}), find, unique=True))
+        def find() -> list[Record]:
+            return [
+                r for page in self._pages("/titles") for r in page if r.get("name") == data["name"]
+            ]
+
+        return self._read(
+            Title.from_api, self._create("/titles", data, find, unique=True), "POST /titles"
+        )
 
     def delete(self, title_id: int) -> None:
         self._delete(f"/titles/{int(title_id)}")
 
 
 class Templates(Section):
+    resource = "template"
+
     def list(self) -> Iterator[Template]:
         return self._iter("/templates", None, Template.from_api)
 
@@ -45,25 +55,25 @@ class Templates(Section):
         return self._pages("/templates")
 
     def get(self, template_id: int) -> Template:
-        return Template.from_api(self._requester.call("GET", f"/templates/{int(template_id)}"))
+        return self._one(Template.from_api, "GET", f"/templates/{int(template_id)}")
 
     def by_title(self, title: str) -> Template | None:
         return next((template for template in self.list() if template.title == title), None)
 
     def create(self, title: str, body: str) -> Template:
         """A new template; a lost answer is reconciled by title and body."""
+        data = form({"title": title, "body": body})
 
         def find() -> list[Record]:
             return [
                 r
                 for page in self._pages("/templates")
                 for r in page
-                if r.get("title") == title and r.get("body") == body
+                if r.get("title") == data["title"] and r.get("body") == data["body"]
             ]
 
-        return Template.from_api(
-            self._create("/templates", form({"title": title, "body": body}), find, unique=False)
-        )
+        created = self._create("/templates", data, find, unique=False)
+        return self._read(Template.from_api, created, "POST /templates")
 
     def delete(self, template_id: int) -> None:
         self._delete(f"/templates/{int(template_id)}")
