@@ -18,9 +18,9 @@ from oneconnect_pipelines.birthdays import (
 from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.client.models import ContactList, Template, Title
 from oneconnect_pipelines.crm.mapping import ColumnMapping
-from oneconnect_pipelines.storage import Location, location
+from oneconnect_pipelines.storage import Location
 
-from .crm_sync import crm_contacts_sync, op_config
+from .crm_sync import crm_contacts_sync, filled_lists, op_config
 from .metadata import API_POOL
 from .resources import OneConnectResource
 from .settings import SETTINGS
@@ -171,7 +171,7 @@ def _last_real_config(instance: dg.DagsterInstance) -> dict[str, Any]:
     request_job=birthday_campaigns_sync,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After each successful (non-dry) CRM contact sync, reconciles the birthday "
-    "campaigns of the lists that sync targeted.",
+    "campaigns of the lists that sync filled.",
 )
 def birthday_after_crm_sync(
     context: dg.RunStatusSensorContext,
@@ -180,9 +180,7 @@ def birthday_after_crm_sync(
     crm = op_config(run.run_config, "sync_crm_file")
     if crm.get("dry_run"):
         return dg.SkipReason(f"CRM run {run.run_id} was a dry run: its lists may not exist")
-    # The folder whose mapping.yaml the CRM run itself read for its target lists.
-    folder = location(crm["path"]).parent if crm.get("path") else SETTINGS.crm_drop_dir
-    lists = target_lists(list(crm.get("lists") or ()), folder)
+    lists = filled_lists(context.instance, run.run_id)
     if not lists:
         return dg.SkipReason(f"CRM run {run.run_id} had no target list")
     config = {**_last_real_config(context.instance), "lists": lists}

@@ -54,7 +54,11 @@ class CrmSyncConfig(dg.Config):
     number_format: NumberFormat = Field(
         default=NumberFormat.E164_DIGITS, description="How the account stores numbers"
     )
-    month_first: bool = Field(default=False, description="Read a/b/YYYY dates as month/day")
+    month_first: bool | None = Field(
+        default=None,
+        description="Read a/b/YYYY birthdays as month/day (true) or day/month (false); "
+        "empty: the mapping's month_first, else decided from the file's own dates",
+    )
     erase_missing: bool = Field(
         default=False, description="An empty CRM cell clears the contact's value"
     )
@@ -67,6 +71,10 @@ class CrmSyncConfig(dg.Config):
 #: Run tags: the file's name and full SHA-256, which attempt this is, and (set by the op)
 #: that a whole-file error makes retrying pointless.
 FILE_TAG, SHA_TAG, ATTEMPT_TAG, RETRY_TAG = "crm/file", "crm/sha256", "crm/attempt", "crm/retry"
+
+
+#: Output metadata: the names of the lists the run filled (read by the birthday sensor).
+TARGET_LISTS = "target_lists"
 
 
 #: ``crm.sync_log`` in the catalog: the table every sync appends its rows' outcomes to.
@@ -138,6 +146,7 @@ def sync_crm_file(
         "dry_run": config.dry_run,
         "writes": sync.result.writes,
         "lists": dg.MetadataValue.md(lists_markdown(sync.result)),
+        TARGET_LISTS: dg.MetadataValue.json(list(sync.lists)),
         "unused_columns": ", ".join(sync.unused_columns) or "none",
         "rejected_report": str(report) if report else "none",
     }
@@ -181,6 +190,19 @@ def op_config(run_config: Mapping[str, Any] | None, op: str) -> dict[str, Any]:
     return dict(config) if isinstance(config, Mapping) else {}
 
 
+def filled_lists(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The target lists a successful ``crm_contacts_sync`` run filled, as its op recorded
+    them: whichever way they were chosen (``lists``, the ``mapping`` config, the
+    folder's mapping.yaml), and as they were at the time of the run."""
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_OUTPUT):
+        event = entry.dagster_event
+        output = event.step_output_data if event is not None else None
+        names = output.metadata.get(TARGET_LISTS) if output is not None else None
+        if names is not None and isinstance(names.value, list):
+            return [str(name) for name in names.value]
+    return []
+
+
 def sync_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     """``{"rows", "created", "updated", "unchanged", "rejected", "failed"}`` of a sync run."""
     return output_counts(result, "sync_crm_file", "rows")
@@ -190,12 +212,12 @@ def lists_markdown(result: SyncResult) -> str:
     if not result.lists:
         return "_no target list_"
     lines = [
-        "| list | id | created | added | removed | error |",
-        "| --- | ---: | --- | ---: | ---: | --- |",
+        "| list | id | created | added | removed | kept | note | error |",
+        "| --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
     ]
     lines += [
         f"| {c.name} | {c.list_id or '-'} | {'yes' if c.created else 'no'} | {c.added} "
-        f"| {c.removed} | {c.error or ''} |"
+        f"| {c.removed} | {c.kept} | {c.note or ''} | {c.error or ''} |"
         for c in result.lists
     ]
     return "\n".join(lines)

@@ -270,6 +270,17 @@ def test_a_successful_crm_sync_requests_the_birthday_sync_of_its_lists(
     assert evaluate(instance, named).run_config["ops"][OP]["config"]["lists"] == ["Newsletter"]
 
 
+def test_the_sensor_greets_the_lists_a_mapping_in_run_config_filled(
+    account: Sim, drop: Path
+) -> None:
+    """The drop folder's mapping.yaml names "CRM customers"; this CRM run filled "VIP"."""
+    instance = dg.DagsterInstance.ephemeral()
+    crm = crm_run(account, drop, instance, mapping={"lists": ["VIP"]})
+    assert [m["name"] for m in account.api.get("/lists").json()] == ["VIP"]
+    request = evaluate(instance, crm)
+    assert request.run_config["ops"][OP]["config"]["lists"] == ["VIP"]
+
+
 def test_the_sensor_keeps_a_hand_set_greeting_and_skips_dry_runs(account: Sim, drop: Path) -> None:
     instance = dg.DagsterInstance.ephemeral()
     crm = crm_run(account, drop, instance)

@@ -84,11 +84,17 @@ IDD_00 = ("GE", "GB", "DE", "FR", "IT", "ES", "NL", "PL", "TR", "UA", "IN", "CN"
 NUMBER_REGIONS = (*IDD_00, "US", "JP", "AU", "BR", "RU")
 
 
+#: Every region phonenumbers knows, for properties that must hold wherever an account is.
+ALL_REGIONS = tuple(sorted(phonenumbers.SUPPORTED_REGIONS))
+
+
 @st.composite
-def valid_numbers(draw: st.DrawFn) -> phonenumbers.PhoneNumber:
+def valid_numbers(
+    draw: st.DrawFn, regions: tuple[str, ...] = NUMBER_REGIONS
+) -> phonenumbers.PhoneNumber:
     """A valid mobile or fixed-line number of some region: an example number with its
     last digits drawn anew, kept only while phonenumbers still calls it valid."""
-    region = draw(st.sampled_from(NUMBER_REGIONS))
+    region = draw(st.sampled_from(regions))
     kind = draw(st.sampled_from([PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE]))
     example = phonenumbers.example_number_for_type(region, kind)
     assume(example is not None)
@@ -143,6 +149,53 @@ def test_every_way_a_crm_writes_a_valid_number_normalises_to_it(
     assert (result.number, result.reason) == (e164[1:], None), text
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    number=valid_numbers(ALL_REGIONS),
+    at_home=st.booleans(),
+    elsewhere=st.sampled_from(ALL_REGIONS),
+    number_format=st.sampled_from(list(NumberFormat)),
+)
+def test_a_number_the_sync_stored_keys_as_itself_in_every_region(
+    number: phonenumbers.PhoneNumber,
+    at_home: bool,
+    elsewhere: str,
+    number_format: NumberFormat,
+) -> None:
+    """normalise -> store -> key: what the account holds after a sync matches the same
+    CRM row on the next run (a German account must not read its stored 4915... as a
+    German national number), so a file synced twice makes no write the second time."""
+    region = (phonenumbers.region_code_for_number(number) if at_home else None) or elsewhere
+    phones = PhoneNormaliser(region, number_format)
+    written = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    stored = phones.normalise(written).number
+    assume(stored is not None)
+    assert phones.key(stored) == stored
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=valid_numbers(("DE", "AT", "IT", *NUMBER_REGIONS)))
+def test_a_number_that_went_through_a_float_column_reads_as_the_integer_it_holds(
+    number: phonenumbers.PhoneNumber,
+) -> None:
+    """``301234567.0``: the ``.0`` a float column adds is never read as one more digit
+    (in variable-length plans that is another valid number: an SMS to a stranger)."""
+    region = phonenumbers.region_code_for_number(number) or "DE"
+    phones = PhoneNormaliser(region)
+    integer = phonenumbers.national_significant_number(number)
+    for rendered in (f"{integer}.0", f"{integer}.00", f'="{integer}.0"'):
+        assert phones.normalise(rendered) == phones.normalise(integer), rendered
+
+
+@pytest.mark.parametrize("raw", ["301234567.5", "4930123456.25", "0555123456.1"])
+def test_a_number_with_a_decimal_part_is_refused(raw: str) -> None:
+    result = PhoneNormaliser("DE").normalise(raw)
+    assert (result.number, result.reason) == (
+        None,
+        "bad phone number: has a decimal part (a value from a float column?)",
+    )
+
+
 def test_phone_result_repr_masks_the_number() -> None:
     assert "555123456" not in repr(PhoneNormaliser("GE").normalise("0555123456"))
 
@@ -169,7 +222,7 @@ def test_unknown_region_is_refused() -> None:
     ],
 )
 def test_birthday_formats_day_first(raw: str, expected: date) -> None:
-    days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), today=TODAY)
+    days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), month_first=False, today=TODAY)
     assert reasons.isna().all(), reasons.tolist()
     assert days.tolist() == [expected]
 
@@ -183,7 +236,7 @@ def test_birthday_formats_day_first(raw: str, expected: date) -> None:
         ("2030-01-01", "bad birthday: in the future"),
         ("02.06.2025", "bad birthday: in the future"),
         ("31.12.1899", "bad birthday: before 1900"),
-        ("01/13/1990", "bad birthday: month above 12 (is the file month-first, MM/DD/YYYY?)"),
+        ("01/13/1990", "bad birthday: month above 12 (read as DD/MM/YYYY)"),
         ("1990", "bad birthday: a year alone is not a date"),
         ("60", "bad birthday: Excel serial of a day that never was"),
         ("May 5th", "bad birthday: not a date in a known format"),
@@ -191,18 +244,83 @@ def test_birthday_formats_day_first(raw: str, expected: date) -> None:
     ],
 )
 def test_impossible_birthdays_are_refused(raw: str, reason: str) -> None:
-    days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), today=TODAY)
+    days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), month_first=False, today=TODAY)
     assert days.isna().all()
     assert str(reasons.iloc[0]).startswith(reason)
 
 
-def test_month_first_only_when_configured() -> None:
-    values = pd.Series(["05/01/1990", "01/13/1990", "13/01/1990"], dtype=TEXT)
-    days, reasons = parse_birthdays(values, month_first=True, today=TODAY)
-    assert reasons.isna().all()
-    assert days.tolist() == [date(1990, 5, 1), date(1990, 1, 13), date(1990, 1, 13)]
-    days, _ = parse_birthdays(values, today=TODAY)
-    assert days.tolist()[0] == date(1990, 1, 5)
+def birthdays_of(values: list[str], month_first: bool | None = None) -> list[object]:
+    """Each value's date, or its reason when it was rejected."""
+    days, reasons = parse_birthdays(
+        pd.Series(values, dtype=TEXT), month_first=month_first, today=TODAY
+    )
+    return [r if isinstance(r, str) else d for d, r in zip(days, reasons, strict=True)]
+
+
+EITHER_WAY = "bad birthday: day and month could be either way round"
+
+
+def test_the_column_says_which_number_is_the_day() -> None:
+    """A day above 12 anywhere in the column settles the order of every slashed date."""
+    us = birthdays_of(["12/25/1990", "05/06/1991", "01/02/1985"])
+    assert us == [date(1990, 12, 25), date(1991, 5, 6), date(1985, 1, 2)]
+    europe = birthdays_of(["25/12/1990", "05/06/1991", "1985-01-02"])
+    assert europe == [date(1990, 12, 25), date(1991, 6, 5), date(1985, 1, 2)]
+
+
+def test_a_date_the_column_cannot_settle_is_rejected_not_guessed() -> None:
+    alone = birthdays_of(["05/06/1991", "05/05/1997", "29.02.2000"])
+    assert str(alone[0]).startswith(EITHER_WAY + " (no date in the column has a day above 12)")
+    assert alone[1:] == [date(1997, 5, 5), date(2000, 2, 29)]
+    mixed = birthdays_of(["25/12/1990", "12/25/1990", "05/06/1991"])
+    assert mixed[:2] == [date(1990, 12, 25), date(1990, 12, 25)]
+    assert str(mixed[2]).startswith(EITHER_WAY + " (the column has both")
+
+
+def test_a_configured_order_wins_and_dates_against_it_are_rejected() -> None:
+    values = ["05/01/1990", "01/13/1990", "13/01/1990"]
+    assert birthdays_of(values, month_first=True) == [
+        date(1990, 5, 1),
+        date(1990, 1, 13),
+        "bad birthday: month above 12 (read as MM/DD/YYYY)",
+    ]
+    assert birthdays_of(values, month_first=False) == [
+        date(1990, 1, 5),
+        "bad birthday: month above 12 (read as DD/MM/YYYY)",
+        date(1990, 1, 13),
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    birthdays=st.lists(st.dates(date(1900, 1, 1), TODAY), min_size=1, max_size=12),
+    month_first=st.booleans(),
+)
+def test_a_slashed_birthday_is_its_own_date_or_rejected_never_another(
+    birthdays: list[date], month_first: bool
+) -> None:
+    """Whatever a CRM's order: no date is stored with day and month swapped, and a
+    column with a day above 12 is read whole."""
+    written = [d.strftime("%m/%d/%Y" if month_first else "%d/%m/%Y") for d in birthdays]
+    got = birthdays_of(written)
+    for birthday, result in zip(birthdays, got, strict=True):
+        assert result == birthday or str(result).startswith(EITHER_WAY)
+    if any(d.day > 12 for d in birthdays):
+        assert got == birthdays
+
+
+def test_month_first_from_the_mapping_unless_the_run_says_otherwise(tmp_path: Path) -> None:
+    path = write(tmp_path, "Phone;Birthday\n0555123456;05/06/1991\n")
+    (tmp_path / "mapping.yaml").write_text("month_first: true\n", encoding="utf-8")
+    mapping = ColumnMapping.for_drop_folder(tmp_path)
+    rows, _ = prepare(path, mapping, GE)
+    assert rows.rows["birthday"].tolist() == [date(1991, 5, 6)]
+    rows, _ = prepare(path, mapping, NormaliseOptions(month_first=False, today=TODAY))
+    assert rows.rows["birthday"].tolist() == [date(1991, 6, 5)]
+    rows, _ = prepare(path, ColumnMapping(), GE)
+    assert str(rows.rejected["reason"].item()).startswith(EITHER_WAY)
+    with pytest.raises(MappingError, match="'month_first' must be true"):
+        ColumnMapping.from_dict({"month_first": "MM/DD"})
 
 
 # ----------------------------------------------------------------------------- mapping

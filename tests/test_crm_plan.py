@@ -136,6 +136,23 @@ def test_conflicting_matches_and_contacts_claimed_twice(tmp_path: Path) -> None:
     assert got[4] == ("unchanged", "", 3)
 
 
+def test_a_contact_claimed_by_e_mail_is_named_as_such(tmp_path: Path) -> None:
+    rows = load(
+        tmp_path,
+        [
+            ["0555000011", "", "", "anna@example.com", "", "", ""],
+            ["0555000012", "", "", "anna@example.com", "", "", ""],
+        ],
+    )
+    got = outcomes(run(rows, [contact(7, "995555000001", email="anna@example.com")]))
+    assert got[2] == ("update", "", 7)
+    assert got[3] == (
+        "rejected",
+        "conflicting matches: the e-mail matches contact 7, which row 2 matches by e-mail",
+        0,
+    )
+
+
 def test_duplicates_and_plan_limit(tmp_path: Path) -> None:
     rows = load(
         tmp_path,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from oneconnect_pipelines.crm import ColumnMapping, MappingError, NormaliseOptions, prepare
 from oneconnect_pipelines.crm.read import CrmFileError, read_export
 
 BOM = "\ufeff"
@@ -39,7 +40,7 @@ def test_messy_semicolon_export_keeps_values_and_file_line_numbers(tmp_path: Pat
 
     assert export.columns == ("First Name", "Mobile Phone", "Notes")
     frame = export.frame
-    assert frame["row"].tolist() == [3, 4, 7, 9]
+    assert frame.index.tolist() == [3, 4, 7, 9]
     assert frame["Mobile Phone"].tolist() == [
         "0555123456",
         "995555000111",
@@ -48,7 +49,7 @@ def test_messy_semicolon_export_keeps_values_and_file_line_numbers(tmp_path: Pat
     ]
     assert frame["Notes"].tolist() == ["likes; semicolons", "two\r\nlines", "=SUM(A1)", 'say "hi"']
     assert frame["First Name"].tolist()[1:] == ["ნინო", "Борис", "王芳"]
-    assert all(isinstance(dtype, pd.StringDtype) for dtype in frame.drop(columns="row").dtypes)
+    assert all(isinstance(dtype, pd.StringDtype) for dtype in frame.dtypes)
     assert export.rejected == ()
 
 
@@ -60,13 +61,13 @@ def test_comma_export_without_bom_and_quoted_commas(tmp_path: Path) -> None:
     )
     export = read_export(path)
     assert export.frame["Street"].tolist() == ["1, Rustaveli Ave", "Main St"]
-    assert export.frame["row"].tolist() == [2, 3]
+    assert export.frame.index.tolist() == [2, 3]
 
 
 def test_ragged_row_is_rejected_with_its_line_and_the_rest_is_read(tmp_path: Path) -> None:
     path = write(tmp_path, "export.csv", "Phone;Name\n0555123456;Ann\n0555123457\n0555123458;Bo\n")
     export = read_export(path)
-    assert export.frame["row"].tolist() == [2, 4]
+    assert export.frame.index.tolist() == [2, 4]
     assert [(r.row, r.reason) for r in export.rejected] == [
         (3, "has 1 field(s) where the header has 2 (separator ';')")
     ]
@@ -104,10 +105,70 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
 
 
 def test_repeated_header_and_unclosed_quote_are_file_errors(tmp_path: Path) -> None:
-    with pytest.raises(CrmFileError, match="column 'Phone' twice"):
+    with pytest.raises(CrmFileError, match=r"column 'Phone' twice \(columns 1 and 2\)"):
         read_export(write(tmp_path, "a.csv", "Phone,Phone\n1,2\n"))
     with pytest.raises(CrmFileError, match="never closed"):
         read_export(write(tmp_path, "b.csv", 'Phone,Name\n0555123456,"Ann\n'))
+
+
+def test_classic_mac_line_ends_are_read_as_lines(tmp_path: Path) -> None:
+    """Excel's "CSV (Macintosh)" ends lines with a lone CR."""
+    path = write(
+        tmp_path,
+        "mac.csv",
+        b'First Name,Mobile Phone,Notes\rAnna,0555123456,"two\rlines"\r\rBob,0555123457,\r',
+    )
+    export = read_export(path)
+    assert export.frame.index.tolist() == [2, 5]
+    assert export.frame["Mobile Phone"].tolist() == ["0555123456", "0555123457"]
+    assert export.frame["Notes"].tolist() == ["two\nlines", ""]
+
+
+def test_a_lone_cr_in_the_header_of_a_file_of_lf_lines_is_a_file_error(tmp_path: Path) -> None:
+    with pytest.raises(CrmFileError, match=r"^odd\.csv: the header on line 1 cannot be read"):
+        read_export(write(tmp_path, "odd.csv", b"Mobile\rPhone,Name\n0555123456,Anna\n"))
+
+
+def test_a_column_named_row_is_an_ordinary_column(tmp_path: Path) -> None:
+    csv_export = read_export(write(tmp_path, "a.csv", "row,Phone\n7,0555123456\n8,0555123457\n"))
+    assert csv_export.frame.index.tolist() == [2, 3]
+    assert csv_export.frame["row"].tolist() == ["7", "8"]
+    json_export = read_export(write(tmp_path, "a.jsonl", '{"row": 7, "Phone": "0555123456"}\n'))
+    assert json_export.frame.index.tolist() == [1]
+    assert json_export.frame["row"].tolist() == ["7"]
+    rows, resolved = prepare(tmp_path / "a.csv", ColumnMapping(), NormaliseOptions())
+    assert rows.rows["row"].tolist() == [2, 3]
+    assert resolved.unused == ("row",)
+
+
+HEADERLESS = (
+    "Anna,Smith,0555 12 34 56,05.05.1997,anna.smith@example.com\n"
+    "Bob,Jones,0555 12 34 57,06.06.1990,bob@example.com\n"
+)
+FIRST_CUSTOMER = ("0555 12 34 56", "05.05.1997", "anna.smith@example.com", "Anna", "Smith")
+
+
+def test_a_file_without_its_header_row_is_refused_without_showing_its_data(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(CrmFileError) as caught:
+        read_export(write(tmp_path, "export.csv", HEADERLESS))
+    message = str(caught.value)
+    assert message == (
+        "export.csv: line 1 is not a header: column(s) 3, 4, 5 hold what looks like a "
+        "phone number, a date or an e-mail; export the file with its header row (the "
+        "column names) first"
+    )
+    assert not [value for value in FIRST_CUSTOMER if value in message]
+
+
+def test_messages_name_columns_by_position_and_never_show_data(tmp_path: Path) -> None:
+    with pytest.raises(MappingError) as caught:
+        ColumnMapping().resolve(["Name", "0555 12 34 56", "a@b.co", "05.05.1997"], "x.jsonl")
+    message = str(caught.value)
+    assert "its columns are 1 'Name', 2 (not shown: it looks like data), 3 (not" in message
+    for value in ("0555", "a@b.co", "1997"):
+        assert value not in message
 
 
 def test_json_lines_broken_line_is_rejected_and_the_rest_read(tmp_path: Path) -> None:
@@ -122,7 +183,7 @@ def test_json_lines_broken_line_is_rejected_and_the_rest_read(tmp_path: Path) ->
         '{"Phone": "0555123459", "Address": {"city": "Tbilisi"}}\n',
     )
     export = read_export(path)
-    assert export.frame["row"].tolist() == [1, 5]
+    assert export.frame.index.tolist() == [1, 5]
     assert export.frame["Phone"].tolist() == ["0555123456", "555123458"]
     assert export.frame["Other Phone"].tolist()[1] == "0555000001, 0555000002"
     assert export.frame["VIP"].tolist()[1] == "true"
@@ -164,7 +225,7 @@ def test_a_100_mb_export_reads_in_bounded_time_and_memory(tmp_path: Path) -> Non
     elapsed = time.perf_counter() - started
 
     assert len(export.frame) == repeats * 10_000
-    assert export.frame["row"].iloc[-1] == repeats * 10_000 + 1
+    assert export.frame.index[-1] == repeats * 10_000 + 1
     assert export.frame["Zip"].iloc[0] == "000000"  # leading zeros stay text
     assert export.frame["Street"].iloc[5] == "Street 5; apt 5"
     assert export.rejected == ()

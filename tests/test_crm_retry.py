@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import dagster as dg
 import duckdb
+import httpx
 import pytest
 
 import assets.crm_retry as crm_retry
@@ -19,6 +21,7 @@ from assets.crm_sync import ATTEMPT_TAG, RETRY_TAG, crm_contacts_sync, crm_drop_
 from assets.resources import OneConnectResource
 from assets.settings import SETTINGS
 from assets.warehouse import WarehouseResource
+from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.storage import Location
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
@@ -186,6 +189,96 @@ def test_a_run_refuses_a_file_swapped_for_a_symlink_and_is_not_retried(
     assert stored is not None and stored.tags.get(RETRY_TAG) == "no"
     assert deployment.tick(crm_retry_sensor) == []
     assert "not retried, the file itself cannot be synced" in (deployment.skip or "")
+
+
+class OddAnswers(httpx.HTTPTransport):
+    """Real loopback HTTP; every answer's stored birthday 05/05/1997 comes back as
+    1997-05-05, a format the contract does not have (a record the client cannot read)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = super().handle_request(request)
+        body = answer.read().replace(b'"birthday":"05/05/1997"', b'"birthday":"1997-05-05"')
+        headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(answer.status_code, headers=headers, content=body)
+
+
+class OddAccount(OneConnectResource):
+    """The account, seen through ``OddAnswers``."""
+
+    @contextmanager
+    def client(self) -> Iterator[OneConnect]:
+        with OneConnect(self.base_url, EMAIL, API_KEY, transport=OddAnswers()) as client:
+            yield client
+
+
+def test_records_the_client_cannot_read_fail_their_rows_and_list_and_every_row_is_logged(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """Anna's stored birthday comes back in a format the client refuses, in the answer to
+    her update and in the members of her list. Her row fails with a reason, the list
+    with its error; Bob's row is created; every row is in crm.sync_log; the raw birthday
+    is nowhere in the run; and the run is retried. Needs the client to raise its
+    ``ResponseError`` (a ``OneConnectError``) for a record it cannot read."""
+    anna = account.api.post(
+        "/contacts",
+        data={"phone_number": "995555000001", "first_name": "Anna", "birthday": "05.05.1997"},
+    ).json()
+    account.api.post("/lists", data={"name": "CRM customers", "members": str(anna["id"])})
+    drop_file(drop, ["Annette,0555000001,,", "Bob,0555000002,,"])
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    deployment.resources["oneconnect"] = OddAccount(base_url=account.base_url)
+    (request,) = deployment.tick(crm_drop_sensor)
+    result = deployment.execute(request)
+
+    assert not result.success
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as connection:
+        log = connection.execute(
+            "SELECT row, outcome, reason FROM crm.sync_log ORDER BY row"
+        ).fetchall()
+    assert [(row, outcome) for row, outcome, _ in log] == [(2, "failed"), (3, "created")]
+    assert "ResponseError" in str(log[0][2])
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert failure is not None and "list CRM customers: ResponseError" in str(failure.description)
+    stored = "\n".join(str(e) for e in deployment.instance.all_logs(result.run_id))
+    assert "1997-05-05" not in stored and "1997-05-05" not in str(log)
+    assert [r.tags[ATTEMPT_TAG] for r in deployment.tick(crm_retry_sensor)] == ["2"]
+
+
+def test_a_file_without_its_header_row_fails_without_its_data_and_is_not_retried(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    (drop / "export.csv").write_text(
+        "Anna,Smith,0555 12 34 56,05.05.1997,anna.smith@example.com\n"
+        "Bob,Jones,0555 12 34 57,06.06.1990,bob@example.com\n"
+    )
+    (drop / "export.csv.done").write_text("")
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    (request,) = deployment.tick(crm_drop_sensor)
+    result = deployment.execute(request)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data
+    assert failure.user_failure_data is not None
+    assert "line 1 is not a header" in str(failure.user_failure_data.description)
+    stored = "\n".join(str(e) for e in deployment.instance.all_logs(result.run_id))
+    assert [v for v in ("0555 12 34 56", "05.05.1997", "anna.smith@") if v in stored] == []
+    run = deployment.instance.get_run_by_id(result.run_id)
+    assert run is not None and run.tags.get(RETRY_TAG) == "no"
+    assert deployment.tick(crm_retry_sensor) == []
+
+
+def test_a_classic_mac_export_syncs_like_any_other(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """Excel's "CSV (Macintosh)": lines end with a lone CR."""
+    (drop / "mac.csv").write_bytes(b"First Name,Mobile Phone\rAnna,0555123456\rBob,0555123457\r")
+    (drop / "mac.csv.done").write_text("")
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    (request,) = deployment.tick(crm_drop_sensor)
+    assert deployment.execute(request).success
+    people = sorted(
+        (c["first_name"], c["phone_number"]) for c in account.api.get("/contacts").json()
+    )
+    assert people == [("Anna", "995555123456"), ("Bob", "995555123457")]
 
 
 def test_a_file_that_changed_after_a_failed_run_is_not_retried_but_synced_anew(

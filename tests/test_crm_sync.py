@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 
 import dagster as dg
 import duckdb
+import httpx
 import pytest
 
 import assets.crm_sync as crm_sync
@@ -23,7 +24,15 @@ from assets.crm_sync import crm_contacts_sync, crm_drop_sensor, sync_counts
 from assets.settings import SETTINGS
 from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.client import OneConnect
-from oneconnect_pipelines.crm import ColumnMapping, NormaliseOptions, SyncPlan, plan_sync, prepare
+from oneconnect_pipelines.crm import (
+    ColumnMapping,
+    NormaliseOptions,
+    SyncOptions,
+    SyncPlan,
+    plan_sync,
+    prepare,
+    sync_file,
+)
 from oneconnect_pipelines.crm.apply import ApplyOptions, apply_plan
 from oneconnect_pipelines.crm.dropfolder import content_hash
 from oneconnect_pipelines.storage import Location, shown
@@ -172,6 +181,23 @@ def test_the_same_file_again_writes_nothing(
     assert account.stats()["writes"] == 0
 
 
+def test_the_same_file_again_writes_nothing_on_a_german_account(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """A German account stores 4915123456789; read as a German national number that
+    would be 494915123456789, and every row would be created again."""
+    path = dropped(
+        drop,
+        text="Mobile Phone,First Name\n+49 151 23456789,Anna\n0170 1234567,Ben\n"
+        "+49 30 1234567,Clara\n",
+    )
+    warehouse = tmp_path / "wh.duckdb"
+    assert run(account, warehouse, config(path, region="DE"))["created"] == 3
+    account.admin.delete("/stats")
+    assert run(account, warehouse, config(path, region="DE"))["unchanged"] == 3
+    assert account.stats()["writes"] == 0
+
+
 def test_a_dry_run_plans_the_same_and_writes_nothing(
     account: Sim, drop: Path, tmp_path: Path
 ) -> None:
@@ -224,6 +250,78 @@ def test_mirror_mode_removes_members_no_longer_in_the_export(
     members = account.api.get("/lists", params={"name": "CRM customers"}).json()["members"]
     assert [m["phone_number"] for m in members] == ["995555123456"]
     assert len(contacts(account)) == 3  # mirror empties the list, never deletes contacts
+
+
+class RefusingUpdates(httpx.HTTPTransport):
+    """Real loopback HTTP, except that updates of the given contacts are refused."""
+
+    def __init__(self, contact_ids: set[int]) -> None:
+        super().__init__()
+        self.paths = {f"/contacts/{contact_id}" for contact_id in contact_ids}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and any(request.url.path.endswith(p) for p in self.paths):
+            return httpx.Response(422, json={"errors": ["First name is invalid"]})
+        return super().handle_request(request)
+
+
+def vip_list(sim: Sim, people: dict[str, str]) -> dict[str, int]:
+    """A list VIP of new contacts (name -> number); their ids by name."""
+    ids = {
+        name: sim.api.post("/contacts", data={"phone_number": number, "first_name": name}).json()[
+            "id"
+        ]
+        for name, number in people.items()
+    }
+    sim.api.post("/lists", data={"name": "VIP", "members": ",".join(map(str, ids.values()))})
+    return ids
+
+
+def vip_members(sim: Sim) -> list[str]:
+    members = sim.api.get("/lists", params={"name": "VIP"}).json()["members"]
+    return sorted(m["first_name"] for m in members)
+
+
+MIRROR = ApplyOptions(lists=("VIP",), mirror=True)
+
+
+def test_mirror_mode_keeps_the_members_whose_rows_were_rejected_or_failed(
+    account: Sim, tmp_path: Path
+) -> None:
+    """Bob's row has a typo in the e-mail, Cara's update is refused by the server: both
+    stay in the list (their rows are in the file); only Dan, whom no row names, goes."""
+    numbers = {"Anna": "995555000001", "Bob": "995555000002", "Cara": "995555000003"}
+    ids = vip_list(account, {**numbers, "Dan": "995555000004"})
+    path = tmp_path / "vip.csv"
+    path.write_text(
+        "Mobile Phone,First Name,Email\n"
+        "0555000001,Anna,\n"
+        "0555000002,Bob,bob(at)example.com\n"
+        "0555000003,Carla,\n"
+    )
+    transport = RefusingUpdates({ids["Cara"]})
+    with OneConnect(account.base_url, EMAIL, API_KEY, transport=transport) as client:
+        sync = sync_file(client, path, SyncOptions(mapping=ColumnMapping(), apply=MIRROR))
+    outcomes = dict(zip(sync.result.rows["row"], sync.result.rows["outcome"], strict=True))
+    assert outcomes == {2: "unchanged", 3: "rejected", 4: "failed"}
+    assert vip_members(account) == ["Anna", "Bob", "Cara"]
+    (change,) = sync.result.lists
+    assert (change.removed, change.kept, change.note) == (1, 2, None)
+    assert not sync.result.complete  # Cara's row is retried by the next attempt
+
+
+def test_mirror_mode_removes_nobody_while_a_row_could_not_be_read(
+    account: Sim, tmp_path: Path
+) -> None:
+    vip_list(account, {"Anna": "995555000001", "Dan": "995555000004"})
+    path = tmp_path / "vip.csv"
+    path.write_text("Mobile Phone;First Name\n0555000001;Anna\n0555000004;Dan;VIP\n")
+    with OneConnect(account.base_url, EMAIL, API_KEY) as client:
+        sync = sync_file(client, path, SyncOptions(mapping=ColumnMapping(), apply=MIRROR))
+    assert vip_members(account) == ["Anna", "Dan"]
+    (change,) = sync.result.lists
+    assert (change.removed, change.kept) == (0, 1)
+    assert change.note == "no member removed: row(s) 3 could not be read"
 
 
 def test_faults_during_apply_end_in_the_state_of_a_clean_run(

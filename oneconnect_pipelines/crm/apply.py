@@ -4,9 +4,10 @@ Creates and updates go out with bounded concurrency; a write that fails is recor
 ``failed`` with its reason (the next run of the file plans it again, since the plan is
 always made against the account as it is then). Then the target lists' membership is
 made right: the list is created when missing, the synced contacts are added in
-batches, and in ``mirror`` mode members that are no longer in the export are removed;
-a list that cannot be made right is recorded with its error, never raised past the
-rows' outcomes. A dry run makes the same plan and writes nothing.
+batches, and in ``mirror`` mode members that are no longer in the export are removed
+(a contact that a rejected or failed row still names keeps its membership); a list
+that cannot be made right is recorded with its error, never raised past the rows'
+outcomes. A dry run makes the same plan and writes nothing.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ class ListChange:
     writes: int = 0
     #: Why the membership could not be made right (the next attempt tries again).
     error: str | None = None
+    #: Mirror mode: members not synced from this file that stay, because a rejected or
+    #: failed row names them or rows could not be read (``note`` says which).
+    kept: int = 0
+    note: str | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -109,7 +114,7 @@ def apply_plan(
         for cid, o in zip(contact_ids, outcomes, strict=True)
         if o in _IN_LISTS and not pd.isna(cid)
     }
-    changes = [_sync_list_or_error(client, name, members, options) for name in options.lists]
+    changes = [_sync_list_or_error(client, name, members, plan, options) for name in options.lists]
     return SyncResult(rows, changes, writes + sum(change.writes for change in changes))
 
 
@@ -131,25 +136,33 @@ def failure_reason(error: OneConnectError) -> str:
 
 
 def _sync_list_or_error(
-    client: OneConnect, name: str, members: set[int], options: ApplyOptions
+    client: OneConnect, name: str, members: set[int], plan: SyncPlan, options: ApplyOptions
 ) -> ListChange:
     try:
-        return _sync_list(client, name, members, options)
+        return _sync_list(client, name, members, plan, options)
     except OneConnectError as error:
         return ListChange(name, None, False, 0, 0, error=failure_reason(error))
 
 
 def _sync_list(
-    client: OneConnect, name: str, members: set[int], options: ApplyOptions
+    client: OneConnect, name: str, members: set[int], plan: SyncPlan, options: ApplyOptions
 ) -> ListChange:
-    """Create the list if missing, add the members it lacks, in mirror mode remove the rest."""
+    """Create the list if missing, add the members it lacks, in mirror mode remove the
+    members no row of the file names."""
     current = client.lists.by_name(name)
     have = set(current.member_ids) if current else set()
     add = sorted(members - have)
-    remove = sorted(have - members) if options.mirror else []
+    remove, note = _removals(have - members, plan) if options.mirror else ([], None)
+    kept = len(have - members) - len(remove) if options.mirror else 0
     if options.dry_run:
         return ListChange(
-            name, current.id if current else None, current is None, len(add), len(remove)
+            name,
+            current.id if current else None,
+            current is None,
+            len(add),
+            len(remove),
+            kept=kept,
+            note=note,
         )
     target = current or client.lists.create(name)
     writes = int(current is None)
@@ -157,7 +170,20 @@ def _sync_list(
         writes += client.lists.add_members(target.id, add, batch_size=options.batch_size)
     if remove:
         writes += client.lists.remove_members(target.id, remove, batch_size=options.batch_size)
-    return ListChange(name, target.id, current is None, len(add), len(remove), writes)
+    return ListChange(
+        name, target.id, current is None, len(add), len(remove), writes, kept=kept, note=note
+    )
+
+
+def _removals(unsynced: set[int], plan: SyncPlan) -> tuple[list[int], str | None]:
+    """The members mirror mode removes, and why some stay. A row that is in the file never
+    costs its contact the list, even when the row was rejected or its write failed; while
+    a row could not be read at all, nobody is removed, since it might be anyone's."""
+    if plan.unread and unsynced:
+        rows = ", ".join(str(row) for row in plan.unread[:5])
+        more = ", ..." if len(plan.unread) > 5 else ""
+        return [], f"no member removed: row(s) {rows}{more} could not be read"
+    return sorted(unsynced - plan.named), None
 
 
 def rejected_rows(result: SyncResult) -> pd.DataFrame:

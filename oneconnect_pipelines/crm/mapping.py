@@ -18,7 +18,7 @@ import yaml
 from ..formats import CONTACT_FIELDS as API_FIELDS
 from ..schemas import TEXT
 from ..storage import Location, location
-from .read import ROW
+from .read import ROW, column_list
 
 MAPPING_FILE = "mapping.yaml"
 
@@ -86,22 +86,27 @@ def header_key(name: str) -> str:
 @dataclass(frozen=True)
 class ColumnMapping:
     """Explicit choices (``columns``: field -> CRM column(s); ``None`` switches a field
-    off) over the defaults, plus the target list name(s) of the export."""
+    off) over the defaults, plus the target list name(s) of the export and, for a CRM
+    that writes ``a/b/YYYY`` birthdays, which of ``a`` and ``b`` is the month."""
 
     columns: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
     lists: tuple[str, ...] = ()
     use_defaults: bool = True
     source: str = "defaults"
+    #: None: decided from each file's dates (``NormaliseOptions.month_first`` wins).
+    month_first: bool | None = None
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any], source: str = "run config") -> ColumnMapping:
-        """``{"lists": [...], "columns": {field: column | [columns] | None}, "defaults": bool}``."""
+        """``{"lists": [...], "columns": {field: column | [columns] | None}, "defaults":
+        bool, "month_first": bool}``."""
         if not isinstance(config, Mapping):
             raise MappingError(f"{source}: a mapping must be a YAML/JSON object")
-        unknown = set(config) - {"lists", "columns", "defaults"}
+        unknown = set(config) - {"lists", "columns", "defaults", "month_first"}
         if unknown:
             raise MappingError(
-                f"{source}: unknown key(s) {sorted(unknown)}; expected lists, columns, defaults"
+                f"{source}: unknown key(s) {sorted(unknown)}; expected lists, columns, "
+                "defaults, month_first"
             )
         columns: dict[str, tuple[str, ...] | None] = {}
         raw_columns = config.get("columns") or {}
@@ -124,7 +129,12 @@ class ColumnMapping:
         defaults = config.get("defaults", True)
         if not isinstance(defaults, bool):
             raise MappingError(f"{source}: 'defaults' must be true or false")
-        return cls(columns, tuple(item.strip() for item in lists), defaults, source)
+        month_first = config.get("month_first")
+        if month_first is not None and not isinstance(month_first, bool):
+            raise MappingError(
+                f"{source}: 'month_first' must be true (MM/DD/YYYY) or false (DD/MM/YYYY)"
+            )
+        return cls(columns, tuple(item.strip() for item in lists), defaults, source, month_first)
 
     @classmethod
     def from_yaml(cls, path: str | Location) -> ColumnMapping:
@@ -157,7 +167,7 @@ class ColumnMapping:
                 if actual is None:
                     raise MappingError(
                         f"{self.source}: columns.{name} names {column!r}, which {file_name} "
-                        f"does not have; its columns are {list(file_columns)}"
+                        f"does not have; its columns are {column_list(file_columns)}"
                     )
                 found.append(actual)
             chosen[name] = tuple(found)
@@ -179,7 +189,8 @@ class ColumnMapping:
             raise MappingError(
                 f"{file_name} has no phone number column (looked for "
                 f"{', '.join(DEFAULT_HEADERS['phone_number'])}); its columns are "
-                f"{list(file_columns)}; name yours under columns.phone_number in {MAPPING_FILE}"
+                f"{column_list(file_columns)}; name yours under columns.phone_number in "
+                f"{MAPPING_FILE}"
             )
         ordered = {name: chosen[name] for name in CONTACT_FIELDS if name in chosen}
         unused = tuple(column for column in file_columns if column not in taken)
@@ -195,9 +206,10 @@ class Resolved:
     unused: tuple[str, ...]
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``row`` plus one ``string`` column per contact field (all fields; unmapped ones
-        are all <NA>, and ``fields`` says which were mapped)."""
-        out = pd.DataFrame({ROW: frame[ROW]})
+        """``frame`` as read (``CrmExport.frame``: indexed by ``row``) -> ``row`` plus one
+        ``string`` column per contact field (all fields; unmapped ones are all <NA>, and
+        ``fields`` says which were mapped)."""
+        out = pd.DataFrame({ROW: frame.index.to_series(index=frame.index)})
         for name in CONTACT_FIELDS:
             sources = self.fields.get(name, ())
             if not sources:
@@ -208,7 +220,7 @@ class Resolved:
                 more = _blank_to_na(frame[extra])
                 column = (column + ", " + more).fillna(column).fillna(more)
             out[name] = column
-        return out
+        return out.reset_index(drop=True)
 
 
 def _blank_to_na(values: pd.Series) -> pd.Series:

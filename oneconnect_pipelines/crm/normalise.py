@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -60,8 +60,9 @@ class NormaliseOptions:
 
     region: str = "GE"
     number_format: NumberFormat = NumberFormat.E164_DIGITS
-    #: Read ``a/b/YYYY`` as month/day (US CRMs). Otherwise it is always day/month.
-    month_first: bool = False
+    #: How ``a/b/YYYY`` birthdays are read: True month/day (US CRMs), False day/month;
+    #: None (the default) decides from the column's own dates (``parse_birthdays``).
+    month_first: bool | None = None
     #: "Today" for the no-future-birthdays rule; None means the real date (tests pin it).
     today: date | None = None
 
@@ -77,6 +78,11 @@ class Normalised:
     rows: pd.DataFrame
     rejected: pd.DataFrame
     fields: tuple[str, ...]
+    #: Every row that was read, accepted or not: ``row``, ``phone_number`` (normalised,
+    #: else the cell as written) and ``email`` (lower-case): whom the row names, so that
+    #: a rejected row's contact keeps its lists in mirror mode. Rows missing here are
+    #: those the reader could not read at all.
+    identities: pd.DataFrame = field(default_factory=lambda: _identities([], [], []))
 
     def __repr__(self) -> str:
         return f"Normalised(accepted={len(self.rows)}, rejected={len(self.rejected)})"
@@ -157,7 +163,11 @@ def normalise(
     )
     all_rejected = pd.concat([read_rejected, rejected, failed], ignore_index=True)
     all_rejected = all_rejected.sort_values(ROW, kind="stable").reset_index(drop=True)
-    return Normalised(accepted, all_rejected, tuple(f for f in CONTACT_FIELDS if f in fields))
+    identities = _identities(
+        frame[ROW], phone.fillna(raw_phone.reset_index(drop=True)), frame["email"]
+    )
+    used = tuple(f for f in CONTACT_FIELDS if f in fields)
+    return Normalised(accepted, all_rejected, used, identities)
 
 
 def validate_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -194,11 +204,12 @@ def validate_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def parse_birthdays(
-    values: pd.Series, *, month_first: bool = False, today: date
+    values: pd.Series, *, month_first: bool | None = None, today: date
 ) -> tuple[pd.Series, pd.Series]:
-    """The one birthday parser: ISO ``YYYY-MM-DD``, ``DD.MM.YYYY``, ``DD/MM/YYYY`` (or, with
-    ``month_first``, ``MM/DD/YYYY``, falling back to day/month only when the first number
-    cannot be a month) and Excel serial day numbers. -> (Arrow dates, reasons)."""
+    """The one birthday parser, for one column: ISO ``YYYY-MM-DD``, ``DD.MM.YYYY``,
+    ``DD/MM/YYYY`` or ``MM/DD/YYYY`` (the order as ``month_first`` says, else as the
+    column shows: ``_read_slashed``) and Excel serial day numbers. -> (Arrow dates,
+    reasons)."""
     values = values.astype(TEXT).reset_index(drop=True)
     year = pd.Series(pd.NA, index=values.index, dtype="Int64")
     month, day = year.copy(), year.copy()
@@ -211,12 +222,7 @@ def parse_birthdays(
             day.mask(hit, found["d"]),
         )
     slashed = values.str.extract(_SLASHED).astype("Int64")
-    first, second = slashed["a"], slashed["b"]
-    if month_first:
-        swap = (first > 12) & (second <= 12)
-        slash_month, slash_day = first.mask(swap, second), second.mask(swap, first)
-    else:
-        slash_month, slash_day = second, first
+    slash_month, slash_day, slash_reason = _read_slashed(slashed["a"], slashed["b"], month_first)
     hit = slashed["y"].notna() & year.isna()
     year, month, day = (
         year.mask(hit, slashed["y"]),
@@ -242,25 +248,62 @@ def parse_birthdays(
 
     given = values.notna()
     unknown = given & year.isna() & serial.isna()
-    formats = "YYYY-MM-DD, DD.MM.YYYY, " + ("MM/DD/YYYY" if month_first else "DD/MM/YYYY")
-    checks = [
-        (unknown, f"bad birthday: not a date in a known format ({formats}, Excel serial)"),
-        (year_only, "bad birthday: a year alone is not a date"),
-        (
-            (second > 12) & (first <= 12) & (not month_first),
-            "bad birthday: month above 12 (is the file month-first, MM/DD/YYYY?)",
+    formats = "YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or MM/DD/YYYY, Excel serial"
+    checks = [  # the first that applies is the row's reason
+        _reason(unknown, f"bad birthday: not a date in a known format ({formats})"),
+        _reason(year_only, "bad birthday: a year alone is not a date"),
+        slash_reason,
+        _reason(
+            (serial == 0) | (serial == 60), "bad birthday: Excel serial of a day that never was"
         ),
-        ((serial == 0) | (serial == 60), "bad birthday: Excel serial of a day that never was"),
-        (year < EARLIEST_BIRTHDAY.year, "bad birthday: before 1900"),
-        (given & moment.isna(), "bad birthday: no such day"),
-        (moment > pd.Timestamp(today), "bad birthday: in the future"),
-        (moment < pd.Timestamp(EARLIEST_BIRTHDAY), "bad birthday: before 1900"),
+        _reason(year < EARLIEST_BIRTHDAY.year, "bad birthday: before 1900"),
+        _reason(given & moment.isna(), "bad birthday: no such day"),
+        _reason(moment > pd.Timestamp(today), "bad birthday: in the future"),
+        _reason(moment < pd.Timestamp(EARLIEST_BIRTHDAY), "bad birthday: before 1900"),
     ]
     reason = pd.Series(pd.NA, index=values.index, dtype=TEXT)
-    for flags, why in checks:
-        reason = reason.fillna(_reason(flags, why))
+    for why in checks:
+        reason = reason.fillna(why)
     days = moment.where(reason.isna()).dt.date
     return pd.Series(days, dtype=DATE32), reason
+
+
+def _read_slashed(
+    first: pd.Series, second: pd.Series, month_first: bool | None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(month, day, reason) of the ``a/b/YYYY`` dates of one column. The order is the
+    configured one, else the column's own: a number above 12 can only be the day, so a
+    ``25/12/1990`` makes the whole column day-first and a ``12/25/1990`` month-first.
+    When the column tells neither (or both), ``05/06/1991`` is rejected, never guessed;
+    a date that reads one way only (``25/12/1990``, ``05/05/1997``) is still taken."""
+    day_first_seen = _any((first > 12) & (second <= 12))
+    month_first_seen = _any((second > 12) & (first <= 12))
+    if month_first is None and day_first_seen != month_first_seen:
+        month_first = month_first_seen
+    if month_first is not None:
+        month, day = (first, second) if month_first else (second, first)
+        order = "MM/DD/YYYY" if month_first else "DD/MM/YYYY"
+        return month, day, _reason(month > 12, f"bad birthday: month above 12 (read as {order})")
+    month_first_here = (second > 12).fillna(False).astype(bool)
+    month, day = first.where(month_first_here, second), second.where(month_first_here, first)
+    why = (
+        "the column has both DD/MM/YYYY and MM/DD/YYYY dates"
+        if day_first_seen
+        else "no date in the column has a day above 12"
+    )
+    return (
+        month,
+        day,
+        _reason(
+            (first <= 12) & (second <= 12) & (first != second),
+            f"bad birthday: day and month could be either way round ({why}); "
+            "say which with month_first (mapping.yaml or the run config)",
+        ),
+    )
+
+
+def _any(flags: pd.Series) -> bool:
+    return bool(flags.fillna(False).astype(bool).any())
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -316,6 +359,18 @@ def _additional_numbers(
         numbers.append(", ".join(found) or None if problem is None else None)
         reasons.append(problem)
     return pd.Series(numbers, dtype=TEXT), pd.Series(reasons, dtype=TEXT)
+
+
+def _identities(
+    rows: Iterable[object], phones: Iterable[object], emails: Iterable[object]
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            ROW: pd.array(rows, dtype="Int64"),
+            "phone_number": pd.array(phones, dtype=TEXT),
+            "email": pd.array(emails, dtype=TEXT),
+        }
+    )
 
 
 def _no_rejections() -> pd.DataFrame:

@@ -24,6 +24,11 @@ MIN_DIGITS, MAX_DIGITS = 6, 15
 #: keypad's digits ("0555 12 34 56 (mobile)" is not a number with "662453" after it).
 _ALLOWED = re.compile(r"^[\d\s+＋\-‐-―−ー－／\u00ad\u200b\u2060()（）［］\[\]./~⁓∼～]+$")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="0555123456": Excel's way to keep a leading zero
+#: ``301234567.0``: a number that went through a float column (pandas, a spreadsheet's
+#: number format). Only zeros after the dot are that; one or two other digits make a
+#: decimal number, not a phone number. A longer group after a single dot
+#: (``030.1234567``) is a way to write a number, read as such.
+_FLOAT = re.compile(r"^(?P<integer>\d+)\.(?P<fraction>0+|\d{1,2})$")
 _POSSIBLE_REASONS = {
     ValidationResult.INVALID_COUNTRY_CODE: "has an unknown country code",
     ValidationResult.TOO_SHORT: "is too short",
@@ -81,11 +86,32 @@ class PhoneNormaliser:
         return cached
 
     def key(self, stored: str | None) -> str | None:
-        """An account's stored number in comparable form; numbers the parser refuses are
+        """An account's stored number in comparable form. A number in the account's own
+        format is its own key: read as a CRM cell, the stored ``4915123456789`` of a
+        German account would be a German national number (``494915123456789``) and the
+        next run would create it again. Any other shape (``0555123456`` in an account of
+        ``9955...`` numbers) is read like a CRM cell; numbers the parser refuses are
         compared by their exact text, so they can still match a CRM row that has them."""
         if not stored:
             return None
-        return self.normalise(stored).number or str(stored).strip()
+        text = str(stored).strip()
+        if self._written_by_format(text):
+            return text
+        return self.normalise(text).number or text
+
+    def _written_by_format(self, text: str) -> bool:
+        """Whether ``_format`` writes ``text`` for some valid number. Checked by undoing
+        each prefix it may have put in front and formatting the number again, never by
+        letting phonenumbers guess how digits without a ``+`` were meant."""
+        if not text.isdigit():
+            return False
+        if self.number_format is NumberFormat.E164_DIGITS:
+            written_as = ["+" + text]
+        else:
+            written_as = [f"+{self._country_code}{text.removeprefix(self._trunk_prefix)}"]
+            if text.startswith(self._call_prefix):
+                written_as.append("+" + text.removeprefix(self._call_prefix))
+        return any(self.normalise(number).number == text for number in written_as)
 
     def _parse(self, text: str) -> PhoneResult:
         cleaned = text.strip()
@@ -94,6 +120,13 @@ class PhoneNormaliser:
             cleaned = excel.group(1).strip()
         if not cleaned:
             return PhoneResult(None, "no phone number")
+        float_rendered = _FLOAT.match(cleaned)
+        if float_rendered:
+            if float_rendered["fraction"].strip("0"):
+                return PhoneResult(
+                    None, "bad phone number: has a decimal part (a value from a float column?)"
+                )
+            cleaned = float_rendered["integer"]  # the ".0" is the float's, not a digit
         if any(char.isalpha() for char in cleaned):
             return PhoneResult(None, "bad phone number: holds letters")
         if not _ALLOWED.match(cleaned):

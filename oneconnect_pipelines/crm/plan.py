@@ -67,6 +67,12 @@ class SyncPlan:
     ``contact_id`` and ``changes`` (``Changes`` for creates and updates, else None)."""
 
     rows: pd.DataFrame
+    #: Ids of the account's contacts that some row of the file names by phone number or
+    #: e-mail, whatever that row's outcome: mirror mode never removes them from a list.
+    named: frozenset[int] = frozenset()
+    #: Rows the reader could not read at all: whom they name is unknown, so mirror mode
+    #: removes no member while the file has any.
+    unread: tuple[int, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -105,7 +111,7 @@ def plan_sync(
 
     records = rows.to_dict("records")
     matched: dict[int, int | str] = {}  # record index -> contact position, or a reason
-    claimed: dict[int, int] = {}  # contact position -> file row
+    claimed: dict[int, tuple[int, str]] = {}  # contact position -> (file row, matched by)
     # Phone matches claim contacts first: the number is the stronger key.
     for index, record in enumerate(records):
         hits = by_phone.get(record["phone_number"], [])
@@ -121,7 +127,7 @@ def plan_sync(
                 )
             else:
                 matched[index] = hits[0]
-                claimed[hits[0]] = record[ROW]
+                claimed[hits[0]] = (record[ROW], "phone number")
     for index, record in enumerate(records):
         if index in matched or _none(record["email"]) is None:
             continue
@@ -130,13 +136,14 @@ def plan_sync(
             ids = ", ".join(str(existing[m].id) for m in mails)
             matched[index] = f"conflicting matches: the e-mail matches contacts {ids}"
         elif mails and mails[0] in claimed:
+            row, matched_by = claimed[mails[0]]
             matched[index] = (
                 f"conflicting matches: the e-mail matches contact {existing[mails[0]].id}, "
-                f"which row {claimed[mails[0]]} matches by phone number"
+                f"which row {row} matches by {matched_by}"
             )
         elif mails:
             matched[index] = mails[0]
-            claimed[mails[0]] = record[ROW]
+            claimed[mails[0]] = (record[ROW], "e-mail")
 
     room = None if options.contacts_limit is None else options.contacts_limit - len(existing)
     out: list[tuple[int, str, str, str | None, int | None, Changes | None]] = []
@@ -164,6 +171,8 @@ def plan_sync(
         for row, key, reason in table[[ROW, "match_key", "reason"]].itertuples(index=False):
             out.append((int(row), str(_none(key) or ""), "rejected", str(reason), None, None))
     out.sort(key=lambda item: item[0])
+    read = {int(row) for row in crm.identities[ROW]}
+    unread = tuple(row for row, *_ in out if row not in read)
     frame = pd.DataFrame(
         {
             ROW: pd.array([o[0] for o in out], dtype="Int64"),
@@ -174,7 +183,19 @@ def plan_sync(
             "changes": pd.Series([o[5] for o in out], dtype=object),
         }
     )
-    return SyncPlan(frame)
+    named = {existing[p].id for p in _named(crm.identities, by_phone, by_email)}
+    return SyncPlan(frame, frozenset(named), unread)
+
+
+def _named(
+    identities: pd.DataFrame, by_phone: Mapping[str, list[int]], by_email: Mapping[str, list[int]]
+) -> set[int]:
+    """Positions of the contacts the rows name by phone number or e-mail."""
+    found: set[int] = set()
+    for phone, email in identities[["phone_number", "email"]].itertuples(index=False):
+        found.update(by_phone.get(phone, ()) if _none(phone) else ())
+        found.update(by_email.get(email, ()) if _none(email) else ())
+    return found
 
 
 def _diff(

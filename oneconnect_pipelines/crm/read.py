@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from ..masking import mask_text
 from ..storage import Location, location
 
 #: The ``string`` dtype read tables use: Arrow-backed, so 100 MB of cells stay compact.
@@ -47,7 +49,9 @@ class Rejection:
 
 @dataclass(frozen=True, repr=False)
 class CrmExport:
-    """The readable rows of one export (all columns ``string`` plus ``row``) and the rest."""
+    """The readable rows of one export and the rest. ``frame`` holds the file's columns,
+    all ``string``, indexed by ``row`` (the line number): an index, not a column, so a
+    file may have a column of that name too."""
 
     path: Location
     columns: tuple[str, ...]
@@ -67,13 +71,31 @@ def read_export(path: str | Location, data: bytes | None = None) -> CrmExport:
     path = location(path)
     if data is None:
         data = path.read_bytes()
+    json_lines = path.suffix.lower() in JSON_LINES_SUFFIXES
+    if not json_lines:
+        data = _lf_line_ends(data)
     start = len(_BOM) if data.startswith(_BOM) else 0
     _check_utf8(path, data, start)
     if not data[start:].strip():
         raise CrmFileError(f"{path.name}: the file is empty")
-    if path.suffix.lower() in JSON_LINES_SUFFIXES:
+    if json_lines:
         return _read_json_lines(path, data, start)
     return _read_csv(path, data, start)
+
+
+def _lf_line_ends(data: bytes) -> bytes:
+    """A classic Mac export (Excel's "CSV (Macintosh)") ends its lines with a lone CR:
+    read those as LF, so rows and line numbers come out as the user sees them. Only a
+    file with no LF outside quotes is one; in any other file a lone CR is part of a value."""
+    first_lf = data.find(b"\n")
+    if _CR not in data or (first_lf >= 0 and data.count(b'"', 0, first_lf) % 2 == 0):
+        return data  # the usual case, settled by the first line end
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buffer == _QUOTE)
+    newlines = np.flatnonzero(buffer == _NEWLINE)
+    if (np.searchsorted(quotes, newlines) % 2 == 0).any():
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -122,7 +144,7 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
         if _count_outside_quotes(header_line, ";") > _count_outside_quotes(header_line, ",")
         else ","
     )
-    columns = _header(path, header_line, separator)
+    columns = _header(path, header_line, separator, int(lines[header_index]))
 
     seps = np.flatnonzero(buffer == ord(separator))
     seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
@@ -147,8 +169,10 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
         return "skip"
 
     if not len(records):
-        empty_frame = pd.DataFrame({name: pd.array([], dtype=READ_STRING) for name in columns})
-        empty_frame.insert(0, ROW, pd.array([], dtype="Int64"))
+        empty_frame = pd.DataFrame(
+            {name: pd.array([], dtype=READ_STRING) for name in columns},
+            index=_row_index([]),
+        )
         return CrmExport(path, columns, empty_frame, ())
     body = pa.py_buffer(data).slice(int(ends[header_index]) + 1)
     table = pa_csv.read_csv(
@@ -175,29 +199,63 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
         )
     frame = table.to_pandas(types_mapper={pa.string(): READ_STRING}.get)
     del table
-    frame.insert(0, ROW, pd.array(good_lines, dtype="Int64"))
+    frame.index = _row_index(good_lines)
     empty = pd.Series(True, index=frame.index)
     for name in columns:  # a row of blank cells is a blank line a spreadsheet padded
         empty &= frame[name].str.strip() == ""
-    frame = frame[~empty].reset_index(drop=True)
-    return CrmExport(path, columns, frame, tuple(rejected))
+    return CrmExport(path, columns, frame[~empty], tuple(rejected))
 
 
 def _count_outside_quotes(line: str, char: str) -> int:
     return sum(part.count(char) for part in line.split('"')[::2])
 
 
-def _header(path: Location, line: str, separator: str) -> tuple[str, ...]:
-    names = next(csv.reader([line], delimiter=separator))
+def _header(path: Location, line: str, separator: str, number: int) -> tuple[str, ...]:
+    """The column names on line ``number``. A line of customer data instead (an export
+    saved without its header) is refused: its first customer would be lost as a header
+    and every message naming the columns would show that customer's data."""
+    try:
+        names = next(csv.reader([line], delimiter=separator))
+    except csv.Error as exc:  # a lone CR inside a file of LF lines
+        raise CrmFileError(
+            f"{path.name}: the header on line {number} cannot be read ({exc})"
+        ) from None
+    data_like = [str(i) for i, name in enumerate(names, start=1) if looks_like_data(name)]
+    if data_like:
+        raise CrmFileError(
+            f"{path.name}: line {number} is not a header: column(s) {', '.join(data_like)} "
+            "hold what looks like a phone number, a date or an e-mail; export the file "
+            "with its header row (the column names) first"
+        )
     columns = tuple(
-        name.strip() or f"unnamed_{number}" for number, name in enumerate(names, start=1)
+        name.strip() or f"unnamed_{position}" for position, name in enumerate(names, start=1)
     )
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen:
-            raise CrmFileError(f"{path.name}: the header names column {name!r} twice")
-        seen.add(name)
+    first_at: dict[str, int] = {}
+    for position, name in enumerate(columns, start=1):
+        if name in first_at:
+            raise CrmFileError(
+                f"{path.name}: the header names column {name!r} twice "
+                f"(columns {first_at[name]} and {position})"
+            )
+        first_at[name] = position
     return columns
+
+
+def looks_like_data(text: str) -> bool:
+    """A cell that reads like a customer's phone number, birthday or e-mail rather than a
+    column's name: six digits or more (however spaced), an ``@``, or a date."""
+    return sum(char.isdigit() for char in text) >= 6 or "@" in text or mask_text(text) != text
+
+
+def column_list(columns: Sequence[str]) -> str:
+    """``1 'First Name', 2 'Phone'``: columns by position, for messages. A name that looks
+    like a customer's data is not shown (messages reach run logs)."""
+    return ", ".join(
+        f"{position} (not shown: it looks like data)"
+        if looks_like_data(name)
+        else f"{position} {name!r}"
+        for position, name in enumerate(columns, start=1)
+    )
 
 
 # ----------------------------------------------------------------------------- JSON Lines
@@ -238,10 +296,14 @@ def _read_json_lines(path: Location, data: bytes, start: int) -> CrmExport:
         {
             name: pd.array([record.get(name) for record in records], dtype=READ_STRING)
             for name in columns
-        }
+        },
+        index=_row_index(lines),
     )
-    frame.insert(0, ROW, pd.array(lines, dtype="Int64"))
     return CrmExport(path, columns, frame, tuple(rejected))
+
+
+def _row_index(lines: Any) -> pd.Index:
+    return pd.Index(pd.array(lines, dtype="Int64"), name=ROW)
 
 
 def _json_text(key: str, value: Any) -> str | None:

@@ -77,9 +77,12 @@ def prepare(
     data: bytes | None = None,
 ) -> tuple[Normalised, Resolved]:
     """Read (``data``: the file's bytes, already read), map and normalise one export; the
-    ``Resolved`` mapping lists unused columns."""
+    ``Resolved`` mapping lists unused columns. The mapping's ``month_first`` applies
+    where ``options`` leave it open."""
     export = read_export(path, data)
     resolved = mapping.resolve(export.columns, export.path.name)
+    if options.month_first is None:
+        options = replace(options, month_first=mapping.month_first)
     rows = normalise(
         resolved.apply(export.frame),
         options,
