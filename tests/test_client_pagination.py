@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneconnect_pipelines.client import OneConnect, errors
-from oneconnect_pipelines.client._pagination import LOOKAHEAD
+from oneconnect_pipelines.client._pagination import LOOKAHEAD, MAX_PAGES
 
 
 def stamp() -> str:
@@ -53,7 +53,9 @@ class PagedServer:
         return httpx.Response(200, json=self.records[start : start + per_page])
 
 
-def client(server: PagedServer, per_page: int, concurrency: int) -> OneConnect:
+def client(
+    server: PagedServer, per_page: int, concurrency: int, max_pages: int = MAX_PAGES
+) -> OneConnect:
     return OneConnect(
         "http://oneconnect.test/api/v1",
         "ops@example.com",
@@ -61,6 +63,7 @@ def client(server: PagedServer, per_page: int, concurrency: int) -> OneConnect:
         timezone="UTC",
         per_page=per_page,
         concurrency=concurrency,
+        max_pages=max_pages,
         transport=httpx.MockTransport(server),
     )
 
@@ -185,16 +188,7 @@ def test_a_listing_of_up_to_max_pages_is_whole_and_a_longer_one_is_stopped(
     records = collection(size)
     server = PagedServer(records)
     read: list[int] = []
-    with OneConnect(
-        "http://oneconnect.test/api/v1",
-        "ops@example.com",
-        "key",
-        timezone="UTC",
-        per_page=per_page,
-        concurrency=concurrency,
-        max_pages=max_pages,
-        transport=httpx.MockTransport(server),
-    ) as oc:
+    with client(server, per_page, concurrency, max_pages) as oc:
         if size <= max_pages * per_page:
             read.extend(t.id for t in oc.titles.list())
             assert read == [r["id"] for r in records]
