@@ -184,7 +184,12 @@ def callback_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # The simulator posts a batch's reports at once; the default backlog of 5 would
+        # make them wait on SYN retries.
+        request_queue_size = 512
+
+    server = Server(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/reports"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

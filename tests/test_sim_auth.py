@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import API_KEY, EMAIL, Sim
+from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
+
+from .conftest import API_KEY, EMAIL, EMPTY, Sim, default_account
 
 UNAUTHORIZED = {"error_code": 401, "status": "ERROR", "message": "Unauthorized"}
 FORBIDDEN = {"error_code": 403, "status": "ERROR", "message": "IP address not allowed"}
@@ -40,6 +42,10 @@ def basic(user: str, password: str) -> str:
         "Bearer " + API_KEY,
         basic(EMAIL, API_KEY).replace("Basic ", ""),  # scheme missing
         "Basic",
+        basic(EMAIL, "clé-fausse"),  # non-ASCII: compared as bytes, never a 500
+        basic("démo@example.com", API_KEY),
+        basic(EMAIL, "ключ"),
+        "Basic " + base64.b64encode(EMAIL.encode() + b":\xff\xfe").decode(),  # not UTF-8
     ],
 )
 def test_missing_or_wrong_credentials_are_401(sim: Sim, header: str | None) -> None:
@@ -64,6 +70,17 @@ def test_writes_need_credentials_too_and_change_nothing(sim: Sim) -> None:
     assert deleted.status_code == 401
     assert sim.api.get("/contacts", params={"phone_number": "995599000123"}).json() == []
     assert sim.api.get("/contacts/1").status_code == 200
+
+
+def test_non_ascii_credentials_of_the_account_are_accepted_as_utf8() -> None:
+    key = "clé-ключ-鍵"
+    simulator = Simulator.create(default_account(api_key=key), EMPTY, clock=SimClock(frozen=True))
+    with SimulatorThread(simulator) as thread, httpx.Client(base_url=thread.base_url) as client:
+        right = client.get("/balance", auth=(EMAIL, key))
+        wrong = client.get("/balance", auth=(EMAIL, "clé-ключ-鍵!"))
+    assert right.status_code == 200, right.text
+    assert wrong.status_code == 401
+    assert wrong.json() == UNAUTHORIZED
 
 
 def test_unknown_paths_ask_for_credentials_first(sim: Sim) -> None:
@@ -91,6 +108,22 @@ def test_wrong_credentials_from_a_disallowed_ip_are_still_401(sim: Sim) -> None:
     assert raw_get(sim, "/contacts").status_code == 401
 
 
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "X-Real-IP", "Forwarded"])
+def test_forwarding_headers_cannot_name_an_allowed_address(sim: Sim, header: str) -> None:
+    """The allow-list judges the connection's peer, not what the client says it is."""
+    sim.reset(ip_allowlist=["10.1.2.3"])
+    value = "for=10.1.2.3" if header == "Forwarded" else "10.1.2.3"
+    answer = sim.api.get("/balance", headers={header: value})
+    assert answer.status_code == 403
+    assert answer.json() == FORBIDDEN
+
+
+def test_forwarding_headers_cannot_make_an_allowed_peer_foreign(sim: Sim) -> None:
+    sim.reset(ip_allowlist=["127.0.0.1"])
+    answer = sim.api.get("/balance", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert answer.status_code == 200, answer.text
+
+
 def test_business_allow_list_with_loopback_is_allowed(sim: Sim) -> None:
     sim.reset(ip_allowlist=["10.1.2.3", "127.0.0.1"])
     assert sim.api.get("/contacts").status_code == 200
@@ -116,6 +149,40 @@ def test_unknown_path_is_404_json(sim: Sim, path: str) -> None:
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.json() == NOT_FOUND
+
+
+ID_ROUTES = [
+    ("GET", "/contacts/{}"),
+    ("PATCH", "/contacts/{}"),
+    ("DELETE", "/contacts/{}"),
+    ("GET", "/lists/{}"),
+    ("PATCH", "/lists/{}"),
+    ("DELETE", "/lists/{}"),
+    ("POST", "/lists/{}/add_members"),
+    ("POST", "/lists/{}/remove_members"),
+    ("GET", "/campaigns/{}"),
+    ("PATCH", "/campaigns/{}"),
+    ("DELETE", "/campaigns/{}"),
+    ("GET", "/birthday_campaigns/{}"),
+    ("PATCH", "/birthday_campaigns/{}"),
+    ("DELETE", "/birthday_campaigns/{}"),
+    ("GET", "/titles/{}"),
+    ("DELETE", "/titles/{}"),
+    ("GET", "/templates/{}"),
+    ("DELETE", "/templates/{}"),
+    ("GET", "/messages/{}"),
+]
+
+
+@pytest.mark.parametrize("record_id", ["99999999999999999999", str(2**63)])
+def test_ids_beyond_64_bits_are_404_on_every_path(sim: Sim, record_id: str) -> None:
+    """No record can have such an id (SQLite's INTEGER is 64-bit): not found, never a 500."""
+    for method, template in ID_ROUTES:
+        data = None if method == "GET" else {"ids": "1", "name": "x"}
+        answer = sim.api.request(method, template.format(record_id), data=data)
+        assert (answer.status_code, answer.json()) == (404, NOT_FOUND), (method, template)
+    counted = sim.stats()["route_statuses"]
+    assert counted["GET /contacts/:id 404"] == 1  # under its route, as any other 404
 
 
 def test_path_outside_the_api_is_404_json(sim: Sim) -> None:

@@ -218,6 +218,46 @@ def test_schedule_errors_carry_their_codes(sim: Sim) -> None:
     assert sim.api.get("/campaigns").json() == before
 
 
+@pytest.mark.parametrize("kind", list(TYPES))
+def test_dates_in_the_read_back_slash_form_are_3011(sim: Sim, kind: str) -> None:
+    """Requests carry ``DD.MM.YYYY HH:MM``; ``DD/MM/YYYY HH:MM`` is only how schedules read
+    back, and a client that echoes it must learn so at once."""
+    start, end = next_minute(sim, 10), next_minute(sim, 10 + 60 * 24)
+    dotted = {
+        "scheduled-recurring": f"{request_time(start)} - {request_time(end)}",
+        "scheduled-certain-dates": f"{request_time(start)}, {request_time(end)}",
+        "permanent-recurring": request_time(start),
+        "permanent-certain-dates": request_time(start),
+    }[kind]
+    repeat = "1 day" if "recurring" in kind else None
+    before = sim.api.get("/campaigns").json()
+    for dates in (
+        dotted.replace(".", "/"),
+        dotted.replace(request_time(start), schedule_time(start)),  # one date slashed
+        dotted.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+    ):
+        assert_coded(create(sim, **kind_fields(kind, dates, repeat)), 3011)
+    assert sim.api.get("/campaigns").json() == before
+    assert created(sim, **kind_fields(kind, dotted, repeat))["schedule"]["type"] == kind
+
+
+@pytest.mark.parametrize("number", ["９９５５４４０００００１", "٩٩٥٥٤٤٠٠٠٠٠١", "९९५५४४०००००१"])
+def test_recipients_in_other_scripts_digits_are_refused(sim: Sim, number: str) -> None:
+    fields = kind_fields("permanent-recurring", request_time(next_minute(sim, 10)), "1 day")
+    answer = create(sim, recipients=f"995544000001, {number}", **fields)
+    assert assert_errors(answer) == ["Recipients must be comma-separated phone numbers"]
+    patched = sim.api.patch("/campaigns/1", data={"recipients": number})
+    assert assert_errors(patched) == ["Recipients must be comma-separated phone numbers"]
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", str(2**63), "٢"])
+def test_ids_beyond_64_bits_in_campaign_fields_are_malformed(sim: Sim, value: str) -> None:
+    fields = kind_fields("permanent-recurring", request_time(next_minute(sim, 10)), "1 day")
+    assert assert_errors(create(sim, title=value, **fields)) == ["title must be the id of a title"]
+    assert_coded(create(sim, recipients_list=value, **fields), 3020)
+    assert_coded(sim.api.patch("/campaigns/1", data={"recipients_list": value}), 3020)
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [

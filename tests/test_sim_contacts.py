@@ -227,12 +227,34 @@ def test_duplicate_phone_number_is_refused(sim: Sim) -> None:
     assert len(all_contacts(sim)) == 60
 
 
+#: Digits of other scripts: ``str.isdigit`` and ``\\d`` take them, no SMS gateway dials them.
+FOREIGN_DIGITS = [
+    "٠٥٥٥١٢٣٤٥٦",  # Arabic-Indic
+    "۰۵۵۵۱۲۳۴۵۶",  # Extended Arabic-Indic (Persian)
+    "９９５５１２３４５６７８",  # fullwidth
+    "९९५५१२३४५६७८",  # Devanagari
+    "0555１23456",  # one fullwidth digit among ASCII ones
+]
+
+
 @pytest.mark.parametrize(
-    "number", ["12345", "+995555123456", "0555 123 456", "abc123456", "1" * 16]
+    "number", ["12345", "+995555123456", "0555 123 456", "abc123456", "1" * 16, *FOREIGN_DIGITS]
 )
 def test_malformed_phone_number_is_refused(sim: Sim, number: str) -> None:
     assert refused(sim, "POST", "/contacts", phone_number=number) == ["Phone number is invalid"]
     assert refused(sim, "PATCH", "/contacts/1", phone_number=number) == ["Phone number is invalid"]
+
+
+@pytest.mark.parametrize("number", FOREIGN_DIGITS)
+def test_additional_numbers_in_other_scripts_digits_are_refused(sim: Sim, number: str) -> None:
+    errors = refused(
+        sim, "POST", "/contacts", phone_number="995599000778", additional_numbers=number
+    )
+    assert errors == ["Additional numbers are invalid"]
+    assert refused(sim, "PATCH", "/contacts/1", additional_numbers=f"0555123456, {number}") == [
+        "Additional numbers are invalid"
+    ]
+    assert all_contacts(sim, phone_number="995599000778") == []
 
 
 def test_missing_phone_number_is_refused(sim: Sim) -> None:
@@ -322,6 +344,18 @@ def test_empty_filter_value_matches_null_and_empty(sim: Sim) -> None:
     found = all_contacts(sim, city="")
     assert found == [r for r in whole if r["city"] in (None, "")]
     assert {r["city"] for r in found} == {None, ""}
+
+
+def test_empty_additional_numbers_filter_matches_contacts_without_any(sim: Sim) -> None:
+    whole = all_contacts(sim)
+    found = all_contacts(sim, additional_numbers="")
+    assert found == [r for r in whole if not r["additional_numbers"]]
+    assert found and len(found) < len(whole)  # the seed has both kinds
+    bare = create(sim, phone_number="995599000779")
+    holder = create(sim, phone_number="995599000780", additional_numbers="995599000781")
+    found = all_contacts(sim, additional_numbers="")
+    assert bare in found and holder not in found
+    assert all_contacts(sim, additional_numbers="", phone_number="995599000779") == [bare]
 
 
 def test_gender_and_birthday_filters_accept_the_documented_spellings(sim: Sim) -> None:

@@ -231,6 +231,14 @@ def test_page_wrap_starts_listings_over(sim: Sim) -> None:
     assert pages[0] != pages[1]
 
 
+@pytest.mark.parametrize("page", ["²", "٣", "3x"])
+def test_page_wrap_leaves_a_malformed_page_to_the_handler(sim: Sim, page: str) -> None:
+    put_faults(sim, page_wrap=2)
+    answer = sim.api.get("/contacts", params={"page": page, "per_page": 10})
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"errors": ["page must be a positive integer"]}
+
+
 def test_reflect_makes_error_answers_echo_the_request(sim: Sim) -> None:
     put_faults(sim, reflect=True, error_rates={"500": 1.0})
     answer = sim.api.post(

@@ -125,9 +125,30 @@ def test_sms_auth_needs_a_valid_number(sim: Sim, form: dict[str, str]) -> None:
     assert balance(sim) == 10_000
 
 
-@pytest.mark.parametrize("number", ["12345", "+995599123456", "1" * 16])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "12345",
+        "+995599123456",
+        "1" * 16,
+        "९९५५१२३४५६७८",
+        "٩٩٥٥١٢٣٤٥٦٧٨",
+        "９９５５１２３４５６７８",
+    ],
+)
 def test_sms_auth_refuses_malformed_numbers(sim: Sim, number: str) -> None:
+    before = len(messages(sim))
     assert sim.api.post("/mfa/sms_auth", data={"phone_number": number}).json() == CODED_4004
+    assert len(messages(sim)) == before
+    assert balance(sim) == 10_000
+
+
+@pytest.mark.parametrize("length", ["99999999999999999999", "٦"])
+def test_sms_auth_length_must_be_a_plain_integer(sim: Sim, length: str) -> None:
+    form = {"phone_number": "995599123456", "length": length}
+    answer = sim.api.post("/mfa/sms_auth", data=form)
+    assert answer.status_code == 422
+    assert answer.json() == {"errors": ["length must be an integer"]}
 
 
 def test_sms_auth_without_balance_is_1000(sim: Sim) -> None:

@@ -104,6 +104,18 @@ def test_unknown_member_ids_are_refused_and_nothing_changes(sim: Sim) -> None:
     assert len(ok_json(sim.api.get("/lists"))) == 4
 
 
+@pytest.mark.parametrize("ids", ["99999999999999999999", f"2, {2**63}", "٢"])
+def test_member_ids_beyond_64_bits_or_in_other_scripts_are_malformed(sim: Sim, ids: str) -> None:
+    before = ok_json(sim.api.get("/lists/1"))
+    error = ["ids must be comma-separated contact ids"]
+    assert refused(sim.api.post("/lists", data={"name": "Huge", "members": ids})) == error
+    assert refused(sim.api.patch("/lists/1", data={"members": ids})) == error
+    for action in ("add_members", "remove_members"):
+        assert refused(sim.api.post(f"/lists/1/{action}", data={"ids": ids})) == error
+    assert ok_json(sim.api.get("/lists/1")) == before
+    assert len(ok_json(sim.api.get("/lists"))) == 4
+
+
 def test_patch_renames_and_replaces_members(sim: Sim) -> None:
     created = create(sim, "Draft", "1,2,3")
     renamed = ok_json(sim.api.patch(f"/lists/{created['id']}", data={"name": "Final"}))

@@ -15,6 +15,7 @@ from oneconnect_pipelines.formats import format_birthday, parse_birthday
 from .conftest import SMALL, Sim
 from .sim_helpers import (
     BARE,
+    Receiver,
     advance_to,
     assert_coded,
     assert_errors,
@@ -126,10 +127,33 @@ def test_scheduling_without_sms_date_is_1004(sim: Sim) -> None:
     assert messages_after(sim, last) == []
 
 
-@pytest.mark.parametrize("sms_date", ["2030-01-05 10:00", "31.02.2030 10:00", "tomorrow", "5.5"])
+@pytest.mark.parametrize(
+    "sms_date",
+    [
+        "2030-01-05 10:00",
+        "31.02.2030 10:00",
+        "tomorrow",
+        "5.5",
+        "05/01/2030 10:00",  # how schedules read back, never a request's form
+        "05.01/2030 10:00",
+        "٠٥.٠١.٢٠٣٠ ١٠:٠٠",  # Arabic-Indic digits
+    ],
+)
 def test_malformed_sms_date_is_1005(sim: Sim, sms_date: str) -> None:
     answer = send(sim, destination="995511000001", content="x", send_now="false", sms_date=sms_date)
     assert_coded(answer, 1005)
+
+
+def test_sms_date_is_read_only_in_its_dotted_form(sim: Sim) -> None:
+    due = next_minute(sim, 5)
+    slashed = request_time(due).replace(".", "/")
+    refused = send(sim, destination="995511000001", content="x", send_now="false", sms_date=slashed)
+    assert_coded(refused, 1005)
+    dotted = request_time(due)
+    assert (
+        send(sim, destination="995511000001", content="x", send_now="false", sms_date=dotted).json()
+        == OK_SENT
+    )
 
 
 def test_sms_date_in_the_past_is_1005(sim: Sim) -> None:
@@ -165,6 +189,18 @@ def test_any_content_up_to_160_characters_is_sent_verbatim(running_sim: Sim, con
     else:
         assert_coded(answer, 1010)
         assert messages(running_sim) == []
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["٩٩٥٥١١٠٠٠٠٠١", "９９５５１１０００００１", "९९५५११०००००१", "99551100000１"],
+)
+def test_destinations_in_other_scripts_digits_are_refused(sim: Sim, number: str) -> None:
+    last, before = newest_id(sim), balance(sim)
+    errors = assert_errors(send(sim, destination=f"995511000001, {number}", content="x"))
+    assert errors == ["Destination numbers at positions 2 are invalid"]
+    assert messages_after(sim, last) == []
+    assert balance(sim) == before
 
 
 def test_unknown_recipients_are_refused(sim: Sim) -> None:
@@ -314,9 +350,57 @@ def test_bad_filter_values_are_refused(sim: Sim, params: dict[str, str]) -> None
     assert_errors(sim.api.get("/messages", params=params))
 
 
+HUGE = "99999999999999999999"  # beyond SQLite's 64-bit INTEGER
+
+
+def test_ids_beyond_64_bits_are_404_not_500(sim: Sim) -> None:
+    assert_not_found(sim.api.get(f"/messages/{HUGE}"))
+    assert_not_found(sim.api.get(f"/messages/{2**63}"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"title": HUGE}, "title must be the id of a title"),
+        ({"title": "-" + HUGE}, "title must be the id of a title"),
+        ({"title": "١"}, "title must be the id of a title"),
+        ({"contacts": f"1, {HUGE}"}, "contacts must be comma-separated ids"),
+        ({"lists": str(2**63)}, "lists must be comma-separated ids"),
+    ],
+)
+def test_integer_fields_beyond_64_bits_are_validation_errors(
+    sim: Sim, fields: dict[str, str], error: str
+) -> None:
+    """Such a number names no record (and SQLite cannot hold it): the field is malformed,
+    as ``abc`` would be, whether the send is immediate or scheduled."""
+    sim.reset(BARE)
+    later = {"send_now": "false", "sms_date": request_time(next_minute(sim, 5))}
+    for scheduled in ({}, later):
+        answer = send(sim, destination="995511000001", content="x", **fields, **scheduled)
+        assert assert_errors(answer) == [error]
+    advance_to(sim, next_minute(sim, 10))
+    assert messages(sim) == []
+
+
+@pytest.mark.parametrize("title", [HUGE, "١"])
+def test_group_sms_title_beyond_64_bits_is_a_validation_error(sim: Sim, title: str) -> None:
+    answer = sim.api.post("/group_sms", data={"content": "x", "genders": "male", "title": title})
+    assert assert_errors(answer) == ["title must be the id of a title"]
+
+
+@pytest.mark.parametrize("value", [HUGE, str(2**63), "-" + HUGE, "١"])
+def test_campaign_id_filter_beyond_64_bits_is_a_validation_error(sim: Sim, value: str) -> None:
+    answer = sim.api.get("/messages", params={"campaign_id": value})
+    assert assert_errors(answer) == ["campaign_id must be an integer"]
+    assert messages(sim, campaign_id=str(2**63 - 1)) == []
+
+
 @pytest.mark.parametrize("name", ["start_date", "end_date"])
-def test_bad_dates_in_filters_are_1005(sim: Sim, name: str) -> None:
-    assert_coded(sim.api.get("/messages", params={name: "2024-01-01"}), 1005)
+@pytest.mark.parametrize(
+    "value", ["2024-01-01", "01/01/2024 10:00", "01.01.2024", "٠١.٠١.٢٠٢٤ ١٠:٠٠"]
+)
+def test_bad_dates_in_filters_are_1005(sim: Sim, name: str, value: str) -> None:
+    assert_coded(sim.api.get("/messages", params={name: value}), 1005)
 
 
 def test_history_is_trimmed_to_the_basic_plan_limit(sim: Sim) -> None:
@@ -460,3 +544,66 @@ def test_no_delivery_reports_without_a_callback_url(sim: Sim) -> None:
     sim.advance(61)
     sim.api.get("/balance")
     assert sim.admin.get("/callbacks").json() == []
+
+
+def reports_by_destination(receiver: Receiver, count: int, poke: Any) -> dict[str, dict[str, str]]:
+    """The reports received once ``count`` have come in, by destination; each exactly once."""
+    assert wait_for(lambda: len(receiver.received) >= count, poke=poke), len(receiver.received)
+    time.sleep(0.3)  # a duplicate would have been sent with the others
+    forms = [r.form for r in receiver.received]
+    by_destination = {form["destination"]: form for form in forms}
+    assert len(forms) == len(by_destination) == count
+    return by_destination
+
+
+def test_a_message_undelivered_for_want_of_balance_is_reported_too(sim: Sim) -> None:
+    sim.reset(BARE, sms_balance=1)
+    with callback_receiver() as receiver:
+        sim.admin.put("/account", json={"callback_url": receiver.url}).raise_for_status()
+        due = request_time(next_minute(sim, 2))
+        scheduled = send(
+            sim,
+            destination="995533000001, 995533000002",
+            content="tracked",
+            send_now="false",
+            sms_date=due,
+            reference="ord-9",
+        )
+        assert scheduled.json() == OK_SENT
+        sim.advance(3600)
+        got = reports_by_destination(receiver, 2, poke=lambda: sim.api.get("/balance"))
+    sent = {r["sms"]["destination"]: r for r in messages(sim)}
+    assert sent["995533000002"]["delivery_report"] == {
+        "status": "Undelivered",
+        "reason": "Insufficient balance",
+    }
+    for number, message in sent.items():
+        assert got[number] == {
+            "reference": "ord-9",
+            "status": message["delivery_report"]["status"],
+            "reason": message["delivery_report"]["reason"],
+            "destination": number,
+        }
+    assert len(sim.admin.get("/callbacks").json()) == 2
+
+
+def test_trimming_the_history_loses_no_delivery_report(sim: Sim) -> None:
+    sim.reset(BARE, plan="basic")
+    numbers = [f"9955330{n:05d}" for n in range(120)]
+    with callback_receiver() as receiver:
+        sim.admin.put("/account", json={"callback_url": receiver.url}).raise_for_status()
+        answer = send(sim, destination=",".join(numbers), content="batch", reference="batch-7")
+        assert answer.json() == OK_SENT
+        kept = messages(sim)
+        assert len(kept) == 100  # the 20 oldest left the history at once, still pending
+        sim.advance(61)
+        got = reports_by_destination(receiver, 120, poke=lambda: sim.api.get("/balance"))
+    assert sorted(got) == numbers
+    settled = {r["sms"]["destination"]: r["delivery_report"] for r in messages(sim)}
+    assert len(settled) == 100
+    for number, report in got.items():
+        assert report["reference"] == "batch-7"
+        assert report["status"] in ("Delivered", "Undelivered")
+        if number in settled:
+            assert {"status": report["status"], "reason": report["reason"]} == settled[number]
+    assert len(sim.admin.get("/callbacks").json()) == 120

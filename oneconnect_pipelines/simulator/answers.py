@@ -20,15 +20,19 @@ from .http import json_response, status_error
 
 
 def authorised(scope: Scope, email: str, api_key: str) -> bool:
+    """Whether the Basic pair is the account's. Compared as UTF-8 bytes: ``compare_digest``
+    refuses ``str`` with non-ASCII characters, and a wrong pair must still be a plain 401."""
     header = dict(scope["headers"]).get(b"authorization", b"")
     scheme, _, encoded = header.partition(b" ")
     if scheme.lower() != b"basic":
         return False
     try:
-        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+        user, _, password = base64.b64decode(encoded, validate=True).partition(b":")
+    except binascii.Error:
         return False
-    return hmac.compare_digest(user, email) & hmac.compare_digest(password, api_key)
+    return hmac.compare_digest(user, email.encode()) & hmac.compare_digest(
+        password, api_key.encode()
+    )
 
 
 def status_response(status: int, message: str) -> Response:
@@ -87,9 +91,11 @@ def replay(body: bytes) -> Receive:
 
 
 def wrap_page(query: bytes, faults: Faults) -> bytes:
+    """The query with ``page`` wrapped; a page that is not plain ASCII digits is left for
+    the handler to refuse (``str.isdigit`` alone also takes ``²``, which ``int`` does not)."""
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     wrapped = [
-        (k, str(faults.wrapped_page(int(v))) if k == "page" and v.isdigit() else v)
+        (k, str(faults.wrapped_page(int(v))) if k == "page" and v.isascii() and v.isdigit() else v)
         for k, v in pairs
     ]
     return urlencode(wrapped).encode("latin-1")

@@ -40,9 +40,10 @@ from .answers import (
 from .clock import SimClock
 from .engine import Platform
 from .faults import Faults, Stats
-from .http import ApiError, json_response
+from .http import ApiError, json_response, not_found
 from .seed import SeedSizes, seed_account
 from .store import Store
+from .wire import INTEGER_RANGE
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
@@ -116,6 +117,13 @@ class Simulator:
 def route_template(route: Route) -> str:
     """``/contacts/{id:int}`` -> ``/contacts/:id``, the form statistics are counted by."""
     return _PARAM.sub(lambda m: f":{m.group(1)}", route.path)
+
+
+def ids_storable(scope: Scope) -> bool:
+    """Whether every id in the path fits SQLite's INTEGER. One beyond it names no record
+    (404), where looking it up would make SQLite raise OverflowError (a 500)."""
+    params = scope.get("path_params", {}).values()
+    return all(value in INTEGER_RANGE for value in params if isinstance(value, int))
 
 
 class SimulatorApp:
@@ -271,6 +279,8 @@ class SimulatorApp:
         quote the request too."""
         try:
             self.simulator.platform.catch_up()
+            if not ids_storable(scope):
+                raise not_found()
             await route.handle(scope, receive, send)
         except ApiError as error:
             payload = error.payload

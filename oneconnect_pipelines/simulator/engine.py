@@ -1,9 +1,9 @@
 """The platform's behaviour: the account, sending SMS, and what happens as time passes.
 
 Everything time-driven (scheduled messages, campaign occurrences, birthday greetings,
-delivery status changes, title activation) is an event with a due time. ``catch_up``
-runs every event that has fallen due on the simulated clock, oldest first, so the
-message history looks as if the platform had been running all along.
+delivery status changes and their reports, title activation) is an event with a due
+time. ``catch_up`` runs every event that has fallen due on the simulated clock, oldest
+first, so the message history looks as if the platform had been running all along.
 """
 
 from __future__ import annotations
@@ -118,7 +118,11 @@ class Platform:
         reference: str | None = None,
     ) -> int:
         """Record one message per number and charge one SMS each. Numbers beyond the
-        balance end ``undelivered`` at no cost (the API refuses such sends up front)."""
+        balance end ``undelivered`` at no cost (the API refuses such sends up front).
+
+        With a ``reference``, each message also owes one delivery report, kept apart from
+        the message history: trimming the history must not cancel a report, and a message
+        that ends at once (no balance) is reported at once."""
         if not numbers:
             return 0
         tz = self.tz
@@ -127,12 +131,14 @@ class Platform:
         first_id = (
             self.store.one("SELECT seq FROM sqlite_sequence WHERE name = 'messages'") or 0
         ) + 1
-        rows = []
+        rows, reports = [], []
         for offset, number in enumerate(numbers):
             message_id = first_id + offset
             if offset < paid:
+                outcome = message_outcome(message_id, self.account.seed)
                 status, dr_status, dr_reason = "pending", "Pending", ""
-                due: float | None = at + message_outcome(message_id, self.account.seed).delay_s
+                due: float | None = at + outcome.delay_s
+                report = (at + outcome.delay_s, outcome.status.capitalize(), outcome.reason)
             else:
                 status, dr_status, dr_reason, due = (
                     "undelivered",
@@ -140,6 +146,7 @@ class Platform:
                     NO_BALANCE_REASON,
                     None,
                 )
+                report = (at, dr_status, dr_reason)  # final already: reported now
             values = (
                 message_id,
                 status,
@@ -153,10 +160,20 @@ class Platform:
                 at,
             )
             rows.append((*values, sender, reference, due, message_doc(values, tz)))
+            if reference is not None:
+                due_at, report_status, report_reason = report
+                reports.append(
+                    (message_id, due_at, reference, number, report_status, report_reason)
+                )
         self.store.db.executemany(
             f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, sender, reference, "
             "status_due_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
+        )
+        self.store.db.executemany(
+            "INSERT INTO delivery_reports (message_id, due_at, reference, destination, status, "
+            "reason) VALUES (?,?,?,?,?,?)",
+            reports,
         )
         self.store.inserted_many("messages", (row[0] for row in rows))
         if paid:
@@ -181,6 +198,7 @@ class Platform:
                 else:
                     self._run_birthday_campaign(record_id, due)
             self._settle_statuses(now)
+            self._report_deliveries(now)
             self.trim_history()
         self._next_due = self._compute_next_due()
 
@@ -211,6 +229,7 @@ class Platform:
                 "SELECT MIN(next_run_at) FROM campaigns",
                 "SELECT MIN(next_run_at) FROM birthday_campaigns",
                 "SELECT MIN(status_due_at) FROM messages WHERE final_status = 'pending'",
+                "SELECT MIN(due_at) FROM delivery_reports",
                 "SELECT MIN(activate_at) FROM titles WHERE active = 0",
             )
         ]
@@ -314,14 +333,13 @@ class Platform:
     def _settle_statuses(self, now: float) -> None:
         """Pending messages whose delivery report has come in move to their final status."""
         rows = self.store.execute(
-            f"SELECT {', '.join(MESSAGE_COLUMNS)}, status_due_at, reference FROM messages "
+            f"SELECT {', '.join(MESSAGE_COLUMNS)}, status_due_at FROM messages "
             "WHERE final_status = 'pending' AND status_due_at <= ?",
             (now,),
         ).fetchall()
         if not rows:
             return
         tz, updates = self.tz, []
-        callback = self.account.callback_url
         for row in rows:
             outcome = message_outcome(row[0], self.account.seed)
             settled_at = row[10]
@@ -347,22 +365,31 @@ class Platform:
                     row[0],
                 )
             )
-            if callback and row[11] is not None:
-                self.outbox.append(
-                    {
-                        "url": callback,
-                        "reference": row[11],
-                        "status": values[6],
-                        "reason": outcome.reason,
-                        "destination": row[4],
-                    }
-                )
         self.store.db.executemany(
             "UPDATE messages SET final_status = ?, dr_status = ?, dr_reason = ?, "
             "updated_at = ?, status_due_at = NULL, doc = ? WHERE id = ?",
             updates,
         )
         self.store.touch("messages")
+
+    def _report_deliveries(self, now: float) -> None:
+        """Hand the delivery reports that have fallen due to the outbox, each exactly once,
+        whether or not its message is still in the history. Without a callback URL at that
+        moment the report has nowhere to go and is dropped, as the platform would."""
+        rows = self.store.execute(
+            "SELECT reference, status, reason, destination FROM delivery_reports "
+            "WHERE due_at <= ? ORDER BY due_at, message_id",
+            (now,),
+        ).fetchall()
+        if not rows:
+            return
+        self.store.execute("DELETE FROM delivery_reports WHERE due_at <= ?", (now,))
+        callback = self.account.callback_url
+        if callback:
+            keys = ("reference", "status", "reason", "destination")
+            self.outbox.extend(
+                {"url": callback, **dict(zip(keys, row, strict=True))} for row in rows
+            )
 
     def trim_history(self) -> None:
         """Keep only the plan's message history (call inside a transaction)."""

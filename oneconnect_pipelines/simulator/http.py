@@ -9,7 +9,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .wire import split_list
+from .wire import read_integer, split_list
 
 T = TypeVar("T")
 
@@ -105,7 +105,7 @@ class Form:
         if value is None or value == "":
             return None
         try:
-            return int(value)
+            return read_integer(value)
         except ValueError:
             raise error from None
 
@@ -120,7 +120,7 @@ class Form:
         if value is None:
             return None
         try:
-            return unique(int(part) for part in split_list(value))
+            return unique(read_integer(part) for part in split_list(value))
         except ValueError:
             raise error from None
 
@@ -158,7 +158,7 @@ def _positive(params: Mapping[str, str], name: str) -> int | None:
     if value is None:
         return None
     try:
-        number = int(value)
+        number = read_integer(value)
     except ValueError:
         raise invalid(f"{name} must be a positive integer") from None
     if number < 1:

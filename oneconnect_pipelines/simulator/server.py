@@ -17,6 +17,8 @@ from .app import API_PREFIX, Simulator, build_app
 def _config(
     simulator: Simulator, host: str, port: int, tls: tuple[str, str] | None = None
 ) -> uvicorn.Config:
+    """uvicorn's settings; ``proxy_headers`` off, since the IP allow-list judges the peer
+    address, and a client must not be able to name its own with ``X-Forwarded-For``."""
     certfile, keyfile = tls or (None, None)
     return uvicorn.Config(
         build_app(simulator),
@@ -25,6 +27,7 @@ def _config(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        proxy_headers=False,
         timeout_graceful_shutdown=2,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,

@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS scheduled_messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, due_at REAL NOT NULL, payload TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scheduled_due ON scheduled_messages (due_at);
+CREATE TABLE IF NOT EXISTS delivery_reports (
+    message_id INTEGER PRIMARY KEY, due_at REAL NOT NULL, reference TEXT NOT NULL,
+    destination TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivery_reports_due ON delivery_reports (due_at);
 """
 
 #: Collections whose ids the store keeps in order in memory.

@@ -28,11 +28,17 @@ CONTACT_FIELDS = (
     "gender",
 )
 
-#: ``25.08.2019 22:21`` in requests; ``22/05/2019 17:57`` as schedules read back.
-_DATETIME = re.compile(r"(\d{2})([./])(\d{2})\2(\d{4}) (\d{2}):(\d{2})")
+#: ``25.08.2019 22:21``: the only form requests carry. ``22/05/2019 17:57`` is how
+#: schedules read back, never a request's. ASCII digits only (``\d`` takes any script's).
+_REQUEST_DATETIME = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2})", re.ASCII)
 #: ``05.05.1997`` (documented) or ``05/05/1997`` (the docs' examples).
-_BIRTHDAY = re.compile(r"(\d{2})([./])(\d{2})\2(\d{4})")
-_REPEAT = re.compile(r"(\d+)\s+(day|week|month|year)s?", re.IGNORECASE)
+_BIRTHDAY = re.compile(r"(\d{2})([./])(\d{2})\2(\d{4})", re.ASCII)
+#: An integer field: ASCII digits, an optional sign (``int`` would also take ``1_000``
+#: and other scripts' digits).
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+#: SQLite's INTEGER: every id and number the platform stores or looks up fits it.
+INTEGER_RANGE = range(-(2**63), 2**63)
+_REPEAT = re.compile(r"(\d+)\s+(day|week|month|year)s?", re.IGNORECASE | re.ASCII)
 #: Start and end of a scheduled recurring campaign: one space each side of the dash.
 RANGE_SEPARATOR = " - "
 
@@ -46,12 +52,21 @@ def split_list(text: str) -> list[str]:
     return [item for item in (part.strip() for part in text.split(",")) if item]
 
 
+def read_integer(text: str) -> int:
+    """An integer field or id. One beyond SQLite's 64-bit range is malformed too: it can
+    name no record, and looking it up would make SQLite raise OverflowError."""
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped) is None or int(stripped) not in INTEGER_RANGE:
+        raise WireError(f"not a 64-bit integer: {text!r}")
+    return int(stripped)
+
+
 def read_datetime(text: str, tz: tzinfo) -> datetime:
-    """A request or schedule datetime, on the account's wall clock."""
-    match = _DATETIME.fullmatch(text.strip())
+    """A request datetime (``DD.MM.YYYY HH:MM``), on the account's wall clock."""
+    match = _REQUEST_DATETIME.fullmatch(text.strip())
     if match is None:
         raise WireError(f"not DD.MM.YYYY HH:MM: {text!r}")
-    day, _, month, year, hour, minute = match.groups()
+    day, month, year, hour, minute = match.groups()
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=tz)
     except ValueError:

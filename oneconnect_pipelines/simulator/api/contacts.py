@@ -17,7 +17,9 @@ from ..http import Form, invalid, json_response, not_found, ok, page_of
 from ..records import CONTACT_COLUMNS, contact_doc, contact_record, join_docs
 from ..wire import CONTACT_FIELDS, WireError, read_birthday, split_list
 
-PHONE = re.compile(r"^\d{6,15}$")
+#: Plain ASCII digits: ``\d`` would also take Arabic-Indic, fullwidth or Devanagari
+#: digits, and ``$`` a trailing newline; no SMS gateway dials either.
+PHONE = re.compile(r"\A[0-9]{6,15}\Z")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SORTABLE = {"id", *CONTACT_FIELDS, "created_at", "updated_at"} - {"additional_numbers"}
 _TEXT_FIELDS = ("first_name", "last_name", "post_code", "city", "street")
@@ -212,10 +214,8 @@ def contact_filters(params: Any) -> tuple[str, list[Any]]:
         if value is None:
             continue
         if name == "additional_numbers":
-            clauses.append(
-                "EXISTS (SELECT 1 FROM json_each(contacts.additional_numbers) WHERE value = ?)"
-            )
-            args.append(value)
+            clauses.append(additional_numbers_clause(value))
+            args.extend([value] if value else [])
             continue
         if name == "birthday" and value:
             try:
@@ -230,6 +230,14 @@ def contact_filters(params: Any) -> tuple[str, list[Any]]:
             clauses.append(f"{name} = ?")
             args.append(value)
     return " AND ".join(clauses), args
+
+
+def additional_numbers_clause(value: str) -> str:
+    """Contacts holding ``value`` among their numbers; for an empty value, like every
+    other field's empty filter, those with none (an empty array, or null)."""
+    if value:
+        return "EXISTS (SELECT 1 FROM json_each(contacts.additional_numbers) WHERE value = ?)"
+    return "COALESCE(json_array_length(contacts.additional_numbers), 0) = 0"
 
 
 def sort_clause(sort: str | None) -> str:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ..engine import Platform
 from ..http import Form, coded, invalid, json_response, not_found, ok, page_of, parse_bool
 from ..records import join_docs
-from ..wire import WireError, read_datetime, split_list
+from ..wire import WireError, read_datetime, read_integer, split_list
 from .contacts import PHONE
 
 MAX_CONTENT = 160
@@ -194,7 +194,7 @@ def message_filters(platform: Platform, params: Any) -> tuple[str, list[Any]]:
     campaign_id = params.get("campaign_id")
     if campaign_id is not None:
         try:
-            args.append(int(campaign_id))
+            args.append(read_integer(campaign_id))
         except ValueError:
             raise invalid("campaign_id must be an integer") from None
         clauses.append("campaign_id = ?")
