@@ -26,7 +26,8 @@ from .settings import SETTINGS
 
 #: The longest wait between two attempts.
 MAX_BACKOFF_S = 3600.0
-#: Failed runs looked at per tick (newest first), and failed runs remembered as settled.
+#: Failed runs looked at per tick (newest first); the cursor remembers which of them are
+#: settled, so it never holds more than this either.
 WINDOW = 200
 
 
@@ -94,10 +95,14 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
                 tags={FILE_TAG: name, SHA_TAG: sha, ATTEMPT_TAG: str(attempt + 1)},
             )
         )
+    # Only the settled runs still in this tick's window, newest first: a run that left
+    # the window is never looked at again, and one still in it must stay settled (keeping
+    # the cursor's oldest entries instead evicted the newest, re-reported every tick).
+    kept = set(settled)
     return dg.SensorResult(
         run_requests=requests,
         skip_reason=None if requests else ("; ".join(notes) or "no failed CRM sync to retry"),
-        cursor=json.dumps(settled[-WINDOW:]),
+        cursor=json.dumps([r.dagster_run.run_id for r in failed if r.dagster_run.run_id in kept]),
     )
 
 

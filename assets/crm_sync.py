@@ -253,6 +253,9 @@ def crm_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     previous = FolderState.from_json(json.loads(context.cursor) if context.cursor else None)
     ready, state = scan(folder, previous)
     requests = [run_request(file.path, file.sha256) for file in ready]
+    unreadable = "; ".join(f"{name}: {why}" for name, why in sorted(state.unreadable.items()))
+    if unreadable:  # the other files went ahead; these are tried again every tick
+        context.log.warning(f"cannot read, tried again next tick: {unreadable}")
     skip = None
     if not requests:
         where = shown(folder)
@@ -261,6 +264,7 @@ def crm_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             if state.files or folder.is_dir()
             else f"the drop folder {where} does not exist or is empty (ONECONNECT_CRM_DROP_DIR)"
         )
+        skip += f"; cannot read {unreadable}" if unreadable else ""
     return dg.SensorResult(
         run_requests=requests, skip_reason=skip, cursor=json.dumps(state.to_json())
     )

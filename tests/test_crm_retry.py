@@ -4,6 +4,10 @@ handed: the drop sensor, the runs, the retry sensor, the account in the simulato
 from __future__ import annotations
 
 import dataclasses
+import os
+import pwd
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -333,3 +337,78 @@ def test_the_retry_waits_out_its_backoff(
     assert "attempt 2 in 6" in (deployment.skip or "")  # ~600 s from now
     assert crm_retry.backoff_s(1) == 600 and crm_retry.backoff_s(2) == 1200
     assert crm_retry.backoff_s(10) == crm_retry.MAX_BACKOFF_S
+
+
+@contextmanager
+def unreadable_to_us(path: Path) -> Iterator[None]:
+    """``path`` as another user's mode-0600 file: the process gives up root (which reads
+    anything) for the block, acting as ``nobody``."""
+    path.chmod(0o000)
+    root = os.geteuid() == 0
+    if root:
+        os.seteuid(pwd.getpwnam("nobody").pw_uid)
+    try:
+        yield
+    finally:
+        if root:
+            os.seteuid(0)
+        path.chmod(0o644)
+
+
+def test_a_file_the_sensor_cannot_read_is_named_and_the_others_still_sync(
+    account: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export the sensor may not read skips the tick for nobody else: the readable one
+    is synced, the other is named (never a raised tick) and handed out once readable."""
+    shared = Path(tempfile.mkdtemp(prefix="oneconnect-drop-"))  # reachable as nobody too
+    try:
+        shared.chmod(0o755)
+        drop = watched(shared / "crm_drop", monkeypatch)
+        drop.chmod(0o777)
+        locked = drop_file(drop, ["Eve,0555000009,,"], name="locked.csv")
+        drop_file(drop, ["Anna,0555123456,,"])
+        deployment = Deployment(account, tmp_path / "wh.duckdb")
+        with unreadable_to_us(locked):
+            (request,) = deployment.tick(crm_drop_sensor)
+            assert request.tags[crm_sync.FILE_TAG] == "export.csv"
+            assert deployment.tick(crm_drop_sensor) == []
+            assert "cannot read locked.csv: Permission denied" in (deployment.skip or "")
+        assert deployment.execute(request).success
+        (later,) = deployment.tick(crm_drop_sensor)  # readable again: handed out once
+        assert later.tags[crm_sync.FILE_TAG] == "locked.csv"
+        assert deployment.execute(later).success
+        assert deployment.tick(crm_drop_sensor) == []
+        names = sorted(c["first_name"] for c in account.api.get("/contacts").json())
+        assert names == ["Anna", "Eve"]
+    finally:
+        shutil.rmtree(shared)
+
+
+def test_settled_failures_are_reported_once_however_many_settle_in_one_tick(
+    account: Sim, drop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three files that cannot be synced, the first two settled in one tick, with a window
+    of two runs: each is reported once, and later ticks report nothing again."""
+    monkeypatch.setattr(crm_retry, "WINDOW", 2)
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+
+    def failed_headerless(name: str) -> None:
+        (drop / name).write_text(f"Anna,0555 12 34 56,{name}\n")  # content of its own
+        (drop / f"{name}.done").write_text("")
+        (request,) = deployment.tick(crm_drop_sensor)
+        assert not deployment.execute(request).success
+
+    failed_headerless("a.csv")
+    failed_headerless("b.csv")
+    assert deployment.tick(crm_retry_sensor) == []
+    assert deployment.skip is not None
+    assert sorted(deployment.skip.split("; ")) == [
+        f"{name}: not retried, the file itself cannot be synced (see the run)"
+        for name in ("a.csv", "b.csv")
+    ]
+    failed_headerless("c.csv")
+    assert deployment.tick(crm_retry_sensor) == []
+    assert deployment.skip == "c.csv: not retried, the file itself cannot be synced (see the run)"
+    for _ in range(2):
+        assert deployment.tick(crm_retry_sensor) == []
+        assert deployment.skip == "no failed CRM sync to retry"

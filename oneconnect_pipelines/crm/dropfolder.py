@@ -15,6 +15,11 @@ back, unlike the modification time), so rewriting a file with its size and mtime
 still shows. A file that changed within a second before it was hashed is hashed again
 at the next scan (git's "racy clean" rule), since a write in the same timestamp tick
 would leave every time unchanged.
+
+A complete file the scan cannot read (another user's file with mode 0600, an object the
+credentials may not fetch) is skipped, never fatal to the scan: it is named in
+``FolderState.unreadable`` and hashed again at every later scan, so it is handed out
+once it can be read.
 """
 
 from __future__ import annotations
@@ -51,18 +56,21 @@ class ReadyFile:
 @dataclass
 class FolderState:
     """What the previous scan saw: name -> [size, mtime_ns, ctime_ns, inode, sha256 or
-    "", hashed_at_ns] (for an object: [size, modified, 0, version, sha256, hashed_at_ns])."""
+    "", hashed_at_ns] (for an object: [size, modified, 0, version, sha256, hashed_at_ns]),
+    and the complete files it could not read (name -> why, e.g. ``Permission denied``)."""
 
     files: dict[str, list[Any]] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"files": self.files}
+        return {"files": self.files, "unreadable": self.unreadable}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> FolderState:
         files = dict((data or {}).get("files", {}))
+        unreadable = dict((data or {}).get("unreadable", {}))
         # A cursor written before change times were kept: those files are hashed once more.
-        return cls({name: seen for name, seen in files.items() if len(seen) == 6})
+        return cls({name: seen for name, seen in files.items() if len(seen) == 6}, unreadable)
 
 
 def content_hash(path: Location) -> str:
@@ -76,7 +84,9 @@ def content_hash(path: Location) -> str:
 def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], FolderState]:
     """The files that became ready in ``folder`` since ``previous`` (each with its content
     hash: new files, and files whose content changed) and the state to pass to the next
-    scan. A file handed out once is not handed out again while its content stays the same."""
+    scan. A file handed out once is not handed out again while its content stays the same.
+    A complete file that cannot be read is left out and put in the state's ``unreadable``;
+    it is tried again at every scan."""
     ready: list[ReadyFile] = []
     state = FolderState()
     names, files = _local_files(folder) if isinstance(folder, Path) else _stored_files(folder)
@@ -92,9 +102,16 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
         digest, hashed_at = "", 0
         if name in markers or still:
             hashed_at = time.time_ns()
-            digest = content_hash(path)
-            if seen is None or digest != seen[4]:  # newly complete, or changed
-                ready.append(ReadyFile(path, digest, identity[0]))
+            try:
+                digest = content_hash(path)
+            except OSError as exc:  # not ours to read (yet): the others still go ahead
+                state.unreadable[name] = exc.strerror or type(exc).__name__
+                # hashed_at 0: never trusted, so hashed again next scan; the old hash
+                # kept, so the same content readable again is not handed out twice
+                digest, hashed_at = (seen[4] if seen is not None else ""), 0
+            else:
+                if seen is None or digest != seen[4]:  # newly complete, or changed
+                    ready.append(ReadyFile(path, digest, identity[0]))
         state.files[name] = [*identity, digest, hashed_at]
     return ready, state
 
@@ -119,7 +136,10 @@ def _local_files(folder: Path) -> Listed:
             continue
         path = Path(entry.path)
         if path.resolve().parent == root:
-            info = entry.stat(follow_symlinks=False)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # removed since the listing
+                continue
             identity = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
             files[entry.name] = (path, identity)
     return {entry.name for entry in listing}, files
