@@ -1,15 +1,18 @@
 """Asset checks: uniqueness, referential integrity, freshness, and whether the balance
 covers the coming week."""
 
+import time
 import warnings
 from datetime import timedelta
 
 import dagster as dg
 import numpy as np
 import pandas as pd
+from dagster._utils.schedules import cron_string_iterator, reverse_cron_string_iterator
 
 from .analytics import sms_forecast
 from .extract import EXTRACT_ASSETS, birthday_campaigns, campaigns, contacts, messages
+from .schedules import oneconnect_snapshot_daily
 from .settings import SETTINGS
 
 
@@ -95,28 +98,55 @@ CHECKS = [
 #: Freshness, judged by Dagster's own checks (evaluated by ``freshness_checks_sensor``,
 #: outside any materialization, so a day the jobs did not run shows red): by 02:00
 #: account time each day the messages partition of that day must be in, and every
-#: snapshot table must have been rebuilt in the 26 hours before.
+#: snapshot table must have been rebuilt by the snapshot schedule's last run before then.
 FRESHNESS_DEADLINE = "0 2 * * *"
+
+
+def snapshot_max_age(
+    cron: str, deadline: str = FRESHNESS_DEADLINE, timezone: str = SETTINGS.timezone
+) -> timedelta:
+    """How far before a deadline the snapshot's last scheduled run may lie: the longest
+    span, over a year of deadlines, back to the latest ``cron`` tick before one. A fixed
+    age (it was 26 h) let a missed night pass on yesterday's run; this one does not."""
+    deadlines = cron_string_iterator(time.time(), deadline, timezone)
+    spans = []
+    for _ in range(366):
+        due = next(deadlines)
+        # the tick at the deadline itself cannot have finished by then: the one before
+        last_run = next(reverse_cron_string_iterator(due.timestamp() - 1, cron, timezone))
+        spans.append(due - last_run)
+    return max(spans)
+
+
+def freshness_checks(
+    snapshot_cron: str = str(oneconnect_snapshot_daily.cron_schedule),
+) -> list[dg.AssetChecksDefinition]:
+    """The messages partition and snapshot freshness checks, for the snapshot's cron."""
+    with warnings.catch_warnings():
+        # Dagster 1.13 calls these superseded by FreshnessPolicy, which is still a preview
+        # (off unless dagster.yaml enables it) and judges an asset, not its partitions: a
+        # backfill of an old day would make a missed today look fresh.
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        return [
+            *dg.build_time_partition_freshness_checks(
+                assets=[messages],
+                deadline_cron=FRESHNESS_DEADLINE,
+                timezone=SETTINGS.timezone,
+                severity=dg.AssetCheckSeverity.ERROR,
+            ),
+            *dg.build_last_update_freshness_checks(
+                assets=[a for a in EXTRACT_ASSETS if a is not messages],
+                lower_bound_delta=snapshot_max_age(snapshot_cron),
+                deadline_cron=FRESHNESS_DEADLINE,
+                timezone=SETTINGS.timezone,
+                severity=dg.AssetCheckSeverity.ERROR,
+            ),
+        ]
+
+
+FRESHNESS = freshness_checks()
 with warnings.catch_warnings():
-    # Dagster 1.13 calls these superseded by FreshnessPolicy, which is still a preview
-    # (off unless dagster.yaml enables it) and judges an asset, not its partitions: a
-    # backfill of an old day would make a missed today look fresh.
     warnings.simplefilter("ignore", dg.SupersessionWarning)
-    FRESHNESS = [
-        *dg.build_time_partition_freshness_checks(
-            assets=[messages],
-            deadline_cron=FRESHNESS_DEADLINE,
-            timezone=SETTINGS.timezone,
-            severity=dg.AssetCheckSeverity.ERROR,
-        ),
-        *dg.build_last_update_freshness_checks(
-            assets=[a for a in EXTRACT_ASSETS if a is not messages],
-            lower_bound_delta=timedelta(hours=26),
-            deadline_cron=FRESHNESS_DEADLINE,
-            timezone=SETTINGS.timezone,
-            severity=dg.AssetCheckSeverity.ERROR,
-        ),
-    ]
     freshness_checks_sensor = dg.build_sensor_for_freshness_checks(
         freshness_checks=FRESHNESS, default_status=dg.DefaultSensorStatus.RUNNING
     )

@@ -31,16 +31,20 @@ class CliError(Exception):
     """A failure the user can act on; its message is the one line shown."""
 
 
-def explain(exc: BaseException, base_url: str) -> str | None:
+def explain(exc: BaseException) -> str | None:
     """The one line for a failure a user can fix, or None for a bug (shown in full)."""
+    if isinstance(exc, CliError):  # before the imports below: they read the settings
+        return str(exc)
     import duckdb
 
     from oneconnect_pipelines.crm import CrmFileError, MappingError
 
-    from .resources import MissingCredentialsError
+    from .resources import SIMULATOR_URL, MissingCredentialsError
     from .settings import SETTINGS
 
-    if isinstance(exc, CliError | CrmFileError | MappingError | MissingCredentialsError):
+    base_url = os.environ.get("ONECONNECT_BASE_URL", SIMULATOR_URL)
+
+    if isinstance(exc, CrmFileError | MappingError | MissingCredentialsError):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"{exc.filename}: no such file"
@@ -73,16 +77,41 @@ def explain(exc: BaseException, base_url: str) -> str | None:
     return None
 
 
+def read_settings() -> None:
+    """The ``ONECONNECT_*`` settings read first, so that a bad value is one line: a
+    module whose import failed cannot be named in an ``except`` later."""
+    try:
+        from . import settings  # noqa: F401
+    except ValueError as exc:  # settings.SettingsError, naming the variable and its value
+        raise CliError(str(exc)) from exc
+
+
+def dagster_home() -> Path | None:
+    """``DAGSTER_HOME`` when set, checked here: Dagster's own refusal is a traceback."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return None
+    if not Path(home).is_absolute():
+        raise CliError(
+            f"DAGSTER_HOME={home!r} is a relative path; Dagster needs an absolute one "
+            f"(e.g. {Path(home).resolve()}), or unset it to use {DEFAULT_DAGSTER_HOME}"
+        )
+    if not Path(home).is_dir():
+        raise CliError(f"DAGSTER_HOME={home!r} is not a directory: create it, or unset it")
+    return Path(home)
+
+
 def instance() -> dg.DagsterInstance:
     """The persistent instance of ``DAGSTER_HOME``, by default ``make ui``'s: the runs
     show up in the UI."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
+    home = dagster_home()
+    if home is None:
         DEFAULT_DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
         config = DEFAULT_DAGSTER_HOME / "dagster.yaml"
         if not config.exists():
             config.write_text("telemetry:\n  enabled: false\n")
-        home = os.environ["DAGSTER_HOME"] = str(DEFAULT_DAGSTER_HOME.resolve())
+        home = DEFAULT_DAGSTER_HOME.resolve()
+        os.environ["DAGSTER_HOME"] = str(home)
     print(f"runs are kept in {home} (DAGSTER_HOME)", file=sys.stderr)
     return dg.DagsterInstance.get()
 
@@ -104,42 +133,64 @@ def messages_day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def run_extract(args: argparse.Namespace) -> int:
-    from .analytics import ANALYTICS_ASSETS
-    from .checks import CHECKS
-    from .extract import EXTRACT_ASSETS, account_timezone
-    from .metadata import materialized_rows
-    from .resources import oneconnect_resource
+def extract_days(chosen: date | None) -> list[str]:
+    """The messages partitions to extract, newest first: ``--date``, else what the
+    ``messages_hourly`` schedule re-reads (today and the lookback days, for late
+    delivery reports)."""
+    from .extract import account_timezone, recent_partitions
     from .settings import SETTINGS
-    from .warehouse import warehouse_resources
 
-    today = datetime.now(UTC).astimezone(account_timezone()).date()
-    day = args.date or today
+    now = datetime.now(UTC)
+    today = now.astimezone(account_timezone()).date()
     start = date.fromisoformat(SETTINGS.messages_start)
+    day = chosen or today
+    named = "--date" if chosen else "today"
     if day < start:
         raise CliError(
-            f"--date {day} is before ONECONNECT_MESSAGES_START ({start}), where the messages "
+            f"{named} {day} is before ONECONNECT_MESSAGES_START ({start}), where the messages "
             "partitions begin: pick a later day, or set ONECONNECT_MESSAGES_START earlier"
         )
     if day > today:
         raise CliError(
             f"--date {day} is after today ({today}, {SETTINGS.timezone}): no messages yet"
         )
+    if chosen:
+        return [chosen.isoformat()]
+    return recent_partitions(now, SETTINGS.messages_lookback_days)
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    """One run of everything with the newest messages day, then one run of the messages
+    and their delivery rates per earlier day (as the schedules split them)."""
+    from .analytics import ANALYTICS_ASSETS, delivery_rates
+    from .checks import CHECKS
+    from .extract import EXTRACT_ASSETS, messages
+    from .metadata import materialized_rows
+    from .resources import oneconnect_resource
+    from .warehouse import warehouse_resources
+
+    dagster_home()
+    days = extract_days(args.date)
     resource = oneconnect_resource(resolve=True)
     with resource.client() as client:
         client.balance()  # the account answers, with these credentials, before any run
-    result = dg.materialize(
-        [*EXTRACT_ASSETS, *ANALYTICS_ASSETS, *CHECKS],
-        partition_key=day.isoformat(),
-        resources={"oneconnect": oneconnect_resource(), **warehouse_resources()},
-        instance=instance(),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-    )
+    runs = instance()
+    results = [
+        dg.materialize(
+            [*EXTRACT_ASSETS, *ANALYTICS_ASSETS, *CHECKS] if n == 0 else [messages, delivery_rates],
+            partition_key=day,
+            resources={"oneconnect": oneconnect_resource(), **warehouse_resources()},
+            instance=runs,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+        for n, day in enumerate(days)
+    ]
     print(f"{'asset':<32} {'partition':<11} {'rows':>9}")
-    for key, partition, rows in materialized_rows(result):
-        print(f"{key:<32} {partition:<11} {'?' if rows is None else f'{rows:,}':>9}")
-    checks = result.get_asset_check_evaluations()
+    for result in results:
+        for key, partition, rows in materialized_rows(result):
+            print(f"{key:<32} {partition:<11} {'?' if rows is None else f'{rows:,}':>9}")
+    checks = [c for result in results for c in result.get_asset_check_evaluations()]
     failed = [c for c in checks if not c.passed]
     print(
         f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed"
@@ -148,28 +199,41 @@ def run_extract(args: argparse.Namespace) -> int:
             for c in failed
         )
     )
-    if not result.success:
-        for line in failures(result, args.verbose):
-            print(line, file=sys.stderr)
-        print(
-            f"oneconnect extract: run {result.run_id} failed; `make ui` shows it", file=sys.stderr
-        )
-        return 1
-    return 0
+    code = 0
+    for result in results:
+        if not result.success:
+            for line in failures(result, args.verbose):
+                print(line, file=sys.stderr)
+            print(
+                f"oneconnect extract: run {result.run_id} failed; `make ui` shows it",
+                file=sys.stderr,
+            )
+            code = 1
+    return code
 
 
 def run_sync(args: argparse.Namespace) -> int:
     """One file through ``crm.sync_file`` (no Dagster run), its outcomes into
     ``crm.sync_log`` and the rejected-rows report, as the sensor's runs do."""
-    from oneconnect_pipelines.crm import SyncOptions, sync_file
-    from oneconnect_pipelines.crm.apply import ApplyOptions
+    from oneconnect_pipelines.crm import sync_file
     from oneconnect_pipelines.crm.outcomes import record_outcomes, write_report
     from oneconnect_pipelines.warehouse import open_warehouse
 
+    from .crm_sync import CrmSyncConfig, sync_options
     from .resources import oneconnect_resource
     from .settings import SETTINGS
 
-    options = SyncOptions(apply=ApplyOptions(tuple(args.lists), args.mirror, args.dry_run))
+    # the job's own config and mapping, so the command and the job cannot drift apart
+    options = sync_options(
+        CrmSyncConfig(
+            path=str(args.file),
+            lists=args.lists,
+            dry_run=args.dry_run,
+            mirror=args.mirror,
+            region=args.region,
+            number_format=args.number_format,
+        )
+    )
     with oneconnect_resource(resolve=True).client() as client:
         sync = sync_file(client, args.file, options)
     run_id = f"cli-{uuid.uuid4().hex}"
@@ -190,6 +254,38 @@ def run_sync(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def region(text: str) -> str:
+    """``--region``: a region the phone normaliser knows (else a usage error)."""
+    from oneconnect_pipelines.crm.phones import PhoneNormaliser
+
+    try:
+        return PhoneNormaliser(text).region
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_normalise_options(sync: argparse.ArgumentParser) -> None:
+    """``--region`` and ``--number-format``: the sync job's options of the same names,
+    with the library's defaults (the settings are not read yet: no ``crm_sync`` here)."""
+    from oneconnect_pipelines.crm import NormaliseOptions, NumberFormat
+
+    defaults = NormaliseOptions()
+    sync.add_argument(
+        "--region",
+        type=region,
+        default=defaults.region,
+        help="region of numbers written without + (default: %(default)s)",
+    )
+    sync.add_argument(
+        "--number-format",
+        type=NumberFormat,
+        choices=list(NumberFormat),
+        default=defaults.number_format,
+        help="how the account stores numbers: 995555123456 (e164_digits) or 0555123456 "
+        "(national_digits) (default: %(default)s)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,16 +326,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync.add_argument(
         "--mirror", action="store_true", help="remove list members that are not in the export"
     )
+    add_normalise_options(sync)
     sync.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
     if args.command == "simulator":
         return run_simulator(args)
     try:
+        read_settings()
         return run_sync(args) if args.command == "sync" else run_extract(args)
     except Exception as exc:
-        from .resources import SIMULATOR_URL
-
-        line = explain(exc, os.environ.get("ONECONNECT_BASE_URL", SIMULATOR_URL))
+        line = explain(exc)
         if line is None or args.verbose:
             traceback.print_exc()
         if line is not None:

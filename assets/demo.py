@@ -5,7 +5,8 @@ on a free loopback port, points the code location at it, and runs what the daemo
 would, with the same jobs, resources and a persistent instance (``data/dagster_home``):
 ``oneconnect_snapshot``, ``oneconnect_messages`` for the last three days, the CRM sync of
 a sample export dropped into the drop folder (taken out again afterwards, so no later
-sensor finds it) with its birthday campaigns, and ``analytics_export``. Prints what
+sensor finds it; its mapping in the run config, so nothing of the user's there is
+written over) with its birthday campaigns, and ``analytics_export``. Prints what
 landed where; exits non-zero when a step fails. Running it again continues the account.
 """
 
@@ -44,8 +45,7 @@ def step(message: str) -> None:
 def main() -> int:
     from oneconnect_pipelines.simulator import SimulatorThread
 
-    from .resources import DEMO_API_KEY, DEMO_EMAIL
-    from .sandbox import SIMULATOR_DB, SIZES, SandboxBusy, sandbox
+    from .sandbox import SIMULATOR_DB, SIZES, SandboxBusy, sandbox, sandbox_environment
 
     prepare_instance()
     step(
@@ -54,11 +54,7 @@ def main() -> int:
     )
     try:
         with sandbox() as simulator, SimulatorThread(simulator) as thread:
-            os.environ.update(
-                ONECONNECT_BASE_URL=thread.base_url,
-                ONECONNECT_EMAIL=DEMO_EMAIL,
-                ONECONNECT_API_KEY=DEMO_API_KEY,
-            )
+            os.environ.update(sandbox_environment(thread.base_url))
             step(f"simulator ready at {thread.base_url}")
             summary = run()
     except (SandboxBusy, StepFailed) as failed:
@@ -114,37 +110,53 @@ def execute(defs: Any, job: str, instance: Any, **options: Any) -> Any:
 
 def sync_sample(defs: Any, instance: Any, summary: Summary) -> None:
     """Drop the sample export, tick the sensor, run the sync and the birthday sync; then
-    take the export out of the folder, so that the daemon's own sensor never finds it."""
+    take the export out of the folder, so that the daemon's own sensor never finds it.
+    The sample's mapping goes in the run config: the folder may hold the user's own
+    ``mapping.yaml`` (and exports), which the demo never writes over."""
     import dagster as dg
+    import yaml
 
     from oneconnect_pipelines.client import OneConnect
 
     from .birthday import birthday_after_crm_sync
-    from .crm_sync import crm_drop_sensor, sync_counts
+    from .crm_sync import crm_drop_sensor, op_config, sync_counts
     from .settings import SETTINGS
 
     folder = SETTINGS.crm_drop_dir
     folder.mkdir(parents=True, exist_ok=True)
-    dropped = [folder / SAMPLE.name, folder / f"{SAMPLE.name}.done"]
-    (folder / "mapping.yaml").write_bytes((SAMPLE.parent / "mapping.yaml").read_bytes())
-    dropped[0].write_bytes(SAMPLE.read_bytes())
-    dropped[1].write_text("")
+    dropped = folder / SAMPLE.name
+    written = [dropped, folder / f"{SAMPLE.name}.done"]
+    for path in written:
+        if path.exists():
+            raise StepFailed(
+                f"{path} is already in the drop folder: the demo does not replace it; "
+                "move it away, or set ONECONNECT_CRM_DROP_DIR to another folder"
+            )
+    dropped.write_bytes(SAMPLE.read_bytes())
+    written[1].write_text("")
     try:
         step(f"dropped {SAMPLE.name} into {folder}; evaluating crm_drop_sensor")
         tick = crm_drop_sensor(dg.build_sensor_context(instance=instance))
         requests = tick.run_requests if isinstance(tick, dg.SensorResult) else None
-        if not requests:
-            raise StepFailed("crm_drop_sensor requested no run")
+        ours = [
+            r
+            for r in requests or []
+            if op_config(r.run_config, "sync_crm_file").get("path") == str(dropped)
+        ]
+        if not ours:
+            raise StepFailed(f"crm_drop_sensor requested no run for {SAMPLE.name}")
+        mapping = yaml.safe_load((SAMPLE.parent / "mapping.yaml").read_text(encoding="utf-8"))
+        config = {**op_config(ours[0].run_config, "sync_crm_file"), "mapping": mapping}
         step("running crm_contacts_sync")
         crm = execute(
             defs,
             "crm_contacts_sync",
             instance,
-            run_config=requests[0].run_config,
-            tags=requests[0].tags,
+            run_config={"ops": {"sync_crm_file": {"config": config}}},
+            tags=ours[0].tags,
         )
     finally:
-        for path in dropped:
+        for path in written:
             path.unlink(missing_ok=True)
     summary.synced = sync_counts(crm)
     reports = sorted(

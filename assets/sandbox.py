@@ -31,6 +31,17 @@ class SandboxBusy(RuntimeError):
     """Another process serves the sandbox's file."""
 
 
+def sandbox_environment(base_url: str) -> dict[str, str]:
+    """The variables that point the code location at the sandbox simulator at
+    ``base_url``, with the sandbox account's own credentials: a user's real ones
+    (exported for their account) would be refused there (401)."""
+    return {
+        "ONECONNECT_BASE_URL": base_url,
+        "ONECONNECT_EMAIL": DEMO_EMAIL,
+        "ONECONNECT_API_KEY": DEMO_API_KEY,
+    }
+
+
 def demo_account() -> Account:
     return Account(
         DEMO_EMAIL,

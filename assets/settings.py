@@ -9,10 +9,16 @@ Credentials never pass through here; they reach the resource as ``EnvVar`` (see
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from oneconnect_pipelines.storage import Location, location
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,25 +50,56 @@ class Settings:
         env = os.environ
         defaults = cls()
         return cls(
-            timezone=env.get("ONECONNECT_TIMEZONE", defaults.timezone),
-            messages_start=env.get("ONECONNECT_MESSAGES_START", defaults.messages_start),
-            messages_lookback_days=int(
-                env.get("ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days)
+            timezone=_parsed("ONECONNECT_TIMEZONE", defaults.timezone, _zone, ZONE),
+            messages_start=_parsed("ONECONNECT_MESSAGES_START", defaults.messages_start, _day, DAY),
+            messages_lookback_days=_parsed(
+                "ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days, int, COUNT
             ),
             warehouse=env.get("ONECONNECT_WAREHOUSE", defaults.warehouse),
             export_dir=location(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
             crm_drop_dir=location(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
-            crm_retry_attempts=int(
-                env.get("ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts)
+            crm_retry_attempts=_parsed(
+                "ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts, int, COUNT
             ),
-            crm_retry_backoff_s=float(
-                env.get("ONECONNECT_CRM_RETRY_BACKOFF_S", defaults.crm_retry_backoff_s)
+            crm_retry_backoff_s=_parsed(
+                "ONECONNECT_CRM_RETRY_BACKOFF_S", defaults.crm_retry_backoff_s, float, SECONDS
             ),
-            crm_sensor_interval_s=int(
-                env.get("ONECONNECT_CRM_SENSOR_INTERVAL_S", defaults.crm_sensor_interval_s)
+            crm_sensor_interval_s=_parsed(
+                "ONECONNECT_CRM_SENSOR_INTERVAL_S", defaults.crm_sensor_interval_s, int, COUNT
             ),
             snapshot_cron=env.get("ONECONNECT_SNAPSHOT_CRON", defaults.snapshot_cron),
         )
+
+
+class SettingsError(ValueError):
+    """A variable whose value cannot be used: the message names both and says why, so
+    the code location and ``oneconnect`` show one line, not a traceback from deep inside."""
+
+
+ZONE = "a timezone name (an IANA name like Europe/Berlin)"
+DAY = "a day (YYYY-MM-DD)"
+COUNT = "a whole number"
+SECONDS = "a number of seconds"
+
+
+def _zone(text: str) -> str:
+    ZoneInfo(text)
+    return text
+
+
+def _day(text: str) -> str:
+    date.fromisoformat(text)
+    return text
+
+
+def _parsed(name: str, default: T, parse: Callable[[str], T], expected: str) -> T:
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        return parse(text)
+    except (ValueError, KeyError):  # an unknown zone is a ZoneInfoNotFoundError (KeyError)
+        raise SettingsError(f"{name}={text!r} is not {expected}") from None
 
 
 SETTINGS = Settings.from_environment()

@@ -4,6 +4,8 @@ The simulator serves the sandbox account (``data/simulator.db``, the one ``make 
 extracts), on ``ONECONNECT_SIMULATOR_PORT`` (8765); the UI is on ``DAGSTER_PORT`` (3000).
 Both ports are checked first, naming the one that is taken. Schedules and sensors run
 (the daemon is part of ``dagster dev``); runs are kept under ``data/dagster_home``.
+The code location gets the sandbox account's credentials, whatever ONECONNECT_EMAIL
+and ONECONNECT_API_KEY say (the sandbox refuses any other account).
 Ctrl-C or SIGTERM stops the whole tree: simulator, webserver, daemon, code server.
 """
 
@@ -16,6 +18,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from .sandbox import sandbox_environment
 
 DAGSTER_HOME = Path("data/dagster_home")
 PORTS = {"ONECONNECT_SIMULATOR_PORT": 8765, "DAGSTER_PORT": 3000}
@@ -94,7 +98,7 @@ def main() -> int:
         env = {
             **os.environ,
             "DAGSTER_HOME": str(DAGSTER_HOME.resolve()),
-            "ONECONNECT_BASE_URL": base_url,
+            **sandbox_environment(base_url),
         }
         port = chosen["DAGSTER_PORT"]
         print(f"simulator: {base_url} (admin: {base_url.rsplit('/api/v1', 1)[0]}/_sim/stats)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +19,7 @@ import pytest
 
 from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
 
-from .conftest import API_KEY, EMAIL, SMALL, default_account
+from .conftest import API_KEY, EMAIL, SMALL, TZ, default_account
 from .objectstore import new_bucket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,5 +216,77 @@ def test_extract_keeps_its_runs_in_the_stated_instance(account: str, tmp_path: P
     home = tmp_path / "data" / "dagster_home"
     assert f"runs are kept in {home}" in result.stderr
     runs = [p for p in (home / "history" / "runs").glob("*.db") if p.name != "index.db"]
-    assert len(runs) == 1  # the run is in make ui's instance, not a throwaway one
+    # in make ui's instance, not a throwaway one: one run, and one per lookback day (2)
+    assert len(runs) == 3
     assert "oneconnect/contacts" in result.stdout
+
+
+def printed_partitions(stdout: str, asset: str) -> list[str]:
+    return [line.split()[1] for line in stdout.splitlines() if line.startswith(asset + " ")]
+
+
+def test_extract_without_a_date_rereads_the_lookback_days_like_the_hourly_schedule(
+    account: str, tmp_path: Path
+) -> None:
+    """Late delivery reports change yesterday's messages: without --date, the days the
+    messages_hourly schedule re-reads (ONECONNECT_MESSAGES_LOOKBACK_DAYS) are extracted."""
+    env = {"ONECONNECT_BASE_URL": account, "ONECONNECT_MESSAGES_LOOKBACK_DAYS": "1"}
+    result = oneconnect("extract", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    today = datetime.now(TZ).date()
+    both = [today.isoformat(), (today - timedelta(days=1)).isoformat()]
+    assert printed_partitions(result.stdout, "oneconnect/messages") == both
+    assert printed_partitions(result.stdout, "analytics/delivery_rates") == both
+    assert printed_partitions(result.stdout, "oneconnect/contacts") == ["-"]  # once
+    dated = oneconnect("extract", "--date", both[1], env=env, cwd=tmp_path)
+    assert dated.returncode == 0, dated.stderr[-3000:]
+    assert printed_partitions(dated.stdout, "oneconnect/messages") == [both[1]]
+
+
+def test_a_relative_dagster_home_is_one_line(tmp_path: Path) -> None:
+    line = one_line(
+        oneconnect("extract", env={"DAGSTER_HOME": "runs/home"}, cwd=tmp_path), "extract"
+    )
+    assert "DAGSTER_HOME='runs/home' is a relative path" in line
+    assert str(tmp_path / "runs" / "home") in line  # the absolute one to use instead
+
+
+@pytest.mark.parametrize("command", [("extract",), ("sync", "export.csv")])
+def test_an_unknown_timezone_is_one_line(command: tuple[str, ...], tmp_path: Path) -> None:
+    env = {"ONECONNECT_TIMEZONE": "Europe/Tbilisi"}
+    line = one_line(oneconnect(*command, env=env, cwd=tmp_path), command[0])
+    assert line == (
+        f"oneconnect {command[0]}: ONECONNECT_TIMEZONE='Europe/Tbilisi' is not a timezone "
+        "name (an IANA name like Europe/Berlin)"
+    )
+
+
+def test_sync_reads_numbers_in_the_region_and_writes_them_in_the_format_given(
+    tmp_path: Path,
+) -> None:
+    """--region and --number-format are the sync job's options of the same names: a
+    German CRM's 0170 number becomes 491701234567, or 01701234567 on an account that
+    stores national digits."""
+    export = tmp_path / "export.csv"
+    export.write_text("Mobile Phone,First Name\n0170 1234567,Anna\n")
+    simulator = Simulator.create(default_account(), SMALL, clock=SimClock(frozen=True))
+    with SimulatorThread(simulator) as thread:
+        env = {"ONECONNECT_BASE_URL": thread.base_url}
+        as_georgian = oneconnect("sync", str(export), "--json", env=env, cwd=tmp_path)
+        assert json.loads(as_georgian.stdout)["created"] == 0, as_georgian.stderr
+        for options, stored in (
+            (["--region", "de"], "491701234567"),
+            (["--region", "DE", "--number-format", "national_digits"], "01701234567"),
+        ):
+            done = oneconnect("sync", str(export), *options, "--json", env=env, cwd=tmp_path)
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["created"] == 1
+            with httpx.Client(base_url=thread.base_url, auth=(EMAIL, API_KEY)) as client:
+                phones = {c["phone_number"] for c in client.get("/contacts").json()}
+            assert stored in phones
+
+
+def test_a_region_the_normaliser_does_not_know_is_a_usage_error(tmp_path: Path) -> None:
+    result = oneconnect("sync", "export.csv", "--region", "XX", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --region: 'XX' is not a region" in result.stderr

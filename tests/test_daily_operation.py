@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import httpx
-from dagster._utils.schedules import reverse_cron_string_iterator
+from dagster._core.test_utils import freeze_time
+from dagster._utils.schedules import cron_string_iterator, reverse_cron_string_iterator
 
-from assets.checks import FRESHNESS, FRESHNESS_DEADLINE
+from assets.checks import FRESHNESS, FRESHNESS_DEADLINE, freshness_checks
 from assets.definitions import defs
-from assets.extract import EXTRACT_ASSETS
+from assets.extract import EXTRACT_ASSETS, contacts
 from assets.resources import OneConnectResource
 from assets.warehouse import warehouse_resources
 from oneconnect_pipelines.simulator import SeedSizes, SimClock, Simulator, SimulatorThread
@@ -72,11 +73,15 @@ def expected_partition(now: datetime) -> str:
     return tick.astimezone(TZ).date().isoformat()
 
 
-def freshness(instance: dg.DagsterInstance, warehouse: Path) -> dict[str, bool]:
+def freshness(
+    instance: dg.DagsterInstance,
+    warehouse: Path,
+    checks: list[dg.AssetChecksDefinition] = FRESHNESS,
+) -> dict[str, bool]:
     """Every freshness check evaluated as the sensor would: asset -> passed."""
     result = dg.materialize(
-        [*EXTRACT_ASSETS, *FRESHNESS],
-        selection=dg.AssetSelection.checks(*FRESHNESS),
+        [*EXTRACT_ASSETS, *checks],
+        selection=dg.AssetSelection.checks(*checks),
         instance=instance,
         resources={"oneconnect": resource_placeholder(), **warehouse_resources(str(warehouse))},
     )
@@ -111,6 +116,39 @@ def test_a_missed_day_turns_the_freshness_checks_red(tmp_path: Path) -> None:
     assert all(fresh.values()), fresh
     sensor = defs.resolve_sensor_def("freshness_checks_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_a_missed_snapshot_run_turns_red_at_the_next_deadline(tmp_path: Path) -> None:
+    """ONECONNECT_SNAPSHOT_CRON at midnight: the snapshot tables are fresh until 02:00
+    after the next midnight, and red then if that midnight's run did not happen (a
+    fixed 26 hours let them pass on the night before)."""
+    cron = "0 0 * * *"
+    checks = freshness_checks(cron)
+    instance = dg.DagsterInstance.ephemeral()
+    warehouse = tmp_path / "wh.duckdb"
+    with private_sim(RECENT) as sim:
+        defs.resolve_job_def("oneconnect_snapshot").execute_in_process(
+            resources={"oneconnect": resource(sim), **warehouse_resources(str(warehouse))},
+            instance=instance,
+        )
+    event = instance.get_latest_materialization_event(contacts.key)
+    assert event is not None
+    made = event.timestamp
+    next_run = next(cron_string_iterator(made, cron, str(TZ)))
+    snapshot_tables = {k.to_user_string() for a in EXTRACT_ASSETS for k in a.keys} - {
+        "oneconnect/messages"
+    }
+
+    def snapshot_freshness(at: datetime) -> dict[str, bool]:
+        with freeze_time(at):
+            found = freshness(instance, warehouse, checks)
+        return {key: passed for key, passed in found.items() if key in snapshot_tables}
+
+    assert snapshot_freshness(datetime.fromtimestamp(made, UTC)) == dict.fromkeys(
+        snapshot_tables, True
+    )
+    after_the_missed_run = next_run + timedelta(hours=2, minutes=1)
+    assert snapshot_freshness(after_the_missed_run) == dict.fromkeys(snapshot_tables, False)
 
 
 def test_only_yesterdays_partition_is_not_enough_for_today(tmp_path: Path) -> None:

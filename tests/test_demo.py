@@ -1,7 +1,8 @@
 """``make demo`` (``python -m assets.demo``) on a fresh folder: every step runs, the summary
 says what landed, a second run continues the same account, and what ``make ui`` then
 serves (``python -m assets.sandbox``) is that account: a materialization from there
-keeps every check green, and no leftover drop file is synced again."""
+keeps every check green, and no leftover drop file is synced again. The drop folder is
+the user's: the demo writes nothing over what is there."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def test_the_demo_runs_everything_and_the_ui_serves_the_same_account(tmp_path: P
     assert list((data / "exports" / "crm_reports").glob("*.rejected.csv"))
     assert (data / "exports" / "oneconnect" / "contacts.parquet").is_file()
     # the sample export was taken out again: a later sensor has nothing to re-sync
-    assert sorted(p.name for p in (data / "crm_drop").iterdir()) == ["mapping.yaml"]
+    assert sorted(p.name for p in (data / "crm_drop").iterdir()) == []
 
     second = demo(tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
@@ -85,3 +86,20 @@ def test_the_demo_runs_everything_and_the_ui_serves_the_same_account(tmp_path: P
     assert re.search(r"checks: \d+ passed, 0 failed", extract.stdout), extract.stdout
     contacts = re.search(r"oneconnect/contacts\s+-\s+([\d,]+)", extract.stdout)
     assert contacts and contacts.group(1) == "5,041"  # the seeded 5,000 and the demo's 41
+
+
+#: A user's own mapping, for a CRM whose columns the demo's sample does not have: the
+#: sample synced with it would fail (the Handy column is missing).
+USER_MAPPING = "lists: [Newsletter]\ncolumns:\n  phone_number: Handy\n"
+
+
+def test_the_demo_leaves_a_users_mapping_yaml_as_it_is(tmp_path: Path) -> None:
+    drop = tmp_path / "data" / "crm_drop"
+    drop.mkdir(parents=True)
+    (drop / "mapping.yaml").write_text(USER_MAPPING)
+    done = demo(tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "CRM sync of crm_export.csv: rows 44, created 41" in done.stdout
+    assert "Birthday greetings: CRM customers (active: True)" in done.stdout
+    assert (drop / "mapping.yaml").read_text() == USER_MAPPING
+    assert sorted(p.name for p in drop.iterdir()) == ["mapping.yaml"]

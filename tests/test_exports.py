@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets.exports import analytics_export
+from assets.exports import analytics_export, message_days
 from assets.extract import messages as messages_asset
 from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
@@ -144,6 +144,28 @@ def test_each_message_day_file_holds_only_that_day(exported: Exported) -> None:
         frame = read_parquet(exported.root / "oneconnect" / "messages" / f"{day}.parquet")
         assert len(frame) > 0
         assert {str(d) for d in pd.to_datetime(frame["sent_local"]).dt.date} == {day}
+
+
+def test_messages_are_read_one_day_at_a_time(exported: Exported) -> None:
+    """The export never holds the whole messages history (821 MiB at a million): the
+    warehouse hands it one day's rows at a time, and the run says the most it held."""
+    counts = warehouse_frame(
+        exported.warehouse,
+        "SELECT CAST(sent_local AS DATE) AS day, count(*) AS n FROM oneconnect.messages GROUP BY 1",
+    )
+    per_day = {str(day): int(n) for day, n in zip(counts["day"], counts["n"], strict=True)}
+    pieces = list(message_days(open_warehouse(exported.warehouse)))
+    assert [day.isoformat() for day, _ in pieces] == sorted(per_day) == exported.days
+    for day, frame in pieces:
+        assert len(frame) == per_day[day.isoformat()]
+        assert {d.isoformat() for d in frame["sent_local"].dt.date} == {day.isoformat()}
+    held = max(len(frame) for _, frame in pieces)
+    assert held < sum(per_day.values())
+    [output] = [e for e in exported.result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    metadata: Any = output.event_specific_data.metadata  # type: ignore[union-attr]
+    assert metadata["oneconnect/messages"].value == (
+        f"{sum(per_day.values())} rows in {len(per_day)} days (at most {held} at once)"
+    )
 
 
 def test_csv_cells_that_would_run_as_formulas_are_quoted(exported: Exported) -> None:

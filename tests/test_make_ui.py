@@ -3,6 +3,7 @@ anything starts, and SIGTERM stops the whole process tree."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -25,10 +26,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def ui(cwd: Path, **ports: int) -> subprocess.Popen[str]:
+def ui(cwd: Path, **variables: int | str) -> subprocess.Popen[str]:
     shutil.copy(ROOT / "workspace.yaml", cwd / "workspace.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECONNECT_", "DAGSTER_"))}
-    env.update({name: str(port) for name, port in ports.items()})
+    env.update({name: str(value) for name, value in variables.items()})
     with (cwd / "ui.log").open("w") as log:  # dagster dev writes a lot: never block on it
         return subprocess.Popen(
             [sys.executable, "-m", "assets.ui"],
@@ -114,3 +115,40 @@ def test_sigterm_stops_the_simulator_webserver_daemon_and_code_server(tmp_path: 
             process.kill()
         for pid in descendants(process.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    raw = (Path("/proc") / str(pid) / "environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+
+def test_the_code_location_gets_the_sandbox_credentials_not_the_users(tmp_path: Path) -> None:
+    """ONECONNECT_EMAIL and ONECONNECT_API_KEY exported for a real account would be
+    refused by the sandbox (401): dagster dev gets the sandbox account's, which it
+    accepts, and the key is never printed."""
+    email, key = "ops@company.example", "real-secret-key"
+    real = {"ONECONNECT_EMAIL": email, "ONECONNECT_API_KEY": key}
+    process = ui(tmp_path, ONECONNECT_SIMULATOR_PORT=free_port(), DAGSTER_PORT=free_port(), **real)
+    try:
+        deadline = time.monotonic() + 120
+        dagster_dev = None
+        while dagster_dev is None:
+            assert process.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "dagster dev did not start"
+            for pid in descendants(process.pid):
+                with contextlib.suppress(OSError):
+                    if b"dagster\0dev" in (Path("/proc") / str(pid) / "cmdline").read_bytes():
+                        dagster_dev = pid
+            time.sleep(0.5)
+        env = environment_of(dagster_dev)
+        auth = (env["ONECONNECT_EMAIL"], env["ONECONNECT_API_KEY"])
+        assert auth != (email, key)
+        answer = httpx.get(env["ONECONNECT_BASE_URL"] + "/balance", auth=auth, timeout=10)
+        assert answer.status_code == 200
+        refused = httpx.get(env["ONECONNECT_BASE_URL"] + "/balance", auth=(email, key), timeout=10)
+        assert refused.status_code == 401  # what the runs met before
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    said = (tmp_path / "ui.log").read_text()
+    assert key not in said and auth[1] not in said
