@@ -9,11 +9,13 @@ COPY oneconnect_pipelines ./oneconnect_pipelines
 COPY assets ./assets
 # the package with its runtime dependencies only (dagster-postgres, the PostgreSQL
 # warehouse driver, s3fs and gcsfs for object-store folders; no simulator, no test tools)
-RUN pip install --no-cache-dir ".[s3,gcs]" && useradd --uid 10001 --create-home oneconnect
+RUN pip install --no-cache-dir ".[s3,gcs]" && useradd --uid 10001 --create-home oneconnect \
+    && install -d -o oneconnect -g oneconnect /opt/dagster/home
 
-# the instance every process of the deployment shares (storage in PostgreSQL)
+# the instance every process of the deployment shares (storage in PostgreSQL); the folder
+# belongs to the user the processes run as, who writes compute logs and local state there
 ENV DAGSTER_HOME=/opt/dagster/home
-COPY deploy/dagster.yaml /opt/dagster/home/dagster.yaml
+COPY --chown=oneconnect:oneconnect deploy/dagster.yaml /opt/dagster/home/dagster.yaml
 
 USER oneconnect
 EXPOSE 4000

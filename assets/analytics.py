@@ -9,6 +9,7 @@ import pandera.pandas as pa
 
 from oneconnect_pipelines import analytics as a
 from oneconnect_pipelines import schemas as s
+from oneconnect_pipelines.preview import PREVIEW_ROWS
 
 from .extract import account_timezone, messages_partitions
 from .metadata import WAREHOUSE_POOL, AssetDecorator, table_asset, table_metadata
@@ -81,7 +82,17 @@ def upcoming_birthdays(
     """Who each active birthday campaign greets in the next 30 days (29 February
     birthdays on 28 February in non-leap years)."""
     today = datetime.now(UTC).astimezone(account_timezone()).date()
-    return output(a.upcoming_birthdays(contacts, list_members, birthday_campaigns, today))
+    frame = a.upcoming_birthdays(contacts, list_members, birthday_campaigns, today)
+    return output(frame, preview=dg.MetadataValue.md(greetings_per_day(frame)))
+
+
+def greetings_per_day(frame: pd.DataFrame) -> str:
+    """The preview: greetings per day and campaign. A row of the table (a contact, the day
+    and the age reached) would give away that contact's birthday."""
+    if frame.empty:
+        return "_no greetings in the next 30 days_"
+    counts = frame.groupby(["greet_on", "campaign_name"]).size().rename("greetings")
+    return str(counts.reset_index().head(PREVIEW_ROWS).to_markdown(index=False))
 
 
 @analytics_asset(

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import yaml
 
 from oneconnect_pipelines.storage import Location
 
@@ -292,3 +293,30 @@ def test_a_killed_daemon_loses_no_run_and_duplicates_none(deployment: Deployment
     every = deployment.runs(**{"dagster/sensor_name": "crm_drop_sensor"})
     keys = [{t["key"]: t["value"] for t in r["tags"]}["crm/sha256"] for r in every]
     assert len(keys) == len(set(keys)) == 2
+
+
+def test_the_helm_values_say_what_the_instance_file_says_once() -> None:
+    """No chart here to render them: check the two rules the chart enforces or needs.
+
+    Dagster's chart refuses a run limit set under both ``concurrency.runs`` and the queued
+    run coordinator; and a dead worker's pool slots are freed after the same delay as in
+    ``deploy/dagster.yaml``, or one lost ``oneconnect_api`` slot stalls every later run."""
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    instance = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    coordinator = values["dagsterDaemon"]["runCoordinator"].get("config", {})
+    assert "maxConcurrentRuns" not in coordinator.get("queuedRunCoordinator", {})
+    assert (
+        values["concurrency"]["runs"]["maxConcurrentRuns"]
+        == instance["concurrency"]["runs"]["max_concurrent_runs"]
+    )
+    monitoring = values["dagsterDaemon"]["runMonitoring"]
+    assert monitoring["enabled"] is True
+    assert (
+        monitoring["freeSlotsAfterRunEndSeconds"]
+        == instance["run_monitoring"]["free_slots_after_run_end_seconds"]
+        == 300
+    )
+    assert (
+        values["concurrency"]["pools"]["defaultLimit"]
+        == instance["concurrency"]["pools"]["default_limit"]
+    )

@@ -508,6 +508,9 @@ def test_metadata_never_shows_personal_data(extracted: Extracted) -> None:
     found = materializations(extracted)
     contacts_preview = str(found["oneconnect/contacts"][0].metadata["preview"].value)
     assert contacts_preview.startswith("|") and "*" in contacts_preview
+    greetings = str(found["analytics/upcoming_birthdays"][0].metadata["preview"].value)
+    assert greetings.startswith("| greet_on") and "greetings" in greetings
+    assert "contact_id" not in greetings and "turns" not in greetings
     shown = [
         (name, key, str(value.value))
         for name, mats in found.items()
