@@ -1,6 +1,7 @@
 """The ``oneconnect`` group: every kind of OneConnect data as a validated DuckDB table."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from dagster import AssetExecutionContext
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.client import OneConnect
-from oneconnect_pipelines.landing import Landed, land, land_frame
+from oneconnect_pipelines.landing import Landed, TableValidationError, land, land_frame
 from oneconnect_pipelines.warehouse import Window
 
 from .metadata import (
@@ -43,6 +44,18 @@ messages_partitions = dg.DailyPartitionsDefinition(
 RETRY = dg.RetryPolicy(
     max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+
+
+@contextmanager
+def invalid_data_not_retried() -> Iterator[None]:
+    """A table that fails its schema fails its step at once, not after the retry policy's
+    three minutes and two more listings of the account: the data will not have changed
+    (the next scheduled run reads it again)."""
+    try:
+        yield
+    except TableValidationError as exc:
+        metadata: dict[str, Any] = {"table": exc.table, "failures": len(exc.failures)}
+        raise dg.Failure(str(exc), metadata=metadata, allow_retries=False) from None
 
 
 def extract_asset(name: str, model: type[pa.DataFrameModel], **options: Any) -> AssetDecorator:
@@ -82,7 +95,7 @@ def land_small(
     build: Callable[[OneConnect], pd.DataFrame],
 ) -> dg.MaterializeResult[None]:
     """A small table, built whole from its records."""
-    with oneconnect.client() as client:
+    with oneconnect.client() as client, invalid_data_not_retried():
         result = land_frame(warehouse.open(), f"{GROUP}.{name}", build(client), model)
         return dg.MaterializeResult(metadata=landed(result, client))
 
@@ -94,7 +107,7 @@ def contacts(
     """Every contact of the account: phone numbers as text, birthdays as dates. Pages are
     decoded and converted in native code as they download, and written to the warehouse
     while the listing runs."""
-    with oneconnect.client() as client:
+    with oneconnect.client() as client, invalid_data_not_retried():
         chunks = client.contacts.arrow_pages(convert=frames.contact_chunk)
         result = land(
             warehouse.open(),
@@ -131,7 +144,7 @@ def contacts(
 def lists(oneconnect: OneConnectResource, warehouse: WarehouseResource) -> Any:
     """Lists and their memberships, from one listing of ``/lists``."""
     store = warehouse.open()
-    with oneconnect.client() as client:
+    with oneconnect.client() as client, invalid_data_not_retried():
         list_frame, members = frames.lists_frames(records(client.lists.pages()))
         for name, frame, model in (
             ("lists", list_frame, s.ListsSchema),
@@ -186,7 +199,7 @@ def messages(
     span = context.partition_time_window
     start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
     day = Window("sent_local", span.start.replace(tzinfo=None), span.end.replace(tzinfo=None))
-    with oneconnect.client() as client:
+    with oneconnect.client() as client, invalid_data_not_retried():
         pages = client.messages.arrow_pages(
             frames.message_chunk(client.timezone), start=start, end=end
         )

@@ -8,7 +8,7 @@ listing that makes them is still running. They are checked by the schema in batc
 ever held whole as a DataFrame); what needs the whole table, the uniqueness of keys, is
 checked at the end on the key columns alone. Only a table that passes replaces the old
 one: the warehouse's write is atomic, and a failed check raises before it commits, with
-every failure of every batch named by its row in the table.
+every failure of every batch named by its row in the table and never by its value.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow
-from pandera.errors import SchemaError, SchemaErrors
+from pandera.errors import SchemaErrors
 
 from .frames import to_frame
 from .preview import PREVIEW_ROWS
@@ -29,6 +29,24 @@ from .warehouse.arrow import to_arrow
 
 #: Rows validated in one call: pandera costs ~10 ms a call whatever its size.
 CHECK_ROWS = 16_384
+#: Columns that name a record without personal data: an error shows them for failed rows.
+RECORD_IDS = ("id", "list_id", "contact_id")
+#: Failed rows an error names per check (it counts them all).
+NAMED_ROWS = 5
+
+
+class TableValidationError(ValueError):
+    """A table that failed its schema, named without its values.
+
+    pandera's own message quotes every failing value (a phone number that is not digits,
+    a birthday), and Dagster shows an asset's error in the UI and the run's logs.
+    ``failures`` has one row per failed check and row: ``column``, ``check``, ``row`` (the
+    row's place in the table; null when the check is about the whole table, whose
+    ``detail`` then says which column or type) and the row's ``RECORD_IDS``."""
+
+    def __init__(self, table: str, failures: pd.DataFrame) -> None:
+        self.table, self.failures = table, failures
+        super().__init__(f"{table} failed validation (values not shown): {_described(failures)}")
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,7 @@ def land(
     window: Window | None = None,
 ) -> Landed:
     """Write ``chunks`` as ``table`` (or its ``window``), valid under ``schema``: a
-    ``pandera.errors.SchemaErrors`` naming every failed check leaves the old rows."""
+    ``TableValidationError`` naming every failed check leaves the old rows."""
     checks = _Checks(schema.to_schema(), categories(schema))
     rows = warehouse.write(table, checks.passed(chunks, table), window)
     return Landed(rows, checks.head)
@@ -61,7 +79,10 @@ def land_frame(
 ) -> Landed:
     """``land`` for a table built whole as a DataFrame (the small tables): it is
     checked as built, before it is written."""
-    checked = schema.validate(frame, lazy=True)
+    try:
+        checked = schema.validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        raise TableValidationError(table, _failures(exc, frame)) from None
     rows = warehouse.write(table, [to_arrow(checked)], window)
     return Landed(rows, checked.head(PREVIEW_ROWS))
 
@@ -73,7 +94,7 @@ class _Checks:
     def __init__(self, schema: pa.DataFrameSchema, categories: Mapping[str, Sequence[str]]) -> None:
         together = set(schema.unique or ())
         keys = [name for name, c in schema.columns.items() if c.unique or name in together]
-        self._schema, self._categories, self._key_columns = schema, categories, keys
+        self._categories, self._key_columns = categories, keys
         self._batch = schema.update_columns({name: {"unique": False} for name in keys})
         self._batch.unique = None
         self._uniqueness = pa.DataFrameSchema(
@@ -88,8 +109,7 @@ class _Checks:
         self._pending: list[pyarrow.Table] = []
         self._keys: list[pyarrow.Table] = []
         self._checked_rows = 0
-        self._errors: list[SchemaError] = []
-        self._failed: pd.DataFrame | None = None
+        self._failures: list[pd.DataFrame] = []
 
     def passed(self, chunks: Iterable[pyarrow.Table], table: str) -> Iterator[pyarrow.Table]:
         """``chunks``, each handed on at once; raises at the end (before the writer can
@@ -110,8 +130,8 @@ class _Checks:
             keys = pyarrow.concat_tables(self._keys, promote_options="permissive")
             self._keys.clear()
             self._check(self._uniqueness, to_frame(keys, {}), start=0)
-        if self._errors:
-            raise SchemaErrors(self._schema, self._errors, self._failed)
+        if self._failures:
+            raise TableValidationError(table, pd.concat(self._failures, ignore_index=True))
 
     def _check_pending(self) -> None:
         whole = pyarrow.concat_tables(self._pending, promote_options="permissive")
@@ -131,7 +151,53 @@ class _Checks:
         try:
             return schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
-            self._errors.extend(exc.schema_errors)
-            if self._failed is None:
-                self._failed = frame
+            self._failures.append(_failures(exc, frame))
             return None
+
+
+def _failures(exc: SchemaErrors, frame: pd.DataFrame) -> pd.DataFrame:
+    """``TableValidationError.failures`` of ``exc``, raised validating ``frame``: the
+    failing values left out, each row's record ids looked up instead."""
+    cases = exc.failure_cases
+    whole = cases["index"].isna().to_numpy()
+    failures = pd.DataFrame(
+        {
+            "column": cases["column"].astype(str).to_numpy(),
+            "check": cases["check"].astype(str).to_numpy(),
+            "row": pd.array(cases["index"], dtype="Int64"),
+            # a whole-table failure's case is a column's name or a type, never data
+            "detail": cases["failure_case"].astype(str).where(whole, None).to_numpy(),
+        }
+    )
+    together = failures["check"] == "multiple_fields_uniqueness"  # reported per field
+    if together.any():
+        named = set(failures.loc[together, "column"])
+        fields = ", ".join(c for c in frame.columns if c in named)
+        failures.loc[together, "column"] = f"({fields})"
+        failures = failures.drop_duplicates(["column", "check", "row"])
+    failures = failures.sort_values("row", kind="stable", ignore_index=True)
+    places = pd.Index(failures["row"].fillna(-1).astype(int))
+    for name in RECORD_IDS:
+        if name in frame.columns:
+            failures[name] = pd.array(frame[name].reindex(places), dtype="Int64")
+    return failures
+
+
+def _described(failures: pd.DataFrame) -> str:
+    """Each failed check with its count of rows and the first rows by place and ids."""
+    parts = []
+    for (column, check), group in failures.groupby(["column", "check"], sort=False):
+        rows = group.dropna(subset=["row"])
+        if rows.empty:
+            parts.append(f"{column} {check}: {', '.join(sorted(set(group['detail'])))}")
+            continue
+        ids = [name for name in RECORD_IDS if name in rows.columns]
+        named = []
+        for _, row in rows.head(NAMED_ROWS).iterrows():
+            known = ", ".join(f"{n} {int(row[n])}" for n in ids if pd.notna(row[n]))
+            named.append(f"row {int(row['row'])}" + (f" ({known})" if known else ""))
+        more = len(rows) - len(named)
+        named += [f"{more} more"] if more else []
+        count = f"{len(rows)} row" + ("s" if len(rows) > 1 else "")
+        parts.append(f"{column} {check}: {count}: {'; '.join(named)}")
+    return "; and ".join(parts)

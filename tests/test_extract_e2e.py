@@ -3,6 +3,7 @@ exactly what the API serves, typed as an analyst expects, with safe metadata."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ import dagster as dg
 import pandera.pandas as pa
 import pytest
 
+from assets.extract import contacts as contacts_asset
 from assets.extract import messages as messages_asset
+from assets.warehouse import warehouse_resources
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.formats import (
     format_schedule_datetime,
@@ -37,6 +40,7 @@ from .extract_helpers import (
     local_day,
     materialize,
     private_sim,
+    resource,
     rows,
 )
 from .postgres import create_database, database_copy
@@ -521,6 +525,48 @@ def test_metadata_never_shows_personal_data(extracted: Extracted) -> None:
         (name, key, secret) for name, key, text in shown for secret in secrets if secret in text
     ]
     assert leaks == []
+
+
+def test_a_table_failing_its_schema_is_named_by_row_and_id_never_by_value(
+    tmp_path: Path,
+) -> None:
+    """A phone number the account stores formatted fails ``ContactsSchema``; the run's
+    error (what the UI and the logs show) names the column, the check, the row and the
+    contact's id, not the number; the step fails at once (no retry would change the
+    data), and the table landed before stays."""
+    formatted = "+995 599 87 65 43"
+    warehouse = tmp_path / "wh.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    with private_sim(SMALL) as sim:
+        contacts = [contacts_asset]
+        materialize(sim, warehouse, instance, None, contacts, checks=False)
+        store = sim.simulator.platform.store
+        victim = store.one("SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET 3")
+        doc = json.loads(store.one("SELECT doc FROM contacts WHERE id = ?", (victim,)))
+        store.execute(
+            "UPDATE contacts SET phone_number = ?, doc = ? WHERE id = ?",
+            (formatted, json.dumps({**doc, "phone_number": formatted}).encode(), victim),
+        )
+        store.touch("contacts")
+        result = dg.materialize(
+            contacts,
+            resources={"oneconnect": resource(sim), **warehouse_resources(str(warehouse))},
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert not [e for e in result.all_events if e.is_step_up_for_retry]  # failed at once
+    error = failure.step_failure_data.error
+    assert error is not None
+    shown = str(error.to_string())
+    assert "oneconnect.contacts failed validation (values not shown)" in shown
+    assert f"phone_number str_matches('^\\d+$'): 1 row: row 3 (id {victim})" in shown
+    logged = "\n".join(str(e) for e in instance.all_logs(result.run_id))
+    for text in (shown, logged):
+        for digits in ("599 87 65 43", "599876543"):
+            assert digits not in text
+    assert len(rows(warehouse, "SELECT id FROM oneconnect.contacts")) == SMALL.contacts
 
 
 # ----------------------------------------------------------------------- checks

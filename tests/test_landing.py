@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandera.errors
 import pyarrow
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -15,12 +14,13 @@ from hypothesis import strategies as st
 
 from oneconnect_pipelines import frames, landing
 from oneconnect_pipelines.client.models import CONTACT_WIRE
-from oneconnect_pipelines.landing import land
+from oneconnect_pipelines.frames import to_frame
+from oneconnect_pipelines.landing import TableValidationError, land, land_frame
 from oneconnect_pipelines.preview import PREVIEW_ROWS
-from oneconnect_pipelines.schemas import ContactsSchema
+from oneconnect_pipelines.schemas import ContactsSchema, ListMembersSchema, categories
 from oneconnect_pipelines.warehouse.duckdb import DuckDBWarehouse
 
-from .frame_records import contact
+from .frame_records import a_list, contact
 
 TABLE = "oneconnect.contacts"
 
@@ -78,14 +78,15 @@ def test_failures_in_several_batches_are_all_named_by_their_row(
     land(warehouse, TABLE, [chunk([100, 101])], ContactsSchema)
     bad = {2: "+995 555", 11: "n/a"}  # rows 1 and 10 of the table: batches 0 and 2
     pages = [chunk(list(range(1, 7)), bad), chunk(list(range(7, 13)), bad)]
-    with pytest.raises(pandera.errors.SchemaErrors) as caught:
+    with pytest.raises(TableValidationError) as caught:
         land(warehouse, TABLE, pages, ContactsSchema)
-    cases = caught.value.failure_cases
-    phones = cases[cases["column"] == "phone_number"]
-    assert sorted(zip(phones["index"], phones["failure_case"], strict=True)) == [
-        (1, "+995 555"),
-        (10, "n/a"),
-    ]
+    failures = caught.value.failures
+    phones = failures[failures["column"] == "phone_number"]
+    assert sorted(zip(phones["row"], phones["id"], strict=True)) == [(1, 2), (10, 11)]
+    assert str(caught.value) == (
+        f"{TABLE} failed validation (values not shown): phone_number "
+        "str_matches('^\\d+$'): 2 rows: row 1 (id 2); row 10 (id 11)"
+    )
     assert stored_ids(warehouse) == [100, 101]  # the old table, untouched
 
 
@@ -107,11 +108,41 @@ def test_an_id_twice_anywhere_fails_the_table_naming_each_row_of_it(
         assert land(warehouse, TABLE, chunks_of(ids, sizes), ContactsSchema).rows == len(ids)
         assert stored_ids(warehouse) == sorted(ids)
         return
-    with pytest.raises(pandera.errors.SchemaErrors) as caught:
+    with pytest.raises(TableValidationError) as caught:
         land(warehouse, TABLE, chunks_of(ids, sizes), ContactsSchema)
-    cases = caught.value.failure_cases
-    duplicated = cases[(cases["column"] == "id") & (cases["check"] == "field_uniqueness")]
+    failures = caught.value.failures
+    duplicated = failures[(failures["column"] == "id") & (failures["check"] == "field_uniqueness")]
     expected = [(row, n) for row, n in enumerate(ids) if n in twice]
-    assert sorted(zip(duplicated["index"], duplicated["failure_case"], strict=True)) == expected
-    assert len(cases) == len(expected)  # named once, not once per batch as well
+    assert sorted(zip(duplicated["row"], duplicated["id"], strict=True)) == expected
+    assert len(failures) == len(expected)  # named once, not once per batch as well
+    assert f"id field_uniqueness: {len(expected)} rows: row {expected[0][0]} " in str(caught.value)
     assert stored_ids(warehouse) == [1000]
+
+
+def test_a_small_table_failing_names_rows_by_their_ids_and_the_count_beyond(
+    tmp_path: Path,
+) -> None:
+    """``land_frame``: list members that are there twice are named by list and contact,
+    never by phone number; beyond ``NAMED_ROWS`` rows only the count is said; a column
+    missing is named as such (a whole-table failure has no row)."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    people = [contact(n, f"99559{n:07d}") for n in range(1, 5)]
+    noncontact = {"phone_number": ["995598765430", "995598765430"]}
+    _, members = frames.lists_frames([a_list(7, people + people, noncontact)])
+    with pytest.raises(TableValidationError) as caught:
+        land_frame(warehouse, "oneconnect.list_members", members, ListMembersSchema)
+    message = str(caught.value)
+    assert "995598765430" not in message and "99559" not in message
+    assert message == (
+        "oneconnect.list_members failed validation (values not shown): "
+        "(list_id, member_type, contact_id, phone_number) multiple_fields_uniqueness: "
+        "10 rows: row 0 (list_id 7, contact_id 1); row 1 (list_id 7, contact_id 2); "
+        "row 2 (list_id 7, contact_id 3); row 3 (list_id 7, contact_id 4); "
+        "row 4 (list_id 7, contact_id 1); 5 more"
+    )
+    failures = caught.value.failures
+    assert failures["contact_id"].isna().sum() == 2  # the noncontact rows, by row alone
+
+    with pytest.raises(TableValidationError, match=r"column_in_dataframe: city$"):
+        no_city = to_frame(chunk([1]), categories(ContactsSchema)).drop(columns="city")
+        land_frame(warehouse, TABLE, no_city, ContactsSchema)
