@@ -195,6 +195,30 @@ def test_json_lines_broken_line_is_rejected_and_the_rest_read(tmp_path: Path) ->
     assert "'Address' holds a JSON dict" in reasons[6]
 
 
+def test_a_json_line_keyed_by_customer_data_is_rejected_without_showing_it(
+    tmp_path: Path,
+) -> None:
+    """A CRM that writes ``{"0555123456": {...}}`` or a birthday as a key: such a key
+    would be a column name, and column names reach the run's metadata and messages."""
+    path = write(
+        tmp_path,
+        "export.jsonl",
+        '{"Phone": "0555123456", "Name": "Ann"}\n'
+        '{"Phone": "0555123457", "0555 12 34 58": "Bob"}\n'
+        '{"Name": "Cy", "ann@example.com": 1, "05.05.1997": "x"}\n',
+    )
+    export = read_export(path)
+    assert export.columns == ("Phone", "Name")
+    assert export.frame.index.tolist() == [1]
+    reasons = {r.row: r.reason for r in export.rejected}
+    assert reasons == {
+        2: "field(s) 2 are named with what looks like a phone number, a date or an e-mail, "
+        "not a column name",
+        3: "field(s) 2, 3 are named with what looks like a phone number, a date or an "
+        "e-mail, not a column name",
+    }
+
+
 def test_json_lines_file_with_no_object_is_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(CrmFileError, match="no line is a JSON object"):
         read_export(write(tmp_path, "export.jsonl", "Phone,Name\n0555123456,Ann\n"))

@@ -276,6 +276,16 @@ def _read_json_lines(path: Location, data: bytes, start: int) -> CrmExport:
         if not isinstance(value, dict):
             rejected.append(Rejection(number, f"is a JSON {type(value).__name__}, not an object"))
             continue
+        data_like = [str(i) for i, key in enumerate(value, start=1) if looks_like_data(key)]
+        if data_like:  # keyed by a customer's number: the key would reach every message
+            rejected.append(
+                Rejection(
+                    number,
+                    f"field(s) {', '.join(data_like)} are named with what looks like a "
+                    "phone number, a date or an e-mail, not a column name",
+                )
+            )
+            continue
         try:
             records.append({str(key): _json_text(key, item) for key, item in value.items()})
         except ValueError as exc:
