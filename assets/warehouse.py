@@ -22,7 +22,8 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     url: str = Field(
         default=SETTINGS.warehouse,
-        description="A DuckDB file, or postgresql://user:password@host/db (ONECONNECT_WAREHOUSE)",
+        description="A DuckDB file, or postgresql://user@host/db with the password in "
+        "PGPASSWORD, never in the URL (ONECONNECT_WAREHOUSE)",
     )
 
     def open(self) -> Warehouse:

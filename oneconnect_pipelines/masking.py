@@ -7,9 +7,18 @@ from collections.abc import Callable
 from urllib.parse import quote, unquote_plus
 
 _DIGITS = re.compile(r"\d{6,}")
-#: Dates as a birthday is written: 05.05.1997, 5/5/1997, 05-05-1997, 1997-05-05.
-_DATES = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{1,2}-\d{1,2})(?!\d)")
-_EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+\.[^\s@\"'<>(),;:]+")
+#: Digits written in groups: +995 555 12 34 56, (0555) 12-34-56, 0555.12.34.56.
+_GROUPED = re.compile(r"\+?\(?\d(?:[ ().\-]{1,3}\d|\d)+")
+#: Digits a grouped number needs to be masked as one (a national number has 7 or more).
+_GROUPED_DIGITS = 7
+#: Dates as a birthday is written: 05.05.1997, 5/5/1997, 05-05-1997, 05.05.97, 5/5/97,
+#: 1997-05-05, 1997/05/05, 1997.05.05; not a part of a longer run of digit groups.
+_DATES = re.compile(
+    r"(?<!\d)(?<!\d[ ./-])(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{1,2}([./])\d{1,2}\1\d{2}"
+    r"|\d{4}([./-])\d{1,2}\2\d{1,2})(?!\d)(?![ ./-]\d)"
+)
+#: An e-mail address, with or without a dot in its domain (anna@localhost).
+_EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+")
 #: A URL's query in free text (a log line, an error naming its request). Its values are
 #: URL-encoded, which hides an e-mail's ``@`` (%40) and a birthday's ``/`` (%2F) from the
 #: patterns above: they are decoded first.
@@ -32,6 +41,15 @@ def mask_phone(number: str | None) -> str:
 def mask_digits(text: str) -> str:
     """Every run of six or more digits in free text (likely a phone number) masked."""
     return _DIGITS.sub(lambda match: mask_phone(match.group(0)), text)
+
+
+def _mask_grouped(match: re.Match[str]) -> str:
+    """A number written in groups, its digits masked as one number (separators dropped)
+    when there are enough of them to be a phone number."""
+    digits = re.sub(r"\D", "", match.group(0))
+    if len(digits) < _GROUPED_DIGITS:
+        return match.group(0)
+    return match.group(0)[: match.group(0).index(digits[0])] + mask_phone(digits)
 
 
 def mask_email(email: str | None) -> str:
@@ -80,7 +98,7 @@ def _mask_date(day: str) -> str:
 def _mask_patterns(text: str) -> str:
     text = _EMAILS.sub(lambda match: mask_email(match.group(0)), text)
     text = _DATES.sub(lambda match: _mask_date(match.group(0)), text)
-    return mask_digits(text)
+    return mask_digits(_GROUPED.sub(_mask_grouped, text))
 
 
 #: Query parameters of the API that carry personal data, and how each is masked.

@@ -26,7 +26,7 @@ from oneconnect_pipelines.formats import (
     split_ids,
     timestamp_offset,
 )
-from oneconnect_pipelines.masking import mask_digits, mask_phone
+from oneconnect_pipelines.masking import mask_digits, mask_phone, mask_text
 
 ZONES = st.sampled_from(
     [
@@ -193,3 +193,42 @@ def test_masked_numbers_never_show_the_middle_digits(number: str) -> None:
     assert mask_digits(f"call {number} now") == (
         f"call {masked} now" if len(number) >= 6 else f"call {number} now"
     )
+
+
+@given(
+    groups=st.lists(st.text(alphabet="0123456789", min_size=2, max_size=4), min_size=3, max_size=5),
+    separator=st.sampled_from([" ", "-", ".", " - "]),
+    plus=st.booleans(),
+)
+def test_a_number_written_in_groups_is_masked_as_one(
+    groups: list[str], separator: str, plus: bool
+) -> None:
+    """``+995 555 12 34 56`` in a server's error: no digit run is six long, yet together
+    the groups are a phone number."""
+    digits = "".join(groups)
+    written = ("+" if plus else "") + separator.join(groups)
+    masked = mask_text(f"number {written} is taken")
+    shown = sum(char.isdigit() for char in masked)
+    if len(digits) >= 7:  # at most mask_phone's first four and last two
+        assert shown <= 6, masked
+    else:  # too short for a phone number: left as written (or masked whole as a date)
+        assert masked == f"number {written} is taken" or shown == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("born 1997/05/05", "born ****/**/**"),
+        ("born 1997.05.05", "born ****.**.**"),
+        ("born 05.05.97 or 5/5/97", "born **.**.** or */*/**"),
+        ("write to anna@localhost", "write to a***@localhost"),
+        ("(0555) 12-34-56", "(0555****56"),
+        # what is not personal stays readable
+        ("127.0.0.1:8000 at 21:37:45, rows 1, 10 (id 2, 11)", None),
+        ("GET /api/v1/contacts?page=2 HTTP/1.1 200, 12.5 s", None),
+    ],
+)
+def test_free_text_masks_dates_and_addresses_in_their_other_forms(
+    text: str, masked: str | None
+) -> None:
+    assert mask_text(text) == (masked or text)
