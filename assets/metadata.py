@@ -10,7 +10,9 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 from dagster_pandera import pandera_schema_to_dagster_type
+from pandera.errors import SchemaErrors
 
+from oneconnect_pipelines.landing import TableValidationError
 from oneconnect_pipelines.preview import markdown_preview
 from oneconnect_pipelines.schemas import arrow_schema
 from oneconnect_pipelines.warehouse.base import column_types
@@ -29,12 +31,33 @@ API_POOL = "oneconnect_api"
 WAREHOUSE_POOL = "oneconnect_warehouse"
 
 
-def table_type(model: type[pa.DataFrameModel]) -> dg.DagsterType:
+def table_type(model: type[pa.DataFrameModel], table: str) -> dg.DagsterType:
     """The Dagster type that validates a table with its pandera model (lazily: every
-    failing check in one pass)."""
+    failing check in one pass). dagster-pandera's name and column schema, but a failure
+    described as ``landing.TableValidationError`` describes ``table``'s: by row and id,
+    never by value (dagster-pandera's description is pandera's message, quoting them)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)  # dagster-pandera is "beta"
-        return pandera_schema_to_dagster_type(model)
+        pandera_type = pandera_schema_to_dagster_type(model)
+    schema = model.to_schema()
+
+    def check(_context: dg.TypeCheckContext, value: object) -> dg.TypeCheck:
+        if not isinstance(value, pd.DataFrame):
+            return dg.TypeCheck(False, f"a pandas DataFrame, not a {type(value).__name__}")
+        try:
+            schema.validate(value, lazy=True)
+        except SchemaErrors as exc:
+            error = TableValidationError.of(table, exc, value)
+            return dg.TypeCheck(False, str(error), metadata={"failures": len(error.failures)})
+        return dg.TypeCheck(True)
+
+    return dg.DagsterType(
+        check,
+        name=pandera_type.unique_name,
+        description=pandera_type.description,
+        metadata=pandera_type.metadata,
+        typing_type=pd.DataFrame,
+    )
 
 
 def table_asset(
@@ -56,7 +79,7 @@ def table_asset(
         group_name=group,
         kinds=KINDS,
         owners=owners,
-        dagster_type=table_type(model) if typed else None,
+        dagster_type=table_type(model, f"{group}.{name}") if typed else None,
         metadata=metadata,
         pool=pool,
         **options,

@@ -48,6 +48,11 @@ class TableValidationError(ValueError):
         self.table, self.failures = table, failures
         super().__init__(f"{table} failed validation (values not shown): {_described(failures)}")
 
+    @classmethod
+    def of(cls, table: str, exc: SchemaErrors, frame: pd.DataFrame) -> TableValidationError:
+        """The error for pandera's ``exc``, raised validating ``frame`` (lazily)."""
+        return cls(table, _failures(exc, frame))
+
 
 @dataclass(frozen=True)
 class Landed:
@@ -82,7 +87,7 @@ def land_frame(
     try:
         checked = schema.validate(frame, lazy=True)
     except SchemaErrors as exc:
-        raise TableValidationError(table, _failures(exc, frame)) from None
+        raise TableValidationError.of(table, exc, frame) from None
     rows = warehouse.write(table, [to_arrow(checked)], window)
     return Landed(rows, checked.head(PREVIEW_ROWS))
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 import pytest
 
 from assets import resources
@@ -261,3 +263,30 @@ def test_a_real_host_without_a_key_never_receives_demo_values(
     with pytest.raises(resources.MissingCredentialsError), resource.client():
         pass
     assert seen == []
+
+
+def test_an_analytics_table_failing_its_type_is_described_without_its_values() -> None:
+    """The analytics assets' Dagster type validates with the pandera model; its failure
+    (shown in the UI) names rows and ids, never values such as a birthday's day."""
+    assets_def = defs.resolve_assets_def(key("analytics/upcoming_birthdays"))
+    dagster_type = assets_def.op.outs["result"].dagster_type
+    assert isinstance(dagster_type, dg.DagsterType)
+    assert dagster_type.metadata["schema"] is not None  # dagster-pandera's column schema
+    frame = pd.DataFrame(
+        {
+            "greet_on": pd.array(
+                [date(2027, 5, 5), date(2027, 5, 6)], dtype=pd.ArrowDtype(pyarrow.date32())
+            ),
+            "birthday_campaign_id": pd.array([3, 3], dtype="Int64"),
+            "campaign_name": pd.array(["Happy birthday"] * 2, dtype="string[pyarrow]"),
+            "contact_id": pd.array([17, 18], dtype="Int64"),
+            "turns": pd.array([29, -1], dtype="Int64"),
+        }
+    )
+    result = dg.check_dagster_type(dagster_type, frame)
+    assert not result.success
+    assert result.description == (
+        "analytics.upcoming_birthdays failed validation (values not shown): "
+        "turns greater_than_or_equal_to(0): 1 row: row 1 (contact_id 18)"
+    )
+    assert dg.check_dagster_type(dagster_type, frame.iloc[:1]).success
