@@ -7,8 +7,9 @@ from collections.abc import Callable
 from urllib.parse import quote, unquote_plus
 
 _DIGITS = re.compile(r"\d{6,}")
-#: Digits written in groups: +995 555 12 34 56, (0555) 12-34-56, 0555.12.34.56.
-_GROUPED = re.compile(r"\+?\(?\d(?:[ ().\-]{1,3}\d|\d)+")
+#: Digits written in groups: +995 555 12 34 56, (0555) 12-34-56, 0555.12.34.56; not
+#: inside a token such as a message reference (oc-7889-1234-5678-...).
+_GROUPED = re.compile(r"(?<![\w-])\+?\(?\d(?:[ ().\-]{1,3}\d|\d)+(?![\w-])")
 #: Digits a grouped number needs to be masked as one (a national number has 7 or more).
 _GROUPED_DIGITS = 7
 #: Dates as a birthday is written: 05.05.1997, 5/5/1997, 05-05-1997, 05.05.97, 5/5/97,

@@ -226,6 +226,7 @@ def test_a_number_written_in_groups_is_masked_as_one(
         # what is not personal stays readable
         ("127.0.0.1:8000 at 21:37:45, rows 1, 10 (id 2, 11)", None),
         ("GET /api/v1/contacts?page=2 HTTP/1.1 200, 12.5 s", None),
+        ("look for reference oc-7889-1234-5678-4d74-be0e-3f93-c942-4092", None),
     ],
 )
 def test_free_text_masks_dates_and_addresses_in_their_other_forms(
