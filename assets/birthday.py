@@ -16,7 +16,7 @@ from oneconnect_pipelines.birthdays import (
     plan_markdown,
 )
 from oneconnect_pipelines.client import OneConnect
-from oneconnect_pipelines.client.models import ContactList, Template, Title
+from oneconnect_pipelines.client.models import ListMembership, Template, Title
 from oneconnect_pipelines.crm.mapping import ColumnMapping
 from oneconnect_pipelines.storage import Location
 
@@ -111,10 +111,10 @@ def sync_birthday_campaigns(
 
 def _account_state(
     client: OneConnect, specs: list[BirthdayCampaignSpec]
-) -> tuple[list[ContactList], list[Title], list[Template]]:
+) -> tuple[list[ListMembership], list[Title], list[Template]]:
     """Only what the specs need: their lists by name (not every list with its members),
     titles and templates only when a spec names one."""
-    lists = [found for spec in specs if (found := client.lists.by_name(spec.list_name))]
+    lists = [found for spec in specs if (found := client.lists.membership(spec.list_name))]
     titles = list(client.titles.list()) if any(s.title for s in specs) else []
     templates = list(client.templates.list()) if any(s.template for s in specs) else []
     return lists, titles, templates

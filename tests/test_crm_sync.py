@@ -532,3 +532,28 @@ def test_a_drop_folder_that_is_not_there_is_named_in_the_skip_reason(
     assert tick.skip_reason.skip_message == (
         f"the drop folder {missing} does not exist or is empty (ONECONNECT_CRM_DROP_DIR)"
     )
+
+
+def test_a_list_with_a_member_the_client_cannot_read_is_still_synced(
+    account: Sim, tmp_path: Path
+) -> None:
+    """Dan's birthday is stored in a form no reader knows: the list's membership is read
+    from its ids alone, so Bea still joins it (the whole list record failed to read, on
+    every attempt)."""
+    ids = vip_list(account, {"Anna": "995555000001", "Dan": "995555000004"})
+    store = account.simulator.platform.store
+    doc = json.loads(store.one("SELECT doc FROM contacts WHERE id = ?", (ids["Dan"],)))
+    store.execute(
+        "UPDATE contacts SET doc = ? WHERE id = ?",
+        (json.dumps({**doc, "birthday": "sometime in May"}).encode(), ids["Dan"]),
+    )
+    store.touch("contacts")
+    path = tmp_path / "vip.csv"
+    path.write_text("Mobile Phone;First Name\n0555000001;Anna\n0555000002;Bea\n")
+    options = SyncOptions(mapping=ColumnMapping(), apply=ApplyOptions(lists=("VIP",)))
+    with OneConnect(account.base_url, EMAIL, API_KEY) as client:
+        sync = sync_file(client, path, options)
+    (change,) = sync.result.lists
+    assert (change.error, change.added, change.removed) == (None, 1, 0)
+    assert sync.result.complete
+    assert vip_members(account) == ["Anna", "Bea", "Dan"]

@@ -8,7 +8,7 @@ from typing import Any
 from ._pagination import Page
 from ._section import Record, Section, form, ids_of
 from .errors import NotFoundError
-from .models import LIST_PAGES, ContactList
+from .models import LIST_PAGES, ContactList, ListMembership
 
 #: Contact ids per add/remove request: keeps each request small and quick to retry.
 MEMBER_BATCH = 500
@@ -30,6 +30,13 @@ class Lists(Section):
         """``GET /lists?name=``: the list with that name, or None."""
         record = self._find(name)
         return self._read(ContactList.from_api, record, "GET /lists") if record else None
+
+    def membership(self, name: str) -> ListMembership | None:
+        """The list with that name as its id, name and member ids, or None: all a
+        membership sync or a birthday campaign needs, and readable where a member's other
+        fields are not."""
+        record = self._find(name)
+        return self._read(ListMembership.from_api, record, "GET /lists") if record else None
 
     def export_csv(self) -> str:
         return self._requester.send("GET", "/lists_csv").text

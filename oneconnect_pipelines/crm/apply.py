@@ -149,7 +149,7 @@ def _sync_list(
 ) -> ListChange:
     """Create the list if missing, add the members it lacks, in mirror mode remove the
     members no row of the file names."""
-    current = client.lists.by_name(name)
+    current = client.lists.membership(name)
     have = set(current.member_ids) if current else set()
     add = sorted(members - have)
     remove, note = _removals(have - members, plan) if options.mirror else ([], None)

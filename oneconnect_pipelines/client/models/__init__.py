@@ -16,7 +16,14 @@ that mirror the JSON, with no dict per record, and built by the same code as
 from ._wire import PageDecoder
 from .account import Plan, SendReceipt, SmsCode, Template, Title
 from .campaigns import BirthdayCampaign, Campaign, Schedule
-from .contacts import CONTACT_PAGES, CONTACT_WIRE, LIST_PAGES, Contact, ContactList
+from .contacts import (
+    CONTACT_PAGES,
+    CONTACT_WIRE,
+    LIST_PAGES,
+    Contact,
+    ContactList,
+    ListMembership,
+)
 from .messages import MESSAGE_PAGES, MESSAGE_WIRE, Message
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "Campaign",
     "Contact",
     "ContactList",
+    "ListMembership",
     "Message",
     "PageDecoder",
     "Plan",

@@ -127,3 +127,32 @@ class ContactList(msgspec.Struct, frozen=True, gc=False):
 
 
 LIST_PAGES = PageDecoder(_ListWire, each(ContactList._from_wire))
+
+
+class _MemberIdWire(Wire):
+    id: int
+
+
+class _MembershipWire(Wire):
+    id: int
+    name: str
+    members: list[_MemberIdWire] | None = None
+
+
+class ListMembership(msgspec.Struct, frozen=True, gc=False):
+    """A list's id, name and its contacts' ids, read from the ids alone: a member whose
+    other fields cannot be read (a birthday in no known format) does not hide the list."""
+
+    id: int
+    name: str
+    member_ids: tuple[int, ...]
+
+    @classmethod
+    def from_api(cls, r: Mapping[str, Any]) -> ListMembership:
+        return MEMBERSHIP_PAGES.one(r, "list")
+
+
+MEMBERSHIP_PAGES = PageDecoder(
+    _MembershipWire,
+    each(lambda w: ListMembership(w.id, w.name, tuple(m.id for m in w.members or ()))),
+)
