@@ -33,9 +33,10 @@ WAREHOUSE_POOL = "oneconnect_warehouse"
 
 def table_type(model: type[pa.DataFrameModel], table: str) -> dg.DagsterType:
     """The Dagster type that validates a table with its pandera model (lazily: every
-    failing check in one pass). dagster-pandera's name and column schema, but a failure
-    described as ``landing.TableValidationError`` describes ``table``'s: by row and id,
-    never by value (dagster-pandera's description is pandera's message, quoting them)."""
+    failing check in one pass), with dagster-pandera's name and column schema. A failure
+    is described as ``landing.TableValidationError`` describes ``table``'s: by row and id,
+    never by value (dagster-pandera's description is pandera's message, which quotes them).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)  # dagster-pandera is "beta"
         pandera_type = pandera_schema_to_dagster_type(model)
