@@ -182,9 +182,11 @@ def _failures(exc: SchemaErrors, frame: pd.DataFrame) -> pd.DataFrame:
         failures = failures.drop_duplicates(["column", "check", "row"])
     failures = failures.sort_values("row", kind="stable", ignore_index=True)
     places = pd.Index(failures["row"].fillna(-1).astype(int))
+    first = ~frame.index.duplicated()  # a label twice: the first row's ids
     for name in RECORD_IDS:
         if name in frame.columns:
-            failures[name] = pd.array(frame[name].reindex(places), dtype="Int64")
+            ids = pd.to_numeric(frame.loc[first, name], errors="coerce")  # never a value
+            failures[name] = pd.array(ids.reindex(places), dtype="Int64")
     return failures
 
 

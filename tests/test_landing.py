@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+import pandera.errors
 import pyarrow
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -146,3 +148,17 @@ def test_a_small_table_failing_names_rows_by_their_ids_and_the_count_beyond(
     with pytest.raises(TableValidationError, match=r"column_in_dataframe: city$"):
         no_city = to_frame(chunk([1]), categories(ContactsSchema)).drop(columns="city")
         land_frame(warehouse, TABLE, no_city, ContactsSchema)
+
+
+def test_ids_that_are_not_numbers_or_rows_with_one_label_still_make_the_error() -> None:
+    """The error is made from whatever frame failed: an id column of text (the failure
+    itself) or an index with a label twice must not raise in its place."""
+    frame = to_frame(chunk([1, 2]), categories(ContactsSchema))
+    frame["phone_number"] = ["n/a", "+995 599"]
+    frame["id"] = ["x1", "2"]
+    frame.index = pd.Index([0, 0])
+    with pytest.raises(pandera.errors.SchemaErrors) as caught:
+        ContactsSchema.validate(frame, lazy=True)
+    error = TableValidationError.of(TABLE, caught.value, frame)
+    assert "+995" not in str(error) and "x1" not in str(error)
+    assert "phone_number str_matches('^\\d+$'): 2 rows: row 0; row 0" in str(error)
