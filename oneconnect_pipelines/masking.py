@@ -47,10 +47,11 @@ def mask_digits(text: str) -> str:
 def _mask_grouped(match: re.Match[str]) -> str:
     """A number written in groups, its digits masked as one number (separators dropped)
     when there are enough of them to be a phone number."""
-    digits = re.sub(r"\D", "", match.group(0))
+    written = match.group(0)
+    digits = re.sub(r"\D", "", written)
     if len(digits) < _GROUPED_DIGITS:
-        return match.group(0)
-    return match.group(0)[: match.group(0).index(digits[0])] + mask_phone(digits)
+        return written
+    return written[: written.index(digits[0])] + mask_phone(digits)  # keeps a "+" or "("
 
 
 def mask_email(email: str | None) -> str:

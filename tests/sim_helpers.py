@@ -3,6 +3,7 @@ coded-error checks and a loopback receiver for delivery-report callbacks."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -199,3 +200,16 @@ def callback_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def store_off_contract(sim: Sim, contact_id: int, **fields: Any) -> None:
+    """Make the simulator answer with ``fields`` in a contact's record, as the API would
+    never store them (a formatted number, a birthday in no known form): what a real
+    account may still hold, for the client's side of it."""
+    store = sim.simulator.platform.store
+    doc = json.loads(store.one("SELECT doc FROM contacts WHERE id = ?", (contact_id,)))
+    store.execute(
+        "UPDATE contacts SET doc = ? WHERE id = ?",
+        (json.dumps({**doc, **fields}).encode(), contact_id),
+    )
+    store.touch("contacts")

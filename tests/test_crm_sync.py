@@ -40,7 +40,7 @@ from oneconnect_pipelines.storage import Location, shown
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
 from .extract_helpers import private_sim, resource
 from .objectstore import drop_folder
-from .sim_helpers import wait_for
+from .sim_helpers import store_off_contract, wait_for
 
 EXPORT = (
     "\ufeffFirst Name;Last Name;Mobile Phone;Date of Birth;Email\n"
@@ -541,13 +541,7 @@ def test_a_list_with_a_member_the_client_cannot_read_is_still_synced(
     from its ids alone, so Bea still joins it (the whole list record failed to read, on
     every attempt)."""
     ids = vip_list(account, {"Anna": "995555000001", "Dan": "995555000004"})
-    store = account.simulator.platform.store
-    doc = json.loads(store.one("SELECT doc FROM contacts WHERE id = ?", (ids["Dan"],)))
-    store.execute(
-        "UPDATE contacts SET doc = ? WHERE id = ?",
-        (json.dumps({**doc, "birthday": "sometime in May"}).encode(), ids["Dan"]),
-    )
-    store.touch("contacts")
+    store_off_contract(account, ids["Dan"], birthday="sometime in May")
     path = tmp_path / "vip.csv"
     path.write_text("Mobile Phone;First Name\n0555000001;Anna\n0555000002;Bea\n")
     options = SyncOptions(mapping=ColumnMapping(), apply=ApplyOptions(lists=("VIP",)))

@@ -3,7 +3,6 @@ exactly what the API serves, typed as an analyst expects, with safe metadata."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from .extract_helpers import (
     rows,
 )
 from .postgres import create_database, database_copy
+from .sim_helpers import store_off_contract
 
 COLLECTIONS = (
     "/contacts",
@@ -540,14 +540,10 @@ def test_a_table_failing_its_schema_is_named_by_row_and_id_never_by_value(
     with private_sim(SMALL) as sim:
         contacts = [contacts_asset]
         materialize(sim, warehouse, instance, None, contacts, checks=False)
-        store = sim.simulator.platform.store
-        victim = store.one("SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET 3")
-        doc = json.loads(store.one("SELECT doc FROM contacts WHERE id = ?", (victim,)))
-        store.execute(
-            "UPDATE contacts SET phone_number = ?, doc = ? WHERE id = ?",
-            (formatted, json.dumps({**doc, "phone_number": formatted}).encode(), victim),
+        victim = sim.simulator.platform.store.one(
+            "SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET 3"
         )
-        store.touch("contacts")
+        store_off_contract(sim, victim, phone_number=formatted)
         result = dg.materialize(
             contacts,
             resources={"oneconnect": resource(sim), **warehouse_resources(str(warehouse))},
