@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import pyarrow
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -235,6 +237,65 @@ def test_a_page_that_is_not_an_array_is_a_response_error() -> None:
         pytest.raises(errors.ResponseError),
     ):
         list(oc.titles.list())
+
+
+def arrow_pages_of(body: bytes) -> list[Any]:
+    """What ``contacts.arrow_pages()`` gives for one page answered with ``body``."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    with OneConnect(
+        "http://oneconnect.test/api/v1",
+        "a",
+        "b",
+        timezone="UTC",
+        transport=httpx.MockTransport(handler),
+    ) as oc:
+        return list(oc.contacts.arrow_pages())
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'{"unexpected": true}', "expected a JSON array, got dict"),
+        (b"null", "expected a JSON array, got NoneType"),
+        (b"[null]", "expected JSON objects, got NoneType as record 1"),
+        (b'[{"id": 1}, 7]', "expected JSON objects, got int as record 2"),
+    ],
+)
+def test_an_arrow_page_that_is_not_an_array_of_objects_is_a_response_error(
+    body: bytes, why: str
+) -> None:
+    with pytest.raises(errors.ResponseError) as raised:
+        arrow_pages_of(body)
+    assert str(raised.value) == f"GET /contacts: {why}"
+
+
+def test_an_error_answer_to_an_arrow_page_raises_its_own_error() -> None:
+    with pytest.raises(errors.ValidationError) as raised:
+        arrow_pages_of(b'{"errors": ["per_page too big"]}')
+    assert str(raised.value) == "GET /contacts: per_page too big"
+
+
+def test_an_arrow_page_is_read_whatever_its_layout_and_unknown_fields() -> None:
+    records = contact_collection(3)
+    spaced = json.dumps([{**r, "loyalty": {"tier": 2}} for r in records], indent=2).encode()
+    (page,) = arrow_pages_of(spaced + b"\n")
+    assert isinstance(page, pyarrow.RecordBatch)
+    assert page.column("id").to_pylist() == [1, 2, 3]
+    assert "loyalty" not in page.schema.names
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'[{"id": "7", "phone_number": "995"}]', b'[{"id": 7, "birthday": 19900101}]'],
+    ids=repr,
+)
+def test_an_arrow_page_off_the_wire_types_comes_back_as_its_records(body: bytes) -> None:
+    """For the frame builder to read field by field and name what is wrong."""
+    (page,) = arrow_pages_of(body)
+    assert page == json.loads(body)
 
 
 class SlowServer(PagedServer):

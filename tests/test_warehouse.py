@@ -20,7 +20,7 @@ import pytest
 
 from assets.extract import account_timezone
 from oneconnect_pipelines.warehouse import Window
-from oneconnect_pipelines.warehouse.duckdb import ADDING, DuckDBWarehouse
+from oneconnect_pipelines.warehouse.duckdb import ROW_GROUP_ROWS, DuckDBWarehouse
 from oneconnect_pipelines.warehouse.postgres import PostgresWarehouse
 
 from .conftest import EMPTY
@@ -198,18 +198,18 @@ def row_group_sizes(path: Path, table: str) -> list[int]:
     return [int(count) for _, count in found]
 
 
-def test_rows_added_to_a_table_go_into_small_row_groups(tmp_path: Path) -> None:
+def test_every_write_goes_into_whole_small_row_groups(tmp_path: Path) -> None:
     """DuckDB rewrites a table's partly filled last row group whole when rows are added:
-    a window or an append keeps those groups small, so the rewrite (and the memory it
-    takes) stays small however long the table grows. A whole table written anew keeps
-    DuckDB's larger default groups."""
+    small groups keep that rewrite (and the memory it takes) small however long the table
+    grows, and each insert fills whole groups, so only a write's last group is partial."""
     path = tmp_path / "w.duckdb"
-    small = ADDING.row_group_rows
-    assert small is not None
     store = DuckDBWarehouse(path)
     many = 50_000
-    store.write("s.t", frame(list(range(many)), "2026-12-01"))
-    assert max(row_group_sizes(path, "s.t")) > small  # DuckDB's default size
+    pages = (frame(list(range(i, i + 1_000)), "2026-12-01") for i in range(0, many, 1_000))
+    store.write("s.t", pages)
+    whole = row_group_sizes(path, "s.t")
+    assert sum(whole) == many
+    assert whole[:-1] == [ROW_GROUP_ROWS] * (len(whole) - 1)  # DuckDB's own: 122,880
     for day in (2, 3):
         ids = list(range(day * many, (day + 1) * many))
         window = Window("day", date(2026, 12, day), date(2026, 12, day + 1))
@@ -217,7 +217,7 @@ def test_rows_added_to_a_table_go_into_small_row_groups(tmp_path: Path) -> None:
     store.append("s.t", frame([10**9], "2026-12-04"))
     sizes = row_group_sizes(path, "s.t")
     assert sum(sizes) == 3 * many + 1
-    assert max(sizes[1:]) <= small  # after the first group, written whole
+    assert max(sizes) <= ROW_GROUP_ROWS
 
 
 def test_a_notebook_holding_the_file_open_can_still_use_the_library(tmp_path: Path) -> None:
