@@ -2,10 +2,10 @@
 into DuckDB. Ours vs. the raw HTTP ceiling vs. a naive script vs. dlt, in one run.
 
 - ours: what the ``oneconnect/contacts`` asset does, without Dagster's run machinery:
-  ``contacts.arrow_pages(convert=frames.contact_chunk)`` (pages decoded into Arrow
-  columns as they download) landed by ``landing.land``: chunks written to a DuckDB file
-  while the listing runs, the whole table validated by the pandera ``ContactsSchema``
-  before the write commits;
+  ``frames.tables(contacts.arrow_pages(), frames.contact_chunk)`` (pages decoded into
+  Arrow columns as they download, converted eight at a time) landed by ``landing.land``:
+  chunks written to a DuckDB file while the listing runs, the whole table validated by
+  the pandera ``ContactsSchema`` before the write commits;
 - ceiling: the very requests ours made, at the same concurrency, bodies read, not parsed;
 - naive: what a decent first script does: one keep-alive ``httpx.Client``, pages of 100
   one after another, ``pandas.DataFrame(records)`` and ``CREATE TABLE AS`` from it (no
@@ -54,7 +54,7 @@ def ours(base_url: str, database: Path) -> tuple[float, int, int]:
     """Seconds, rows landed and requests made."""
     started = time.perf_counter()
     with OneConnect(base_url, EMAIL, KEY) as client:
-        chunks = client.contacts.arrow_pages(convert=frames.contact_chunk)
+        chunks = frames.tables(client.contacts.arrow_pages(), frames.contact_chunk)
         landed = land(
             DuckDBWarehouse(database),
             "oneconnect.contacts",

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneconnect_pipelines import frames
+from oneconnect_pipelines.client.models import CONTACT_WIRE
 from oneconnect_pipelines.formats import format_timestamp, parse_birthday, parse_timestamp
 
 ZONES = st.sampled_from(
@@ -159,6 +160,41 @@ def test_messages_frames_are_the_same_through_arrow_and_through_lists(
         "birthday" if r["birthday_campaign"] else "campaign" if r["campaign_id"] else "adhoc"
         for r in records
     ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    sizes=st.lists(st.integers(0, 7), min_size=1, max_size=8),
+    off_wire=st.sets(st.integers(0, 7)),
+    rows=st.integers(0, 12),
+)
+def test_pages_convert_joined_in_order_as_each_would_alone(
+    data: st.DataObject, sizes: list[int], off_wire: set[int], rows: int
+) -> None:
+    """``frames.tables``: Arrow pages joined until they hold ``rows`` rows, a page of
+    decoded records (off the wire types) on its own, and the rows those tables hold are
+    the rows of each page converted alone, in the listing's order."""
+    pages: list[Any] = []
+    first = 1
+    for number, size in enumerate(sizes):
+        records = [data.draw(api_contacts(first + i)) for i in range(size)]
+        first += size
+        wire = pyarrow.RecordBatch.from_pylist(records, schema=CONTACT_WIRE)
+        pages.append(records if number in off_wire else wire)
+    seen: list[Any] = []
+
+    def convert(wire: Any) -> pyarrow.Table:
+        seen.append(wire)
+        return frames.contact_chunk(wire)
+
+    converted = list(frames.tables(iter(pages), convert, rows=rows))
+    alone = [frames.contact_chunk(page) for page in pages]
+    assert pyarrow.concat_tables(converted).equals(pyarrow.concat_tables(alone))
+    for wire in seen:  # joined only until `rows`: the last page joined (of 7 at most) reaches it
+        if isinstance(wire, pyarrow.Table):
+            assert wire.num_rows < max(rows, 1) + 7
+    assert sum(isinstance(wire, list) for wire in seen) == len(off_wire & set(range(len(sizes))))
 
 
 def test_a_value_of_the_wrong_type_is_read_field_by_field() -> None:

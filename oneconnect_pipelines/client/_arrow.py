@@ -24,8 +24,6 @@ from .errors import ResponseError
 
 #: A page in Arrow, or (breaking the wire types) its records as decoded JSON.
 WirePage: TypeAlias = pyarrow.RecordBatch | list[dict[str, Any]]
-#: A page as a listing hands it over: as decoded, or converted into a table.
-ArrowPage: TypeAlias = WirePage | pyarrow.Table
 
 #: The field a page's array is read as.
 _PAGE = "page"
@@ -76,14 +74,14 @@ def _parsing(wire: pyarrow.Schema) -> pyarrow.json.ParseOptions:
     )
 
 
-def wire_ids(page: ArrowPage) -> list[Any]:
-    if isinstance(page, pyarrow.RecordBatch | pyarrow.Table):
+def wire_ids(page: WirePage) -> list[Any]:
+    if isinstance(page, pyarrow.RecordBatch):
         ids: list[Any] = page.column("id").to_pylist()
         return ids
     return [record.get("id") for record in page]
 
 
-def keep_wire(page: ArrowPage, mask: list[bool]) -> ArrowPage:
-    if isinstance(page, pyarrow.RecordBatch | pyarrow.Table):
+def keep_wire(page: WirePage, mask: list[bool]) -> WirePage:
+    if isinstance(page, pyarrow.RecordBatch):
         return page.filter(pyarrow.array(mask))
     return [record for record, kept in zip(page, mask, strict=True) if kept]

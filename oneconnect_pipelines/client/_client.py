@@ -28,8 +28,10 @@ from .models import Plan
 from .titles import Templates, Titles
 
 DEFAULT_BASE_URL = "https://oneconnect.uno/api/v1"
-#: Requests in flight per listing: quick on a high-latency API, gentle on a SaaS one.
-DEFAULT_CONCURRENCY = 4
+#: Requests in flight per listing: quick on a high-latency API, gentle on a SaaS one. Six
+#: is what a browser opens to one host, so what a web service expects of one client;
+#: a 429 pauses every request of the client for its Retry-After (docs/client.md).
+DEFAULT_CONCURRENCY = 6
 MAX_PER_PAGE = 1000
 #: Threads that decode listing pages in native code, side by side.
 DECODERS = 2

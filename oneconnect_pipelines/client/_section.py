@@ -15,7 +15,7 @@ import pyarrow
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
 from ._answers import UNREADABLE, read_record
-from ._arrow import ArrowPage, WirePage, arrow_page, keep_wire, wire_ids
+from ._arrow import WirePage, arrow_page, keep_wire, wire_ids
 from ._pagination import Page, keep_records, record_ids
 from ._requester import Requester
 from .errors import (
@@ -60,20 +60,15 @@ class Section:
         )
 
     def _arrow_pages(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None,
-        wire: pyarrow.Schema,
-        convert: Callable[[WirePage], ArrowPage] | None,
-    ) -> Iterator[ArrowPage]:
-        """Pages of a collection decoded straight into Arrow in ``wire``'s types (and
-        ``convert``-ed), on the download threads, side by side."""
+        self, path: str, params: Mapping[str, Any] | None, wire: pyarrow.Schema
+    ) -> Iterator[WirePage]:
+        """Pages of a collection decoded straight into Arrow in ``wire``'s types, on the
+        decoder threads, side by side."""
         call = f"GET {path}"
         decode = self._requester.decode
-        then = convert or (lambda page: page)
 
-        def load(answer: httpx.Response) -> ArrowPage:
-            return then(arrow_page(answer, call, decode, wire))
+        def load(answer: httpx.Response) -> WirePage:
+            return arrow_page(answer, call, decode, wire)
 
         return self._requester.pages(path, params, load, wire_ids, keep_wire, native_load=True)
 

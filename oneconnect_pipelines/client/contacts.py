@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
 from oneconnect_pipelines.formats import CONTACT_FIELDS, format_birthday
 
-from ._arrow import ArrowPage, WirePage
+from ._arrow import WirePage
 from ._pagination import Page
 from ._section import Record, Section, form_value
 from .models import CONTACT_PAGES, CONTACT_WIRE, Contact
@@ -31,17 +31,11 @@ class Contacts(Section):
         return self._pages("/contacts", self._params(sort, limit, filters))
 
     def arrow_pages(
-        self,
-        *,
-        convert: Callable[[WirePage], ArrowPage] | None = None,
-        sort: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        **filters: Any,
-    ) -> Iterator[ArrowPage]:
-        """The same listing decoded straight into Arrow (``CONTACT_WIRE``), page by page;
-        ``convert`` (native code, ideally) is applied to each page as it downloads."""
-        params = self._params(sort, limit, filters)
-        return self._arrow_pages("/contacts", params, CONTACT_WIRE, convert)
+        self, *, sort: str | Sequence[str] | None = None, limit: int | None = None, **filters: Any
+    ) -> Iterator[WirePage]:
+        """The same listing decoded straight into Arrow (``CONTACT_WIRE``), page by page,
+        as it downloads (``frames.tables`` makes the contacts table of them)."""
+        return self._arrow_pages("/contacts", self._params(sort, limit, filters), CONTACT_WIRE)
 
     def get(self, contact_id: int) -> Contact:
         return self._one(Contact.from_api, "GET", f"/contacts/{int(contact_id)}")

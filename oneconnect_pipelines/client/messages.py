@@ -8,13 +8,13 @@ which OneConnect echoes in delivery reports.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from oneconnect_pipelines.formats import format_request_datetime
 
-from ._arrow import ArrowPage, WirePage
+from ._arrow import WirePage
 from ._pagination import Page
 from ._section import Section, form, ids_of
 from .errors import OutcomeUnknownError, SendOutcomeUnknownError
@@ -52,14 +52,10 @@ class Messages(Section):
         """The same listing as raw JSON pages."""
         return self._pages("/messages", self._params(filters))
 
-    def arrow_pages(
-        self,
-        convert: Callable[[WirePage], ArrowPage] | None = None,
-        **filters: Unpack[MessageFilters],
-    ) -> Iterator[ArrowPage]:
-        """The same listing decoded straight into Arrow (``MESSAGE_WIRE``), page by page,
-        each ``convert``-ed as it downloads (``Contacts.arrow_pages``)."""
-        return self._arrow_pages("/messages", self._params(filters), MESSAGE_WIRE, convert)
+    def arrow_pages(self, **filters: Unpack[MessageFilters]) -> Iterator[WirePage]:
+        """The same listing decoded straight into Arrow (``MESSAGE_WIRE``), page by page
+        (``Contacts.arrow_pages``)."""
+        return self._arrow_pages("/messages", self._params(filters), MESSAGE_WIRE)
 
     def get(self, message_id: int) -> Message:
         return self._one(Message.from_api, "GET", f"/messages/{int(message_id)}")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from .columns import CHUNK, DATE32, Fields, FrameError, birthdays, ids, stamps, text
 from .records import (
+    CONVERT_ROWS,
     contact_chunk,
     contacts_frame,
     contacts_of,
     message_chunk,
     messages_frame,
     messages_of,
+    tables,
     to_frame,
 )
 from .small import (
@@ -29,6 +31,7 @@ from .small import (
 
 __all__ = [
     "CHUNK",
+    "CONVERT_ROWS",
     "DATE32",
     "Fields",
     "FrameError",
@@ -46,6 +49,7 @@ __all__ = [
     "messages_of",
     "pricing_frame",
     "stamps",
+    "tables",
     "templates_frame",
     "text",
     "titles_frame",

@@ -4,16 +4,13 @@ field by the careful converters, which name what they cannot read."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import tzinfo
 from typing import TypeAlias
 
 import pandas as pd
 import pyarrow
 import pyarrow.compute
-from pyarrow import acero
 
 from .. import schemas as s
 from ..client._arrow import WirePage
@@ -27,6 +24,7 @@ from .columns import (
     Column,
     Fields,
     Record,
+    _all_match,
     _refuse,
     _strings,
     _text_series,
@@ -132,151 +130,66 @@ def messages_of(field: Fields, tz: tzinfo) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- Arrow alone
-# Each table's columns are Arrow expressions, computed from a page in one call of Acero
-# (Arrow's engine), which holds no GIL: pages convert side by side on the decoder
-# threads. The same work as separate compute calls (a dozen per page) held the GIL
-# between calls, so it ran on one core whatever the threads (100 pages of contacts: 0.10 s
-# on one thread, 0.12 s on two; as one expression 0.10 s and 0.05 s).
-Expr: TypeAlias = pyarrow.compute.Expression
-_F = pyarrow.compute.field
+_TEXT = pyarrow.string()
 _UTC = pyarrow.timestamp("us", "UTC")
-_NO_TEXT = pyarrow.scalar(None, pyarrow.string())
-#: The column a projection adds to say which rows have the contract's shapes.
-_SHAPED = "__shaped"
 
 
-def _nulled(values: Expr) -> Expr:
-    """Empty text as null: to a reader, the same thing."""
-    return pyarrow.compute.if_else(pyarrow.compute.equal(values, ""), _NO_TEXT, values)
-
-
-def _or(values: Expr, default: bool) -> Expr:
-    return pyarrow.compute.coalesce(values, pyarrow.scalar(default))
-
-
-def _within(values: Expr, allowed: tuple[str, ...]) -> Expr:
-    """Null, or one of ``allowed``."""
-    known = pyarrow.compute.is_in(values, value_set=pyarrow.array(allowed))
-    return pyarrow.compute.or_kleene(pyarrow.compute.is_null(values), known)
-
-
-def _stamp(name: str) -> tuple[Expr, Expr]:
-    """Field ``name``'s timestamps in the contract's shape, and whether a value has that
-    shape (present, 25 characters). Dropping the space before the offset makes them ISO
-    8601, which Arrow's cast reads and checks (30 February, 24:00 fail it)."""
-    values = _F(name)
-    shaped = _or(pyarrow.compute.equal(pyarrow.compute.utf8_length(values), 25), False)
-    iso = pyarrow.compute.utf8_replace_slice(values, 19, 20, "")
-    return iso.cast(pyarrow.timestamp("s", "UTC")).cast(_UTC), shaped
-
-
-def _birthday(name: str) -> tuple[Expr, Expr]:
-    """``DD/MM/YYYY`` or ``DD.MM.YYYY`` (or empty, or null) as dates, and whether a value
-    has one of those shapes."""
-    values = _F(name)
-    shaped = _or(pyarrow.compute.match_substring_regex(values, _BIRTHDAY_SHAPE_OR_EMPTY), True)
-    part, given = pyarrow.compute.utf8_slice_codeunits, _nulled(values)
-    iso = pyarrow.compute.binary_join_element_wise(
-        part(given, 6, 10), part(given, 3, 5), part(given, 0, 2), "-"
-    )
-    return iso.cast(pyarrow.date32()), shaped
-
-
-@dataclass(frozen=True)
-class _Projection:
-    """A table's columns as expressions of its wire fields, and ``shaped``: whether a row's
-    values all have the contract's shapes."""
-
-    columns: dict[str, Expr]
-    shaped: Expr
-
-    def __call__(self, wire: pyarrow.Table | pyarrow.RecordBatch) -> pyarrow.Table | None:
-        """The table of ``wire``; None when a value is not in the contract's shape (or a
-        cast refuses it), for the careful converters to read and name."""
-        source = wire if isinstance(wire, pyarrow.Table) else pyarrow.Table.from_batches([wire])
-        names = [*self.columns, _SHAPED]
-        plan = acero.Declaration.from_sequence(
-            [
-                acero.Declaration("table_source", acero.TableSourceNodeOptions(source)),
-                acero.Declaration(
-                    "project",
-                    acero.ProjectNodeOptions([*self.columns.values(), self.shaped], names),
-                ),
-            ]
-        )
-        try:
-            table = plan.to_table(use_threads=False)
-        except pyarrow.ArrowInvalid:
-            return None
-        if pyarrow.compute.all(table[_SHAPED]).as_py() is False:
-            return None
-        return table.drop_columns([_SHAPED])
-
-
-def _all(*conditions: Expr) -> Expr:
-    return functools.reduce(pyarrow.compute.and_kleene, conditions)
-
-
-def _contacts() -> _Projection:
-    created, created_shaped = _stamp("created_at")
-    updated, updated_shaped = _stamp("updated_at")
-    birthday, birthday_shaped = _birthday("birthday")
-    gender = _nulled(_F("gender"))
+def contacts_arrow(wire: pyarrow.Table | pyarrow.RecordBatch) -> pyarrow.Table | None:
+    """The contacts table (in the warehouse's Arrow types) of records in ``CONTACT_WIRE``,
+    by Arrow compute alone; None when a value is not in the contract's shape, for the
+    careful converters (``contacts_of``) to read and name."""
+    created, updated = _stamps(wire["created_at"]), _stamps(wire["updated_at"])
+    birthday, gender = _birthdays(wire["birthday"]), _nulled(wire["gender"])
+    if created is None or updated is None or birthday is None or not _within(gender, GENDERS):
+        return None
+    joined = pyarrow.compute.binary_join(wire["additional_numbers"], ", ")
     columns = {
-        "id": _F("id"),
-        "phone_number": _F("phone_number"),
-        **{name: _nulled(_F(name)) for name in ("email", *CONTACT_TEXT_FIELDS)},
+        "id": wire["id"],
+        "phone_number": wire["phone_number"],
+        **{name: _nulled(wire[name]) for name in ("email", *CONTACT_TEXT_FIELDS)},
         "birthday": birthday,
-        "additional_numbers": _nulled(pyarrow.compute.binary_join(_F("additional_numbers"), ", ")),
+        "additional_numbers": _nulled(joined),
         "gender": gender,
         "created_at": created,
         "updated_at": updated,
     }
-    order = s.arrow_schema(s.ContactsSchema).names
-    shaped = _all(created_shaped, updated_shaped, birthday_shaped, _within(gender, GENDERS))
-    return _Projection({name: columns[name] for name in order}, shaped)
-
-
-@functools.cache
-def _messages(zone: str) -> _Projection:
-    created, created_shaped = _stamp("created_at")
-    updated, updated_shaped = _stamp("updated_at")
-    status = _F("final_status")
-    campaign = pyarrow.compute.coalesce(_F("campaign_id"), pyarrow.scalar(0, pyarrow.int64()))
-    is_campaign = pyarrow.compute.not_equal(campaign, 0)
-    birthday = _or(_F("birthday_campaign"), False)
-    no_text = pyarrow.scalar("")
-    columns = {
-        "id": _F("id"),
-        "final_status": status,
-        "sender_type": pyarrow.compute.if_else(
-            birthday, "birthday", pyarrow.compute.if_else(is_campaign, "campaign", "adhoc")
-        ),
-        "campaign_id": pyarrow.compute.if_else(
-            is_campaign, campaign, pyarrow.scalar(None, pyarrow.int64())
-        ),
-        "destination": pyarrow.compute.coalesce(_F("sms", "destination"), no_text),
-        "content": pyarrow.compute.coalesce(_F("sms", "content"), no_text),
-        "delivery_status": _nulled(_F("delivery_report", "status")),
-        "delivery_reason": _nulled(_F("delivery_report", "reason")),
-        "created_at": created,
-        "updated_at": updated,
-        "sent_local": pyarrow.compute.local_timestamp(created.cast(pyarrow.timestamp("us", zone))),
-    }
-    order = s.arrow_schema(s.MessagesSchema).names
-    known = _or(pyarrow.compute.is_in(status, value_set=pyarrow.array(MESSAGE_STATUSES)), False)
-    shaped = _all(created_shaped, updated_shaped, known)
-    return _Projection({name: columns[name] for name in order}, shaped)
-
-
-contacts_arrow = _contacts()
+    return pyarrow.table(columns).select(s.arrow_schema(s.ContactsSchema).names)
 
 
 def messages_arrow(wire: pyarrow.Table | pyarrow.RecordBatch, tz: tzinfo) -> pyarrow.Table | None:
-    """The messages table of records in ``MESSAGE_WIRE`` (see ``_Projection``);
-    ``sent_local`` on ``tz``'s wall clock (a named zone, else the careful converters)."""
+    """The messages table of records in ``MESSAGE_WIRE`` by Arrow compute alone (see
+    ``contacts_arrow``); ``sent_local`` on ``tz``'s wall clock (a named zone)."""
     zone = getattr(tz, "key", None)
-    return None if zone is None else _messages(zone)(wire)
+    created, updated = _stamps(wire["created_at"]), _stamps(wire["updated_at"])
+    status = wire["final_status"]
+    if zone is None or created is None or updated is None:
+        return None
+    if not _within(status, MESSAGE_STATUSES) or status.null_count:
+        return None
+    field = pyarrow.compute.struct_field
+    campaign = pyarrow.compute.fill_null(wire["campaign_id"], 0)
+    birthday = pyarrow.compute.fill_null(wire["birthday_campaign"], False)
+    is_campaign = pyarrow.compute.not_equal(campaign, 0)
+    sender = pyarrow.compute.if_else(
+        birthday, "birthday", pyarrow.compute.if_else(is_campaign, "campaign", "adhoc")
+    )
+    local = pyarrow.compute.local_timestamp(created.cast(pyarrow.timestamp("us", zone)))
+    columns = {
+        "id": wire["id"],
+        "final_status": status,
+        "sender_type": sender,
+        "campaign_id": pyarrow.compute.if_else(
+            is_campaign, campaign, pyarrow.scalar(None, campaign.type)
+        ),
+        "destination": pyarrow.compute.fill_null(field(wire["sms"], "destination"), ""),
+        "content": pyarrow.compute.fill_null(field(wire["sms"], "content"), ""),
+        "delivery_status": _nulled(field(wire["delivery_report"], "status")),
+        "delivery_reason": _nulled(field(wire["delivery_report"], "reason")),
+        "created_at": created,
+        "updated_at": updated,
+        "sent_local": local,
+    }
+    return pyarrow.table(columns).select(s.arrow_schema(s.MessagesSchema).names)
 
 
 def to_frame(table: pyarrow.Table, categories: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -290,24 +203,104 @@ def to_frame(table: pyarrow.Table, categories: Mapping[str, Sequence[str]]) -> p
     return frame
 
 
-def contact_chunk(page: WirePage) -> pyarrow.Table:
-    """One page's contacts in the warehouse's Arrow types: by Arrow alone, or (a page
-    breaking the contract's shapes) by the careful converters, which name what is wrong.
-    Native code throughout the usual case: the client runs it on its download threads
-    (``contacts.arrow_pages(convert=contact_chunk)``)."""
-    fast = contacts_arrow(page) if isinstance(page, pyarrow.RecordBatch) else None
+def _nulled(values: pyarrow.Array) -> pyarrow.Array:
+    """Empty text as null: to a reader, the same thing."""
+    return pyarrow.compute.if_else(
+        pyarrow.compute.equal(values, ""), pyarrow.scalar(None, _TEXT), values
+    )
+
+
+def _within(values: pyarrow.Array, allowed: tuple[str, ...]) -> bool:
+    known = pyarrow.compute.is_in(values, value_set=pyarrow.array(allowed), skip_nulls=True)
+    return bool(pyarrow.compute.all(pyarrow.compute.or_(known, values.is_null())).as_py())
+
+
+def _stamps(values: pyarrow.Array) -> pyarrow.Array | None:
+    """Timestamps in the contract's shape (dropping the space before the offset makes them
+    ISO 8601, which Arrow's cast reads and checks: a value of 25 characters that is not
+    one fails it); None for any other shape."""
+    if values.null_count or len(values) == 0:
+        return None if values.null_count else values.cast(_UTC)
+    lengths = pyarrow.compute.min_max(pyarrow.compute.utf8_length(values)).as_py()
+    if lengths != {"min": 25, "max": 25}:
+        return None
+    try:
+        iso = pyarrow.compute.utf8_replace_slice(values, 19, 20, "")
+        return iso.cast(pyarrow.timestamp("s", "UTC")).cast(_UTC)
+    except pyarrow.ArrowInvalid:  # 30 February, 24:00: the careful path names them
+        return None
+
+
+def _birthdays(values: pyarrow.Array) -> pyarrow.Array | None:
+    """``DD/MM/YYYY`` or ``DD.MM.YYYY`` (or empty) as dates; None for any other shape."""
+    if not _all_match(values, _BIRTHDAY_SHAPE_OR_EMPTY):
+        return None
+    part = pyarrow.compute.utf8_slice_codeunits
+    given = _nulled(values)
+    iso = pyarrow.compute.binary_join_element_wise(
+        part(given, 6, 10), part(given, 3, 5), part(given, 0, 2), "-"
+    )
+    try:
+        return iso.cast(pyarrow.date32())
+    except pyarrow.ArrowInvalid:
+        return None
+
+
+#: Wire rows converted at once. Each of the dozen Arrow calls per conversion costs some
+#: microseconds of Python, holding the GIL, whatever its size: 100,000 contacts took
+#: 0.08 s converted a page (1,000) at a time, on one core whatever the threads, and
+#: 0.047 s eight pages at a time, most of it without the GIL.
+CONVERT_ROWS = 8_192
+
+
+#: Records in the contract's wire types: a listing's page, or pages joined.
+Wire: TypeAlias = WirePage | pyarrow.Table
+
+
+def tables(
+    pages: Iterable[WirePage], convert: Callable[[Wire], pyarrow.Table], rows: int = CONVERT_ROWS
+) -> Iterator[pyarrow.Table]:
+    """Listing pages (``arrow_pages()``) as tables, by ``convert`` (``contact_chunk``,
+    ``message_chunk(tz)``), in order: Arrow pages joined (not copied) until they hold
+    ``rows`` rows or more (0: each page on its own, the least memory), decoded records (a
+    page off the wire types) on their own."""
+    held: list[pyarrow.RecordBatch] = []
+    count = 0
+    for page in pages:
+        if isinstance(page, pyarrow.RecordBatch):
+            held.append(page)
+            count += page.num_rows
+            if count < rows:
+                continue
+        if held:
+            yield convert(pyarrow.Table.from_batches(held))  # not copied: chunks
+            held, count = [], 0
+        if not isinstance(page, pyarrow.RecordBatch):
+            yield convert(page)
+    if held:
+        yield convert(pyarrow.Table.from_batches(held))
+
+
+def contact_chunk(page: Wire) -> pyarrow.Table:
+    """Contacts in the warehouse's Arrow types: by Arrow alone, or (rows breaking the
+    contract's shapes) by the careful converters, which name what is wrong."""
+    fast = contacts_arrow(page) if not isinstance(page, list) else None
     if fast is not None:
         return fast
-    return to_arrow(contacts_of(Fields.of_pages([page], CONTACT_WIRE)))
+    return to_arrow(contacts_of(Fields.of_pages(_pages(page), CONTACT_WIRE)))
 
 
-def message_chunk(tz: tzinfo) -> Callable[[WirePage], pyarrow.Table]:
+def message_chunk(tz: tzinfo) -> Callable[[Wire], pyarrow.Table]:
     """``contact_chunk`` for messages, ``sent_local`` on ``tz``'s wall clock."""
 
-    def convert(page: WirePage) -> pyarrow.Table:
-        fast = messages_arrow(page, tz) if isinstance(page, pyarrow.RecordBatch) else None
+    def convert(page: Wire) -> pyarrow.Table:
+        fast = messages_arrow(page, tz) if not isinstance(page, list) else None
         if fast is not None:
             return fast
-        return to_arrow(messages_of(Fields.of_pages([page], MESSAGE_WIRE), tz))
+        return to_arrow(messages_of(Fields.of_pages(_pages(page), MESSAGE_WIRE), tz))
 
     return convert
+
+
+def _pages(wire: Wire) -> list[WirePage]:
+    return wire.to_batches() if isinstance(wire, pyarrow.Table) else [wire]

@@ -26,7 +26,7 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from queue import Empty, Queue
@@ -80,11 +80,11 @@ class DuckDBWarehouse:
             connection.close()
 
     def write(self, table: str, data: Data | Iterable[Data], window: Window | None = None) -> int:
-        pieces = batches(data)
-        first = next(pieces, None)
-        if first is None and window is None:
-            raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
-        with self._transaction() as connection:
+        # the source starts before the connection opens (~35 ms), not after
+        with _ahead(_gathered(batches(data))) as pieces, self._transaction() as connection:
+            first = next(pieces, None)
+            if first is None and window is None:
+                raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
             if first is not None:
                 _ensure(connection, table, first, replace=window is None)
             if window is None:  # what a killed write of an older version may have left
@@ -95,8 +95,7 @@ class DuckDBWarehouse:
                     [window.start, window.end],
                 )
             held = [] if first is None else [first]
-            with contextlib.closing(_ahead(_gathered(itertools.chain(held, pieces)))) as ahead:
-                return sum(_insert(connection, table, piece) for piece in ahead)
+            return sum(_insert(connection, table, piece) for piece in itertools.chain(held, pieces))
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
@@ -186,9 +185,11 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Generator[pyarrow.Table]:
-    """``pieces``, produced on a thread of their own: the source (a listing that converts
-    its pages) goes on while the caller inserts (DuckDB releases the GIL meanwhile)."""
+@contextmanager
+def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Iterator[Iterator[pyarrow.Table]]:
+    """``pieces``, produced on a thread of their own from the start: the source (a
+    listing that converts its pages) goes on while the caller connects and inserts
+    (DuckDB releases the GIL meanwhile). Stopped on exit, whether read to the end or not."""
     queue: Queue[tuple[pyarrow.Table | None, BaseException | None]] = Queue(depth)
     stop = threading.Event()
 
@@ -202,9 +203,7 @@ def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Generator[pyarrow
         except BaseException as exc:
             queue.put((None, exc))
 
-    producer = threading.Thread(target=produce, name="warehouse-source", daemon=True)
-    producer.start()
-    try:
+    def taken() -> Iterator[pyarrow.Table]:
         while True:
             piece, error = queue.get()
             if error is not None:
@@ -212,6 +211,11 @@ def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Generator[pyarrow
             if piece is None:
                 return
             yield piece
+
+    producer = threading.Thread(target=produce, name="warehouse-source", daemon=True)
+    producer.start()
+    try:
+        yield taken()
     finally:
         stop.set()
         while producer.is_alive():  # let it see the stop, even when the queue is full
