@@ -47,9 +47,8 @@ def write_parquet(frame: pd.DataFrame, path: Location) -> Location:
     """Arrow's own types, without pandas' dtype names in the file's metadata: any reader
     (pandas included; it cannot parse back the names of nested Arrow dtypes) gets lists,
     dates and decimals as Parquet has them, in the warehouse's types."""
-    # imported here: pyarrow.parquet loads Arrow's S3, GCS and Azure file systems, ~35 MiB
-    # in every step process, and most steps write no file (a messages partition's run
-    # peaked at 303 MiB with it, against a target of 300)
+    # imported here: pyarrow.parquet loads Arrow's S3, GCS and Azure file systems, 7 MiB
+    # in every step process that loads the code location, and most steps write no file
     import pyarrow.parquet
 
     table = to_arrow(frame).replace_schema_metadata(None)

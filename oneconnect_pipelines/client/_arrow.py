@@ -25,8 +25,9 @@ from .errors import ResponseError
 #: A page in Arrow, or (breaking the wire types) its records as decoded JSON.
 WirePage: TypeAlias = pyarrow.RecordBatch | list[dict[str, Any]]
 
-#: The field a page's array is read as.
+#: The field a page's array is read as, and what its body is put in.
 _PAGE = "page"
+_OPENING, _CLOSING = b'{"' + _PAGE.encode() + b'":', b"}"
 
 
 def arrow_page(
@@ -36,7 +37,7 @@ def arrow_page(
     wire: pyarrow.Schema,
 ) -> WirePage:
     """One listing page in ``wire``'s types."""
-    body = b'{"' + _PAGE.encode() + b'":' + response.content + b"}"
+    body = _OPENING + response.content + _CLOSING
     try:
         read = pyarrow.json.read_json(
             pyarrow.py_buffer(body), read_options=_reading(len(body)), parse_options=_parsing(wire)
