@@ -113,6 +113,30 @@ def test_a_write_replaces_the_table_whole_or_not_at_all(tmp_path: Path) -> None:
     assert store.read("s.t").column("id").to_pylist() == [4, 5]
 
 
+def test_a_failed_insert_stops_the_source_and_keeps_the_old_table(tmp_path: Path) -> None:
+    """The source runs on a thread of its own, ahead of the inserts: when an insert fails,
+    the write raises at once and that thread stops, even from a source that never ends
+    and a queue that is full."""
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    store.write("s.t", frame([1, 2, 3]))
+    made = 0
+
+    def endless() -> Iterator[pd.DataFrame]:
+        nonlocal made
+        yield frame(list(range(ROW_GROUP_ROWS)))
+        while True:  # a day that is not a date cannot be inserted into the date column
+            made += 1
+            yield frame(list(range(ROW_GROUP_ROWS))).assign(day="not a day")
+
+    started = time.monotonic()
+    with pytest.raises(duckdb.ConversionException, match="not a day"):
+        store.write("s.t", endless())
+    assert time.monotonic() - started < 10
+    assert store.read("s.t").column("id").to_pylist() == [1, 2, 3]
+    assert not [t for t in threading.enumerate() if t.name == "warehouse-source"]
+    assert made < 10  # the source was stopped, not drained to the end
+
+
 def test_a_window_replaces_only_its_rows(tmp_path: Path) -> None:
     store = DuckDBWarehouse(tmp_path / "w.duckdb")
     store.write("s.t", pd.concat([frame([1, 2], "2026-12-01"), frame([3], "2026-12-02")]))

@@ -245,26 +245,24 @@ def _ensure(
     """The table exists with ``like``'s columns (all of them, created empty on ``replace``)."""
     schema = table.partition(".")[0]
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    connection.register("_empty", like.slice(0, 0))
-    try:
-        if replace:
-            connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _empty")
-            return
+    connection.register("_empty", like.slice(0, 0))  # unregistered on success, as in _insert
+    if replace:
+        connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _empty")
+    else:
         connection.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _empty")
         have = {row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()}
         for name, kind, *_ in connection.execute("DESCRIBE SELECT * FROM _empty").fetchall():
             if name not in have:  # a table an older version made: the new column, NULL so far
                 connection.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
-    finally:
-        connection.unregister("_empty")
+    connection.unregister("_empty")
 
 
 def _insert(connection: duckdb.DuckDBPyConnection, table: str, piece: pyarrow.Table) -> int:
     connection.register("_piece", piece)
-    try:
-        connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _piece")
-    finally:
-        connection.unregister("_piece")
+    connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _piece")
+    # only after a success: in a failed transaction DuckDB refuses even this, and its
+    # error would hide the insert's (the connection, and the view with it, closes soon)
+    connection.unregister("_piece")
     return int(piece.num_rows)
 
 
