@@ -42,8 +42,9 @@ def arrow_page(
         read = pyarrow.json.read_json(
             pyarrow.py_buffer(body), read_options=_reading(len(body)), parse_options=_parsing(wire)
         )
-        records = read.column(_PAGE).combine_chunks()
-        if len(records) != 1 or records.null_count or records.flatten().null_count:
+        pages = read.column(_PAGE).combine_chunks()
+        records = pages.flatten()
+        if len(pages) != 1 or pages.null_count or records.null_count:
             raise pyarrow.ArrowInvalid("not an array of objects")  # `null`, `[null]`
     except pyarrow.ArrowInvalid:
         answer = decode(response, call)  # raises the error an error answer stands for
@@ -59,7 +60,7 @@ def arrow_page(
                 ) from None
         decoded: list[dict[str, Any]] = answer
         return decoded
-    return pyarrow.RecordBatch.from_struct_array(records.flatten())
+    return pyarrow.RecordBatch.from_struct_array(records)
 
 
 def _reading(size: int) -> pyarrow.json.ReadOptions:
