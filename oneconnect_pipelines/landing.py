@@ -153,8 +153,8 @@ class _Checks:
         """``frame`` validated (its index the rows' places in the table), or None with
         its failures kept."""
         frame.index = pd.RangeIndex(start, start + len(frame))
-        try:
-            return schema.validate(frame, lazy=True)
+        try:  # in place: the frame is this check's own, and pandera's copy is 20% of a call
+            return schema.validate(frame, lazy=True, inplace=True)
         except SchemaErrors as exc:
             self._failures.append(_failures(exc, frame))
             return None
