@@ -95,6 +95,7 @@ BENCHMARKS = (
             "messages_extracted",
             "partitions",
             "peak_rss_mib_max",
+            "imports_file_rss_mib_median",
             "dlt_peak_rss_mib_max",
             "seconds_per_partition_median",
             "dlt_seconds_per_partition_median",

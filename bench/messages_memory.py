@@ -98,6 +98,8 @@ def main() -> None:
         "all_succeeded": all(figures("ours", "success")),
         "peak_rss_mib_max": max(figures("ours", "peak_rss_mib")),
         "peak_rss_mib_median": median(figures("ours", "peak_rss_mib")),
+        "imports_rss_mib_median": median(figures("ours", "imports_rss_mib")),
+        "imports_file_rss_mib_median": median(figures("ours", "imports_file_rss_mib")),
         "seconds_per_partition_median": median(figures("ours", "seconds")),
         "rows_per_partition_median": median(figures("ours", "rows")),
         "dlt_peak_rss_mib_max": max(figures("dlt", "peak_rss_mib")),
@@ -111,7 +113,9 @@ def main() -> None:
     print(json.dumps(summary, indent=2))
     print(RESULT_PREFIX + json.dumps(summary), flush=True)
     print(
-        f"peak RSS of one partition run: max {summary['peak_rss_mib_max']} MiB (target <= 300 MiB)"
+        f"peak RSS of one partition run: max {summary['peak_rss_mib_max']} MiB "
+        f"(target <= 300 MiB); after its imports {summary['imports_rss_mib_median']} MiB, "
+        f"of which library files {summary['imports_file_rss_mib_median']} MiB"
     )
 
 
