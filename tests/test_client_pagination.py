@@ -278,10 +278,20 @@ def test_an_error_answer_to_an_arrow_page_raises_its_own_error() -> None:
     assert str(raised.value) == "GET /contacts: per_page too big"
 
 
-def test_an_arrow_page_is_read_whatever_its_layout_and_unknown_fields() -> None:
+@pytest.mark.parametrize(
+    "layout",
+    [
+        lambda value: json.dumps(value, separators=(",", ":")),  # compact: read without
+        lambda value: json.dumps(value, indent=2) + "\n",  # newlines_in_values
+        lambda value: json.dumps(value, indent=2).replace("\n", "\r\n"),
+    ],
+    ids=["compact", "indented", "crlf"],
+)
+def test_an_arrow_page_is_read_whatever_its_layout_and_unknown_fields(
+    layout: Callable[[Any], str],
+) -> None:
     records = contact_collection(3)
-    spaced = json.dumps([{**r, "loyalty": {"tier": 2}} for r in records], indent=2).encode()
-    (page,) = arrow_pages_of(spaced + b"\n")
+    (page,) = arrow_pages_of(layout([{**r, "loyalty": {"tier": 2}} for r in records]).encode())
     assert isinstance(page, pyarrow.RecordBatch)
     assert page.column("id").to_pylist() == [1, 2, 3]
     assert "loyalty" not in page.schema.names
