@@ -297,6 +297,29 @@ def test_an_arrow_page_is_read_whatever_its_layout_and_unknown_fields(
     assert "loyalty" not in page.schema.names
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    names=st.lists(st.text(max_size=12), min_size=1, max_size=5),
+    compact=st.booleans(),
+    ascii_only=st.booleans(),
+)
+def test_an_arrow_page_holds_any_text_exactly_as_the_json_says(
+    names: list[str], compact: bool, ascii_only: bool
+) -> None:
+    """Quotes, escapes, raw line and paragraph separators, any layout: Arrow reads what
+    ``json.loads`` reads."""
+    records = [
+        {**record, "first_name": name, "city": name[::-1]}
+        for record, name in zip(contact_collection(len(names)), names, strict=True)
+    ]
+    layout = {"separators": (",", ":")} if compact else {"indent": 1}
+    body = json.dumps(records, ensure_ascii=ascii_only, **layout).encode()
+    (page,) = arrow_pages_of(body)
+    assert isinstance(page, pyarrow.RecordBatch)
+    assert page.column("first_name").to_pylist() == names
+    assert page.column("city").to_pylist() == [name[::-1] for name in names]
+
+
 @pytest.mark.parametrize(
     "body",
     [b'[{"id": "7", "phone_number": "995"}]', b'[{"id": 7, "birthday": 19900101}]'],
