@@ -16,6 +16,7 @@ from dagster import AssetExecutionContext
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.client import OneConnect
+from oneconnect_pipelines.client.errors import ResponseError
 from oneconnect_pipelines.landing import Landed, TableValidationError, land, land_frame
 from oneconnect_pipelines.warehouse import Window
 
@@ -48,13 +49,21 @@ RETRY = dg.RetryPolicy(
 
 @contextmanager
 def invalid_data_not_retried() -> Iterator[None]:
-    """A table that fails its schema fails its step at once, not after the retry policy's
-    three minutes and two more listings of the account: the data will not have changed
-    (the next scheduled run reads it again)."""
+    """A table that fails its schema, a value off its format, a record the client cannot
+    read: each fails its step at once, not after the retry policy's three minutes and two
+    more listings of the account: the data will not have changed (the next scheduled run
+    reads it again). An unreadable answer that is no record's (a cut body) is retried."""
     try:
         yield
     except TableValidationError as exc:
         metadata: dict[str, Any] = {"table": exc.table, "failures": len(exc.failures)}
+        raise dg.Failure(str(exc), metadata=metadata, allow_retries=False) from None
+    except frames.FrameError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
+    except ResponseError as exc:
+        if exc.resource is None:
+            raise
+        metadata = {"resource": exc.resource, "field": str(exc.field)}
         raise dg.Failure(str(exc), metadata=metadata, allow_retries=False) from None
 
 

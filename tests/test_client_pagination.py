@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from oneconnect_pipelines.client import OneConnect, errors
 from oneconnect_pipelines.client._pagination import LOOKAHEAD, MAX_PAGES
+from oneconnect_pipelines.client.models import CONTACT_WIRE
+from oneconnect_pipelines.masking import mask_text
 
 
 def stamp() -> str:
@@ -320,15 +322,58 @@ def test_an_arrow_page_holds_any_text_exactly_as_the_json_says(
     assert page.column("city").to_pylist() == [name[::-1] for name in names]
 
 
+def test_an_arrow_page_off_the_wire_types_comes_back_as_its_records_in_them() -> None:
+    """An id sent as text is read as the typed listing reads it: the page comes back as
+    its records in the wire types, for the frame builder to read and name what is off."""
+    record = {**contact_collection(1)[0], "id": "7", "birthday": "1990"}
+    (page,) = arrow_pages_of(json.dumps([record]).encode())
+    assert page == [{**dict.fromkeys(CONTACT_WIRE.names), **record, "id": 7}]
+
+
 @pytest.mark.parametrize(
-    "body",
-    [b'[{"id": "7", "phone_number": "995"}]', b'[{"id": 7, "birthday": 19900101}]'],
-    ids=repr,
+    ("record", "where", "why"),
+    [
+        ({"id": 1.5}, "contact 1.5 at id", "Expected `int`, got `float`"),
+        ({"id": True}, "contact True at id", "Expected `int`, got `bool`"),
+        ({"id": 2**63}, f"contact {2**63} at id", "Expected `int` <= 9223372036854775807"),
+        ({"birthday": 19900101}, "contact 2 at birthday", "Expected `str | null`, got `int`"),
+        (
+            {"first_name": {"a": 1}},
+            "contact 2 at first_name",
+            "Expected `str | null`, got `object`",
+        ),
+        (
+            {"additional_numbers": "995"},
+            "contact 2 at additional_numbers",
+            "Expected `array | null`, got `str`",
+        ),
+        (
+            {"additional_numbers": [995]},
+            "contact 2 at additional_numbers[0]",
+            "Expected `str`, got `int`",
+        ),
+    ],
+    ids=[
+        "float id",
+        "bool id",
+        "id past int64",
+        "number as birthday",
+        "object as text",
+        "text as list",
+        "number in list",
+    ],
 )
-def test_an_arrow_page_off_the_wire_types_comes_back_as_its_records(body: bytes) -> None:
-    """For the frame builder to read field by field and name what is wrong."""
-    (page,) = arrow_pages_of(body)
-    assert page == json.loads(body)
+def test_a_value_of_the_wrong_json_type_names_its_record_and_field(
+    record: dict[str, Any], where: str, why: str
+) -> None:
+    """Not landed as something else (1.5 as 1, "995" as "9, 9, 5"): the listing stops."""
+    records = contact_collection(2)
+    records[1].update(record)
+    with pytest.raises(errors.ResponseError) as raised:
+        arrow_pages_of(json.dumps(records).encode())
+    assert str(raised.value) == "GET /contacts: " + mask_text(f"cannot read {where}: {why}")
+    assert raised.value.resource == "contact"
+    assert raised.value.field == where.rpartition(" at ")[2]
 
 
 class SlowServer(PagedServer):

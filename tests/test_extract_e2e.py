@@ -565,6 +565,49 @@ def test_a_table_failing_its_schema_is_named_by_row_and_id_never_by_value(
     assert len(rows(warehouse, "SELECT id FROM oneconnect.contacts")) == SMALL.contacts
 
 
+@pytest.mark.parametrize(
+    ("stored", "named"),
+    [
+        (
+            {"birthday": "sometime in May"},
+            "contacts.birthday is not a date for 1 record(s), ids [{id}]",
+        ),
+        (
+            {"additional_numbers": "599876543"},
+            "cannot read contact {id} at additional_numbers: Expected `array | null`, got `str`",
+        ),
+        ({"id": 1.5}, "cannot read contact 1.5 at id: Expected `int`, got `float`"),
+    ],
+    ids=["off its format", "text for a list", "not a whole number"],
+)
+def test_a_record_the_contract_cannot_hold_fails_the_step_at_once_naming_it(
+    tmp_path: Path, stored: dict[str, Any], named: str
+) -> None:
+    """Not landed as something else (a list of the number's digits, id 1), not retried
+    (the data will not change in three minutes), the table landed before stays."""
+    warehouse = tmp_path / "wh.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    with private_sim(SMALL) as sim:
+        materialize(sim, warehouse, instance, None, [contacts_asset], checks=False)
+        victim = sim.simulator.platform.store.one(
+            "SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET 3"
+        )
+        store_off_contract(sim, victim, **stored)
+        result = dg.materialize(
+            [contacts_asset],
+            resources={"oneconnect": resource(sim), **warehouse_resources(str(warehouse))},
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert not [e for e in result.all_events if e.is_step_up_for_retry]
+    error = failure.step_failure_data.error
+    assert error is not None
+    assert named.format(id=victim) in str(error.to_string())
+    assert len(rows(warehouse, "SELECT id FROM oneconnect.contacts")) == SMALL.contacts
+
+
 # ----------------------------------------------------------------------- checks
 def test_asset_checks_pass_on_a_healthy_account(extracted: Extracted) -> None:
     evaluations = extracted.results[-1].get_asset_check_evaluations()

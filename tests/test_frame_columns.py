@@ -76,6 +76,30 @@ def test_impossible_timestamps_name_their_records(texts: list[str], named: str) 
         frames.stamps(texts, "t", "created_at", [7, 8])
 
 
+@pytest.mark.parametrize(
+    "text", ["3000-01-01 00:00:00 +0000", "1600-06-17 11:16:55 +04:00"], ids=["3000", "1600"]
+)
+def test_a_timestamp_no_table_can_hold_names_its_record(text: str) -> None:
+    """pandas' nanoseconds hold 1677 to 2262; the fast shape and the strict path alike."""
+    with pytest.raises(frames.FrameError, match=r"t\.created_at is outside the years .*\[8\]"):
+        frames.stamps(["2019-06-17 11:16:55 +0400", text], "t", "created_at", [7, 8])
+
+
+def test_a_contact_page_with_a_timestamp_no_table_can_hold_names_it() -> None:
+    """The Arrow path hands such a page to the careful converters, which name it."""
+    stamp = "2019-06-17 11:16:55 +0400"
+    records = [
+        {"id": n, "phone_number": "995555", "created_at": stamp, "updated_at": stamp}
+        for n in (1, 2)
+    ]
+    records[1]["updated_at"] = "2999-12-31 23:59:59 +0000"
+    page = pyarrow.RecordBatch.from_pylist(records, schema=CONTACT_WIRE)
+    with pytest.raises(
+        frames.FrameError, match=r"contacts\.updated_at is outside the years .*ids \[2\]"
+    ):
+        frames.contact_chunk(page)
+
+
 def test_an_impossible_birthday_names_its_record() -> None:
     with pytest.raises(frames.FrameError, match=r"contacts\.birthday is not a date .*\[8\]"):
         frames.birthdays(["17/05/1989", "30/02/1990"], "contacts", [7, 8])

@@ -12,6 +12,7 @@ from decimal import InvalidOperation
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 import orjson
 
 from oneconnect_pipelines.formats import FormatError
@@ -130,6 +131,9 @@ def _where(problem: Exception, record: Any) -> tuple[str | None, str]:
         return _path_of(problem.value, record), problem.reason
     if isinstance(problem, KeyError):
         return str(problem.args[0]), "missing"
+    if isinstance(problem, msgspec.ValidationError):  # "Expected `int`, got `float` - at `$.id`"
+        reason, _, field = str(problem).partition(" - at `$.")
+        return field.removesuffix("`") or None, reason
     return None, f"a value of the wrong type or format ({type(problem).__name__})"
 
 

@@ -4,10 +4,13 @@ Arrow's JSON reader reads rows of objects, not an array: the page's array become
 field of one object (``{"page": [...]}``, a copy of the bytes), read into columns of the
 contract's wire types in C++ without holding the GIL, so pages decode side by side while
 the next ones download. (Splitting the array into lines first, with msgspec, cost 10%
-more and held the GIL.) A page whose values do not have the wire types (an id sent as
-text, say) comes back as its decoded records instead, for the frame builder to read
-field by field and name what it cannot read; an answer that is not an array raises the
-error it stands for.
+more and held the GIL.) A page Arrow cannot read in the wire types (an id sent as text,
+say) is decoded and each record converted by its wire struct, as the typed listing
+reads it (numbers sent as text read as numbers): its records come back in the wire
+types, for the frame builder to read and name any value off its format, and a value of
+the wrong JSON type (a list where text belongs, 1.5 as an id) is a ``ResponseError``
+naming the record and the field. An answer that is not an array raises the error it
+stands for.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import httpx
 import pyarrow
 import pyarrow.json
 
+from ._answers import read_record
 from .errors import ResponseError
+from .models import PageDecoder
 
-#: A page in Arrow, or (breaking the wire types) its records as decoded JSON.
+#: A page in Arrow, or (one Arrow could not read) its records in the wire types, as plain
+#: values.
 WirePage: TypeAlias = pyarrow.RecordBatch | list[dict[str, Any]]
 
 #: The field a page's array is read as, and what its body is put in.
@@ -34,15 +40,16 @@ def arrow_page(
     response: httpx.Response,
     call: str,
     decode: Callable[[httpx.Response, str], Any],
-    wire: pyarrow.Schema,
+    decoder: PageDecoder[Any],
+    resource: str,
 ) -> WirePage:
-    """One listing page in ``wire``'s types."""
+    """One listing page in the wire types of ``decoder`` (records of ``resource``)."""
     body = b"".join((_OPENING, response.content, _CLOSING))
     try:
         read = pyarrow.json.read_json(
             pyarrow.py_buffer(body),
             read_options=_reading(len(body)),
-            parse_options=_parsing(wire, b"\n" in body),
+            parse_options=_parsing(decoder.arrow, b"\n" in body),
         )
         column = read.column(_PAGE)
         if column.num_chunks != 1:  # one block (``_reading``) is read as one chunk
@@ -63,8 +70,7 @@ def arrow_page(
                     f"expected JSON objects, got {type(record).__name__} as record {place}",
                     call=call,
                 ) from None
-        decoded: list[dict[str, Any]] = answer
-        return decoded
+        return [read_record(decoder.wire_record, record, resource, call) for record in answer]
     return pyarrow.RecordBatch.from_struct_array(records)
 
 

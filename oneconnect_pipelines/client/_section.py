@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 import httpx
 import msgspec
-import pyarrow
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
@@ -60,15 +59,15 @@ class Section:
         )
 
     def _arrow_pages(
-        self, path: str, params: Mapping[str, Any] | None, wire: pyarrow.Schema
+        self, path: str, params: Mapping[str, Any] | None, decoder: PageDecoder[Any]
     ) -> Iterator[WirePage]:
-        """Pages of a collection decoded straight into Arrow in ``wire``'s types, on the
-        decoder threads, side by side."""
+        """Pages of a collection decoded straight into Arrow in the wire types of
+        ``decoder``, on the decoder threads, side by side."""
         call = f"GET {path}"
         decode = self._requester.decode
 
         def load(answer: httpx.Response) -> WirePage:
-            return arrow_page(answer, call, decode, wire)
+            return arrow_page(answer, call, decode, decoder, self.resource)
 
         return self._requester.pages(path, params, load, wire_ids, keep_wire, native_load=True)
 

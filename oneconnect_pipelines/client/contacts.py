@@ -11,7 +11,7 @@ from oneconnect_pipelines.formats import CONTACT_FIELDS, format_birthday
 from ._arrow import WirePage
 from ._pagination import Page
 from ._section import Record, Section, form_value
-from .models import CONTACT_PAGES, CONTACT_WIRE, Contact
+from .models import CONTACT_PAGES, Contact
 
 
 class Contacts(Section):
@@ -35,7 +35,7 @@ class Contacts(Section):
     ) -> Iterator[WirePage]:
         """The same listing decoded straight into Arrow (``CONTACT_WIRE``), page by page,
         as it downloads (``frames.tables`` makes the contacts table of them)."""
-        return self._arrow_pages("/contacts", self._params(sort, limit, filters), CONTACT_WIRE)
+        return self._arrow_pages("/contacts", self._params(sort, limit, filters), CONTACT_PAGES)
 
     def get(self, contact_id: int) -> Contact:
         return self._one(Contact.from_api, "GET", f"/contacts/{int(contact_id)}")

@@ -18,7 +18,7 @@ from ._arrow import WirePage
 from ._pagination import Page
 from ._section import Section, form, ids_of
 from .errors import OutcomeUnknownError, SendOutcomeUnknownError
-from .models import MESSAGE_PAGES, MESSAGE_WIRE, Message, SendReceipt, SmsCode
+from .models import MESSAGE_PAGES, Message, SendReceipt, SmsCode
 
 MAX_CONTENT = 160
 
@@ -55,7 +55,7 @@ class Messages(Section):
     def arrow_pages(self, **filters: Unpack[MessageFilters]) -> Iterator[WirePage]:
         """The same listing decoded straight into Arrow (``MESSAGE_WIRE``), page by page
         (``Contacts.arrow_pages``)."""
-        return self._arrow_pages("/messages", self._params(filters), MESSAGE_WIRE)
+        return self._arrow_pages("/messages", self._params(filters), MESSAGE_PAGES)
 
     def get(self, message_id: int) -> Message:
         return self._one(Message.from_api, "GET", f"/messages/{int(message_id)}")

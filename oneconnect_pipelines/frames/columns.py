@@ -80,7 +80,7 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Values) ->
     if _all_match(raw, _STAMP_SHAPE):
         try:
             iso = pyarrow.compute.utf8_replace_slice(raw, 19, 20, "")
-            return _utc_series(iso.cast(pyarrow.timestamp("s", "UTC")))
+            return _held(iso.cast(pyarrow.timestamp("s", "UTC")), table, field, record_ids)
         except pyarrow.ArrowInvalid:
             pass
     parsed = pyarrow.compute.strptime(raw, format=TIMESTAMP_FORMAT, unit="s", error_is_null=True)
@@ -96,6 +96,34 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Values) ->
         raw.is_valid().to_numpy(zero_copy_only=False)
     )
     _refuse(bad, table, field, record_ids, "is not a timestamp")
+    return _held(parsed, table, field, record_ids)
+
+
+#: The moments a table's timestamps (pandas nanoseconds) can hold, in seconds.
+STAMP_RANGE = (
+    pyarrow.scalar(pd.Timestamp.min.ceil("s"), pyarrow.timestamp("s", "UTC")),
+    pyarrow.scalar(pd.Timestamp.max.floor("s"), pyarrow.timestamp("s", "UTC")),
+)
+
+
+def beyond_stamp_range(parsed: pyarrow.Array) -> pyarrow.Array:
+    """True where a timestamp is outside ``STAMP_RANGE`` (null stays null)."""
+    earliest, latest = (bound.cast(parsed.type) for bound in STAMP_RANGE)
+    return pyarrow.compute.or_(
+        pyarrow.compute.less(parsed, earliest), pyarrow.compute.greater(parsed, latest)
+    )
+
+
+def _held(parsed: pyarrow.Array, table: str, field: str, record_ids: Values) -> pd.Series:
+    """``parsed`` as the table's UTC timestamps, naming the records it cannot hold."""
+    beyond = pyarrow.compute.fill_null(beyond_stamp_range(parsed), False)
+    _refuse(
+        pd.Series(beyond.to_numpy(zero_copy_only=False)),
+        table,
+        field,
+        record_ids,
+        "is outside the years 1677 to 2262 a table holds",
+    )
     return _utc_series(parsed)
 
 
@@ -189,8 +217,8 @@ class Fields:
 
     @classmethod
     def of_pages(cls, pages: Iterable[WirePage], schema: pyarrow.Schema) -> Fields:
-        """Pages as the client's ``arrow_pages`` gives them: Arrow batches, or (breaking
-        the wire types) decoded records."""
+        """Pages as the client's ``arrow_pages`` gives them: Arrow batches, or (pages
+        Arrow could not read) records in the wire types."""
         fields = cls.__new__(cls)
         fields._read(pages, schema)
         return fields

@@ -28,6 +28,7 @@ from .columns import (
     _refuse,
     _strings,
     _text_series,
+    beyond_stamp_range,
     birthdays,
     category,
     flags,
@@ -225,10 +226,14 @@ def _stamps(values: pyarrow.Array) -> pyarrow.Array | None:
     if lengths != {"min": 25, "max": 25}:
         return None
     try:
-        iso = pyarrow.compute.utf8_replace_slice(values, 19, 20, "")
-        return iso.cast(pyarrow.timestamp("s", "UTC")).cast(_UTC)
+        parsed = pyarrow.compute.utf8_replace_slice(values, 19, 20, "").cast(
+            pyarrow.timestamp("s", "UTC")
+        )
     except pyarrow.ArrowInvalid:  # 30 February, 24:00: the careful path names them
         return None
+    if pyarrow.compute.any(beyond_stamp_range(parsed)).as_py():  # so does the year 3000
+        return None
+    return parsed.cast(_UTC)
 
 
 def _birthdays(values: pyarrow.Array) -> pyarrow.Array | None:
@@ -262,8 +267,8 @@ def tables(
 ) -> Iterator[pyarrow.Table]:
     """Listing pages (``arrow_pages()``) as tables, by ``convert`` (``contact_chunk``,
     ``message_chunk(tz)``), in order: Arrow pages joined (not copied) until they hold
-    ``rows`` rows or more (0: each page on its own, the least memory), decoded records (a
-    page off the wire types) on their own."""
+    ``rows`` rows or more (0: each page on its own, the least memory), pages of records
+    (pages Arrow could not read) on their own."""
     held: list[pyarrow.RecordBatch] = []
     count = 0
     for page in pages:

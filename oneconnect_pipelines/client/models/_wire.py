@@ -3,9 +3,10 @@ page decoder that reads a listing's body into them, and the small readers they s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 import msgspec.inspect
@@ -19,6 +20,10 @@ T = TypeVar("T")
 
 class Wire(msgspec.Struct, gc=False):
     """A record exactly as the JSON has it: the decoding target of a page."""
+
+
+#: A whole number as Arrow and the tables hold it (a larger one breaks the contract).
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class PageDecoder(Generic[T]):
@@ -36,6 +41,20 @@ class PageDecoder(Generic[T]):
 
     def __call__(self, body: bytes) -> list[T]:
         return self._build_page(self._decoder.decode(body))
+
+    @functools.cached_property
+    def arrow(self) -> pyarrow.Schema:
+        """The Arrow schema of the wire struct: what a page is read into natively."""
+        return arrow_schema(self._wire)
+
+    def wire_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A decoded JSON record in the wire struct's types, as plain values (numbers sent
+        as text read as numbers); ``msgspec.ValidationError`` naming the field whose value
+        has no place in them."""
+        values: dict[str, Any] = msgspec.to_builtins(
+            msgspec.convert(record, self._wire, strict=False)
+        )
+        return values
 
     def one(self, record: Mapping[str, Any], what: str) -> T:
         """One decoded JSON record, with a FormatError naming ``what`` if it breaks shape."""

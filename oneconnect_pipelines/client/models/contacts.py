@@ -11,13 +11,13 @@ import msgspec
 from oneconnect_pipelines.formats import parse_birthday, parse_timestamp
 from oneconnect_pipelines.masking import mask_phone
 
-from ._wire import PageDecoder, Wire, arrow_schema, each
+from ._wire import Int64, PageDecoder, Wire, each
 
 
 class _ContactWire(Wire, kw_only=True):
     """A contact as the JSON has it."""
 
-    id: int
+    id: Int64
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -77,16 +77,14 @@ class Contact(msgspec.Struct, frozen=True, gc=False):
         return f"Contact(id={self.id}, phone_number={mask_phone(self.phone_number)!r})"
 
 
-#: A contact's page as the Arrow JSON reader reads it (``_ContactWire``'s fields).
-CONTACT_WIRE = arrow_schema(_ContactWire)
-
-
 build_contacts = each(Contact._from_wire)
 CONTACT_PAGES = PageDecoder(_ContactWire, build_contacts)
+#: A contact's page as the Arrow JSON reader reads it (``_ContactWire``'s fields).
+CONTACT_WIRE = CONTACT_PAGES.arrow
 
 
 class _ListWire(Wire):
-    id: int
+    id: Int64
     name: str
     created_at: str
     updated_at: str
@@ -130,11 +128,11 @@ LIST_PAGES = PageDecoder(_ListWire, each(ContactList._from_wire))
 
 
 class _MemberIdWire(Wire):
-    id: int
+    id: Int64
 
 
 class _MembershipWire(Wire):
-    id: int
+    id: Int64
     name: str
     members: list[_MemberIdWire] | None = None
 

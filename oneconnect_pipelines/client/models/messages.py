@@ -11,7 +11,7 @@ import msgspec
 from oneconnect_pipelines.formats import parse_timestamp
 from oneconnect_pipelines.masking import mask_phone
 
-from ._wire import PageDecoder, Wire, arrow_schema, each
+from ._wire import Int64, PageDecoder, Wire, each
 
 
 class _SmsWire(Wire):
@@ -25,9 +25,9 @@ class _ReportWire(Wire):
 
 
 class _MessageWire(Wire, kw_only=True):
-    id: int
+    id: Int64
     final_status: str
-    campaign_id: int | None = None
+    campaign_id: Int64 | None = None
     birthday_campaign: bool | None = None
     sms: _SmsWire | None = None
     delivery_report: _ReportWire | None = None
@@ -83,4 +83,4 @@ class Message(msgspec.Struct, frozen=True, gc=False):
 
 MESSAGE_PAGES = PageDecoder(_MessageWire, each(Message._from_wire))
 #: A message's page as the Arrow JSON reader reads it (``_MessageWire``'s fields).
-MESSAGE_WIRE = arrow_schema(_MessageWire)
+MESSAGE_WIRE = MESSAGE_PAGES.arrow
