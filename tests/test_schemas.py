@@ -180,6 +180,19 @@ def test_lists_with_and_without_noncontact_members() -> None:
     assert members.loc[members["contact_id"] == 1, "first_name"].tolist() == ["Ann"]
 
 
+@pytest.mark.parametrize(
+    "noncontact",
+    [{"phone_number": "995559990002"}, ["995559990002"], {"first_name": {"a": "Zoë"}}],
+    ids=["text for an array", "array for an object", "object for an array"],
+)
+def test_noncontact_members_of_another_shape_name_their_list(noncontact: Any) -> None:
+    """Not read as a member per character of the number."""
+    with pytest.raises(
+        frames.FrameError, match=r"lists\.noncontact_members is not an object of arrays for list 2"
+    ):
+        frames.lists_frames([a_list(1, []), a_list(2, [], noncontact=noncontact)])
+
+
 def test_campaigns_with_null_title_null_completed_and_every_schedule() -> None:
     records = [
         campaign(

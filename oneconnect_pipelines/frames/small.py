@@ -3,7 +3,7 @@ balance, pricing): a few hundred records at most, built from decoded JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -47,9 +47,9 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
                     member.get("last_name"),
                 )
             )
-        extra = record.get("noncontact_members") or {}
-        numbers = list(extra.get("phone_number") or ())
-        firsts, lasts = list(extra.get("first_name") or ()), list(extra.get("last_name") or ())
+        numbers, firsts, lasts = (
+            _noncontact(record, column) for column in ("phone_number", "first_name", "last_name")
+        )
         for i, number in enumerate(numbers):
             members.append(
                 (
@@ -83,6 +83,20 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
         }
     )
     return lists, list_members
+
+
+def _noncontact(record: Record, column: str) -> list[Any]:
+    """One column of a list's members that are not contacts (an object of arrays, or
+    null): a value of another shape is named, not read as its characters."""
+    extra = record.get("noncontact_members") or {}
+    values = extra.get(column) if isinstance(extra, Mapping) else extra
+    if values is None:
+        return []
+    if isinstance(extra, Mapping) and isinstance(values, list | tuple):
+        return list(values)
+    raise FrameError(
+        f"lists.noncontact_members is not an object of arrays for list {record.get('id')}"
+    )
 
 
 def campaigns_frame(records: Sequence[Record], tz: tzinfo) -> pd.DataFrame:
