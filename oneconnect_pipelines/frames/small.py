@@ -47,9 +47,7 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
                     member.get("last_name"),
                 )
             )
-        numbers, firsts, lasts = (
-            _noncontact(record, column) for column in ("phone_number", "first_name", "last_name")
-        )
+        numbers, firsts, lasts = _noncontacts(record)
         for i, number in enumerate(numbers):
             members.append(
                 (
@@ -85,15 +83,18 @@ def lists_frames(records: Sequence[Record]) -> tuple[pd.DataFrame, pd.DataFrame]
     return lists, list_members
 
 
-def _noncontact(record: Record, column: str) -> list[Any]:
-    """One column of a list's members that are not contacts (an object of arrays, or
-    null): a value of another shape is named, not read as its characters."""
+#: The columns of a list's ``noncontact_members`` the list_members table keeps.
+NONCONTACT_COLUMNS = ("phone_number", "first_name", "last_name")
+
+
+def _noncontacts(record: Record) -> list[list[Any]]:
+    """A list's members that are not contacts as their ``NONCONTACT_COLUMNS`` (an object
+    of arrays, or null): another shape is named, not read as the characters of a text."""
     extra = record.get("noncontact_members") or {}
-    values = extra.get(column) if isinstance(extra, Mapping) else extra
-    if values is None:
-        return []
-    if isinstance(extra, Mapping) and isinstance(values, list | tuple):
-        return list(values)
+    if isinstance(extra, Mapping):
+        columns = [extra.get(name) for name in NONCONTACT_COLUMNS]
+        if all(values is None or isinstance(values, list | tuple) for values in columns):
+            return [list(values or ()) for values in columns]
     raise FrameError(
         f"lists.noncontact_members is not an object of arrays for list {record.get('id')}"
     )
