@@ -1,6 +1,6 @@
 """The ``oneconnect`` group: every kind of OneConnect data as a validated DuckDB table."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,10 +87,6 @@ def fetched(client: OneConnect) -> dict[str, Any]:
     return {f"fetched/{k}": v for k, v in client.stats.snapshot().items() if k != "statuses"}
 
 
-def records(pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [record for page in pages for record in page]
-
-
 def landed(result: Landed, client: OneConnect, partitioned: bool = False) -> dict[str, Any]:
     count = "dagster/partition_row_count" if partitioned else "dagster/row_count"
     return {count: result.rows, **table_metadata(result.head), **fetched(client)}
@@ -154,7 +150,7 @@ def lists(oneconnect: OneConnectResource, warehouse: WarehouseResource) -> Any:
     """Lists and their memberships, from one listing of ``/lists``."""
     store = warehouse.open()
     with oneconnect.client() as client, invalid_data_not_retried():
-        list_frame, members = frames.lists_frames(records(client.lists.pages()))
+        list_frame, members = frames.lists_frames(client.lists.list())
         for name, frame, model in (
             ("lists", list_frame, s.ListsSchema),
             ("list_members", members, s.ListMembersSchema),
@@ -173,7 +169,7 @@ def campaigns(
         warehouse,
         "campaigns",
         s.CampaignsSchema,
-        lambda c: frames.campaigns_frame(records(c.campaigns.pages()), c.timezone),
+        lambda c: frames.campaigns_frame(c.campaigns.list()),
     )
 
 
@@ -187,7 +183,9 @@ def birthday_campaigns(
         warehouse,
         "birthday_campaigns",
         s.BirthdayCampaignsSchema,
-        lambda c: frames.birthday_campaigns_frame(records(c.birthday_campaigns.pages())),
+        lambda c: frames.frame_of(
+            s.BirthdayCampaignsSchema, c.birthday_campaigns.list(), "birthday_campaigns"
+        ),
     )
 
 
@@ -239,7 +237,7 @@ def titles(
         warehouse,
         "titles",
         s.TitlesSchema,
-        lambda c: frames.titles_frame(records(c.titles.pages())),
+        lambda c: frames.frame_of(s.TitlesSchema, c.titles.list(), "titles"),
     )
 
 
@@ -253,7 +251,7 @@ def templates(
         warehouse,
         "templates",
         s.TemplatesSchema,
-        lambda c: frames.templates_frame(records(c.templates.pages())),
+        lambda c: frames.frame_of(s.TemplatesSchema, c.templates.list(), "templates"),
     )
 
 
@@ -267,7 +265,7 @@ def balance(
         warehouse,
         "balance",
         s.BalanceSchema,
-        lambda c: frames.balance_frame({"sms_balance": c.balance()}, datetime.now(UTC)),
+        lambda c: frames.balance_frame(c.balance(), datetime.now(UTC)),
     )
 
 
@@ -281,7 +279,7 @@ def pricing(
         warehouse,
         "pricing",
         s.PricingSchema,
-        lambda c: frames.pricing_frame(c.call("GET", "/pricing")),
+        lambda c: frames.frame_of(s.PricingSchema, c.pricing(), "pricing"),
     )
 
 

@@ -58,14 +58,23 @@ class FormatError(ValueError):
 
     ``reason`` names the format without the value, for messages that must not quote it;
     ``value`` is the text as given, so that a reader can tell which field of a record
-    holds it. A personal value (a birthday) shows masked in the exception's own message.
+    holds it; ``field`` names that field where the reader of a whole record knows it. A
+    personal value (a birthday) shows masked in the exception's own message.
     """
 
-    def __init__(self, reason: str, value: object = None, *, personal: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        value: object = None,
+        *,
+        personal: bool = False,
+        field: str | None = None,
+    ) -> None:
         shown = mask_text(str(value)) if personal else value
         super().__init__(reason if value is None else f"{reason}: {shown!r}")
         self.reason = reason
         self.value = value
+        self.field = field
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from oneconnect_pipelines.client.models import BirthdayCampaign, Campaign, ContactList, Title
 from oneconnect_pipelines.formats import format_schedule_datetime, format_timestamp
 
 from .conftest import TZ
@@ -127,3 +128,23 @@ def message(
         "created_at": created_at,
         "updated_at": created_at,
     }
+
+
+# The small tables are laid out from the client's typed records: these read the records
+# above as the client does.
+def lists_of(records: list[dict[str, Any]]) -> list[ContactList]:
+    return [ContactList.from_api(record) for record in records]
+
+
+def campaigns_of(records: list[dict[str, Any]]) -> list[Campaign]:
+    return [Campaign.from_api(record, TZ) for record in records]
+
+
+def birthday_campaigns_of(records: list[dict[str, Any]]) -> list[BirthdayCampaign]:
+    return [BirthdayCampaign.from_api(record) for record in records]
+
+
+def title(id: int, name: str, active: bool = True) -> Title:
+    return Title.from_api(
+        {"id": id, "name": name, "active": active, "created_at": CREATED, "updated_at": CREATED}
+    )

@@ -18,7 +18,17 @@ from oneconnect_pipelines.schemas import TEXT
 
 from .conftest import EMPTY, TZ
 from .extract_helpers import api_get, private_sim, sim_now
-from .frame_records import a_list, birthday_campaign, campaign, contact, message, when
+from .frame_records import (
+    a_list,
+    birthday_campaign,
+    birthday_campaigns_of,
+    campaign,
+    campaigns_of,
+    contact,
+    lists_of,
+    message,
+    when,
+)
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=TZ)
 
@@ -81,8 +91,9 @@ LISTS = [
 
 
 def calendar_of(records: list[dict[str, Any]], days: int = 90) -> pd.DataFrame:
-    _, members = frames.lists_frames(LISTS)
-    calendar = a.campaign_calendar(frames.campaigns_frame(records, TZ), members, TZ, NOW, days)
+    _, members = frames.lists_frames(lists_of(LISTS))
+    campaigns = frames.campaigns_frame(campaigns_of(records))
+    calendar = a.campaign_calendar(campaigns, members, TZ, NOW, days)
     s.CampaignCalendarSchema.validate(calendar)
     return calendar
 
@@ -166,9 +177,10 @@ def birthdays_on(
     everyone = [p for p in people]
     lists = [a_list(1, everyone), a_list(2, everyone[:2]), a_list(3, everyone[:1])]
     contacts = frames.contacts_frame(people)
-    _, members = frames.lists_frames(lists)
-    chosen = campaigns or [birthday_campaign(1, [1, 2])]
-    result = a.upcoming_birthdays(contacts, members, frames.birthday_campaigns_frame(chosen), today)
+    _, members = frames.lists_frames(lists_of(lists))
+    chosen = birthday_campaigns_of(campaigns or [birthday_campaign(1, [1, 2])])
+    greeters = frames.frame_of(s.BirthdayCampaignsSchema, chosen, "birthday_campaigns")
+    result = a.upcoming_birthdays(contacts, members, greeters, today)
     s.UpcomingBirthdaysSchema.validate(result)
     return [
         (
@@ -266,7 +278,7 @@ def test_sms_forecast_with_nothing_planned_is_covered() -> None:
     birthdays = a.upcoming_birthdays(
         frames.contacts_frame([]),
         frames.lists_frames([])[1],
-        frames.birthday_campaigns_frame([]),
+        frames.frame_of(s.BirthdayCampaignsSchema, [], "birthday_campaigns"),
         date(2027, 6, 1),
     )
     forecast = a.sms_forecast(empty_calendar, birthdays, 0, NOW)
@@ -352,8 +364,8 @@ def test_the_calendar_matches_what_the_simulator_sends() -> None:
             content="Hi",
             active="false",
         )
-        campaigns = frames.campaigns_frame(api_get(sim, "/campaigns"), TZ)
-        _, members = frames.lists_frames(api_get(sim, "/lists"))
+        campaigns = frames.campaigns_frame(campaigns_of(api_get(sim, "/campaigns")))
+        _, members = frames.lists_frames(lists_of(api_get(sim, "/lists")))
         now = sim_now(sim)
         calendar = a.campaign_calendar(campaigns, members, TZ, now)
         horizon = now + timedelta(days=21)

@@ -3,6 +3,7 @@ exactly what the API serves, typed as an analyst expects, with safe metadata."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pandera.pandas as pa
 import pytest
 
 from assets.extract import contacts as contacts_asset
+from assets.extract import lists as lists_asset
 from assets.extract import messages as messages_asset
 from assets.warehouse import warehouse_resources
 from oneconnect_pipelines import schemas as s
@@ -606,6 +608,40 @@ def test_a_record_the_contract_cannot_hold_fails_the_step_at_once_naming_it(
     assert error is not None
     assert named.format(id=victim) in str(error.to_string())
     assert len(rows(warehouse, "SELECT id FROM oneconnect.contacts")) == SMALL.contacts
+
+
+def test_a_list_whose_noncontact_members_break_the_contract_fails_its_step_naming_it(
+    tmp_path: Path,
+) -> None:
+    """The small tables are read through the client's wire structs: a number given as
+    text where the contract has an array is refused (it used to land as one member per
+    character), at once, and the tables landed before stay."""
+    warehouse = tmp_path / "wh.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    with private_sim(SMALL) as sim:
+        materialize(sim, warehouse, instance, None, [lists_asset], checks=False)
+        store = sim.simulator.platform.store
+        victim = store.one("SELECT id FROM lists ORDER BY id LIMIT 1 OFFSET 1")
+        store.execute(
+            "UPDATE lists SET noncontact_members = ? WHERE id = ?",
+            (json.dumps({"phone_number": "995559990002"}), victim),
+        )
+        store.touch("lists")
+        result = dg.materialize(
+            [lists_asset],
+            resources={"oneconnect": resource(sim), **warehouse_resources(str(warehouse))},
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert not [e for e in result.all_events if e.is_step_up_for_retry]
+    error = failure.step_failure_data.error
+    assert error is not None
+    shown = str(error.to_string())
+    assert f"cannot read list {victim} at noncontact_members[...]: Expected `array" in shown
+    assert "995559990002" not in shown
+    assert len(rows(warehouse, "SELECT id FROM oneconnect.lists")) == SMALL.lists
 
 
 # ----------------------------------------------------------------------- checks

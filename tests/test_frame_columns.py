@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneconnect_pipelines import frames
-from oneconnect_pipelines.client.models import CONTACT_WIRE
+from oneconnect_pipelines.client.models import CONTACT_WIRE, Campaign
 from oneconnect_pipelines.formats import format_timestamp, parse_birthday, parse_timestamp
 
 ZONES = st.sampled_from(
@@ -253,18 +253,16 @@ def test_a_wrong_type_after_the_first_chunk_still_reads_every_record() -> None:
     pd.testing.assert_frame_equal(frame, expected)
 
 
-@pytest.mark.parametrize(
-    "schedule",
-    [
-        {"type": "scheduled-recurring", "date-range": "31/02/2026 10:00", "repeat": "1 day"},
-        {"type": "scheduled-recurring", "date-range": "01/03/2026 10:00", "repeat": "fortnightly"},
-        {"type": "scheduled-certain-dates", "dates": "01/03/2026 10:00,later"},
-        {"date-range": "01/03/2026 10:00", "repeat": "1 day"},  # no type
-    ],
-)
-def test_a_schedule_off_the_contract_names_its_campaign(schedule: dict[str, Any]) -> None:
-    with pytest.raises(frames.FrameError, match=r"campaigns\.schedule of campaign 42"):
-        frames.campaigns_frame([{"id": 42, "schedule": schedule}], ZoneInfo("Asia/Tbilisi"))
+def test_moments_land_as_their_instant_even_where_arrow_is_told_to_ignore_zones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Importing pandera sets PYARROW_IGNORE_TIMEZONE=1, with which Arrow reads an aware
+    datetime's wall time as UTC: 10:00 in Tbilisi must still land as 06:00Z."""
+    monkeypatch.setenv("PYARROW_IGNORE_TIMEZONE", "1")
+    tbilisi = datetime(2026, 2, 1, 10, tzinfo=ZoneInfo("Asia/Tbilisi"))
+    landed = frames.columns.moments([tbilisi, None], "campaigns", "start_at", [1, 2])
+    assert landed[0] == pd.Timestamp("2026-02-01 06:00", tz="UTC")
+    assert pd.isna(landed[1])
 
 
 def test_certain_dates_are_in_time_order_and_utc() -> None:
@@ -279,7 +277,7 @@ def test_certain_dates_are_in_time_order_and_utc() -> None:
         "created_at": "2026-02-01 10:00:00 +0400",
         "updated_at": "2026-02-01 10:00:00 +0400",
     }
-    frame = frames.campaigns_frame([record], ZoneInfo("Asia/Tbilisi"))
+    frame = frames.campaigns_frame([Campaign.from_api(record, ZoneInfo("Asia/Tbilisi"))])
     assert list(frame["dates"][0]) == [
         datetime(2026, 3, 1, 5, 30, tzinfo=UTC),
         datetime(2026, 3, 5, 6, 0, tzinfo=UTC),

@@ -22,7 +22,7 @@ from oneconnect_pipelines.preview import PREVIEW_ROWS
 from oneconnect_pipelines.schemas import ContactsSchema, ListMembersSchema, categories
 from oneconnect_pipelines.warehouse.duckdb import DuckDBWarehouse
 
-from .frame_records import a_list, contact
+from .frame_records import a_list, contact, lists_of
 
 TABLE = "oneconnect.contacts"
 
@@ -130,7 +130,7 @@ def test_a_small_table_failing_names_rows_by_their_ids_and_the_count_beyond(
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
     people = [contact(n, f"99559{n:07d}") for n in range(1, 5)]
     noncontact = {"phone_number": ["995598765430", "995598765430"]}
-    _, members = frames.lists_frames([a_list(7, people + people, noncontact)])
+    _, members = frames.lists_frames(lists_of([a_list(7, people + people, noncontact)]))
     with pytest.raises(TableValidationError) as caught:
         land_frame(warehouse, "oneconnect.list_members", members, ListMembersSchema)
     message = str(caught.value)

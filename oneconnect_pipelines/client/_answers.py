@@ -18,6 +18,7 @@ import orjson
 from oneconnect_pipelines.formats import FormatError
 
 from . import errors as e
+from .models._wire import shape_problem
 
 Redact = Callable[[str], str]
 T = TypeVar("T")
@@ -128,12 +129,12 @@ def _where(problem: Exception, record: Any) -> tuple[str | None, str]:
     """The field a failure to read ``record`` is about (when it can be told) and why, in
     words that quote no value."""
     if isinstance(problem, FormatError):
-        return _path_of(problem.value, record), problem.reason
+        return problem.field or _path_of(problem.value, record), problem.reason
     if isinstance(problem, KeyError):
         return str(problem.args[0]), "missing"
-    if isinstance(problem, msgspec.ValidationError):  # "Expected `int`, got `float` - at `$.id`"
-        reason, _, field = str(problem).partition(" - at `$.")
-        return field.removesuffix("`") or None, reason
+    if isinstance(problem, msgspec.ValidationError):
+        reason, field = shape_problem(problem)
+        return field, reason
     return None, f"a value of the wrong type or format ({type(problem).__name__})"
 
 

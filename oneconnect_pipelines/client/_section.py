@@ -72,40 +72,22 @@ class Section:
         return self._requester.pages(path, params, load, wire_ids, keep_wire, native_load=True)
 
     def _iter(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None,
-        parse: Callable[[Record], T] | PageDecoder[T],
+        self, path: str, params: Mapping[str, Any] | None, decode_page: PageDecoder[T]
     ) -> Iterator[T]:
-        """Typed records of a collection, in order. A ``PageDecoder`` reads each page
-        straight from its bytes; a body it cannot read is decoded the general way, so that
-        an error answer raises its own exception, and else names the broken record."""
+        """Typed records of a collection, in order, each page read straight from its
+        bytes. A body that cannot be read so is decoded the general way, so that an
+        error answer raises its own exception, and else read record by record, to name
+        the one that breaks the contract and its field."""
         call = f"GET {path}"
-        requester = self._requester
-        if isinstance(parse, PageDecoder):
-            decode_page = parse
 
-            def read_one(record: Record) -> T:
-                return decode_page.one(record, self.resource)
+        def read_one(record: Record) -> T:
+            return decode_page.one(record, self.resource)
 
-            def convert(response: httpx.Response) -> list[T]:
-                problem: str | None
-                try:
-                    return decode_page(response.content)
-                except msgspec.MsgspecError as exc:
-                    problem = requester.redact(str(exc))  # it may quote a value
-                except UNREADABLE:
-                    problem = None
-                if problem is None:  # a value off its format: read record by record, to name it
-                    return self._read_all(read_one, response, call)
-                _json_array(response, call, requester.decode)  # raises what the answer means
-                raise ResponseError(f"a record breaks the contract: {problem}", call=call)
-
-        else:
-            parse_one = parse
-
-            def convert(response: httpx.Response) -> list[T]:
-                return self._read_all(parse_one, response, call)
+        def convert(response: httpx.Response) -> list[T]:
+            try:
+                return decode_page(response.content)
+            except (msgspec.MsgspecError, *UNREADABLE):
+                return self._read_all(read_one, response, call)
 
         pages = self._requester.pages(
             path, params, convert, record_ids(attrgetter("id")), keep_records

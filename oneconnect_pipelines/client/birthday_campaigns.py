@@ -7,7 +7,7 @@ from typing import Any
 
 from ._pagination import Page
 from ._section import Record, Section, form, ids_of
-from .models import BirthdayCampaign
+from .models import BIRTHDAY_CAMPAIGN_PAGES, BirthdayCampaign
 
 
 class BirthdayCampaigns(Section):
@@ -15,7 +15,7 @@ class BirthdayCampaigns(Section):
 
     def list(self, *, active: bool | None = None) -> Iterator[BirthdayCampaign]:
         params = None if active is None else form({"active": active})
-        return self._iter("/birthday_campaigns", params, BirthdayCampaign.from_api)
+        return self._iter("/birthday_campaigns", params, BIRTHDAY_CAMPAIGN_PAGES)
 
     def pages(self) -> Iterator[Page]:
         return self._pages("/birthday_campaigns")

@@ -16,7 +16,7 @@ from oneconnect_pipelines.formats import (
 
 from ._pagination import Page
 from ._section import Record, Section, form, ids_of
-from .models import Campaign
+from .models import Campaign, campaign_pages
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,7 @@ class Campaigns(Section):
         content: str | None = None,
     ) -> Iterator[Campaign]:
         params = {"name": name, "job_type": job_type, "title": title, "content": content}
-        tz = self._requester.timezone_if_known
-        return self._iter("/campaigns", params, lambda r: Campaign.from_api(r, tz))
+        return self._iter("/campaigns", params, campaign_pages(self._requester.timezone_if_known))
 
     def pages(self, **filters: Any) -> Iterator[Page]:
         return self._pages("/campaigns", filters)

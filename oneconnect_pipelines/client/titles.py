@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 from ._pagination import Page
 from ._section import Record, Section, form
-from .models import Template, Title
+from .models import TEMPLATE_PAGES, TITLE_PAGES, Template, Title
 
 
 class Titles(Section):
     resource = "title"
 
     def list(self) -> Iterator[Title]:
-        return self._iter("/titles", None, Title.from_api)
+        return self._iter("/titles", None, TITLE_PAGES)
 
     def pages(self) -> Iterator[Page]:
         return self._pages("/titles")
@@ -49,7 +49,7 @@ class Templates(Section):
     resource = "template"
 
     def list(self) -> Iterator[Template]:
-        return self._iter("/templates", None, Template.from_api)
+        return self._iter("/templates", None, TEMPLATE_PAGES)
 
     def pages(self) -> Iterator[Page]:
         return self._pages("/templates")

@@ -1,8 +1,9 @@
 """API records -> typed DataFrames shaped as ``schemas`` declares.
 
-Columns are converted whole (Arrow compute, nullable dtypes); the few per-record steps
-are plain extraction of nested fields. Values the contract does not allow raise
-``FrameError`` naming the table, field and record ids.
+The big tables (contacts, messages) are converted from Arrow pages a column at a time
+(``records``); the small ones are laid out from the client's typed records (``small``).
+Values the contract does not allow raise ``FrameError`` naming the table, field and
+record ids.
 """
 
 from __future__ import annotations
@@ -19,15 +20,7 @@ from .records import (
     tables,
     to_frame,
 )
-from .small import (
-    balance_frame,
-    birthday_campaigns_frame,
-    campaigns_frame,
-    lists_frames,
-    pricing_frame,
-    templates_frame,
-    titles_frame,
-)
+from .small import balance_frame, campaigns_frame, frame_of, lists_frames
 
 __all__ = [
     "CHUNK",
@@ -36,22 +29,19 @@ __all__ = [
     "Fields",
     "FrameError",
     "balance_frame",
-    "birthday_campaigns_frame",
     "birthdays",
     "campaigns_frame",
     "contact_chunk",
     "contacts_frame",
     "contacts_of",
+    "frame_of",
     "ids",
     "lists_frames",
     "message_chunk",
     "messages_frame",
     "messages_of",
-    "pricing_frame",
     "stamps",
     "tables",
-    "templates_frame",
     "text",
-    "titles_frame",
     "to_frame",
 ]

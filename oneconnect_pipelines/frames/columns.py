@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
@@ -29,9 +30,6 @@ Values: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
 CHUNK = 1000
 ARROW = (pyarrow.Array, pyarrow.ChunkedArray)
 DATE32 = pd.ArrowDtype(pyarrow.date32())
-ID_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.int64()))
-STAMP_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.timestamp("ns", "UTC")))
-MONEY = pd.ArrowDtype(pyarrow.decimal128(12, 2))
 
 
 class FrameError(ValueError):
@@ -97,6 +95,24 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Values) ->
     )
     _refuse(bad, table, field, record_ids, "is not a timestamp")
     return _held(parsed, table, field, record_ids)
+
+
+def moments(
+    values: Iterable[datetime | None], table: str, field: str, record_ids: Values
+) -> pd.Series:
+    """Aware datetimes (or None) -> the table's UTC timestamps, naming the records whose
+    moment no table can hold."""
+    return _held(pyarrow.array(in_utc(values), _MOMENT), table, field, record_ids)
+
+
+def in_utc(values: Iterable[datetime | None]) -> list[datetime | None]:
+    """Aware datetimes as UTC, as they must reach Arrow: importing pandera sets
+    ``PYARROW_IGNORE_TIMEZONE=1`` (for pyspark) in every process, and with it Arrow reads
+    an aware datetime's wall time as UTC (10:00+04:00 would land as 10:00Z)."""
+    return [None if value is None else value.astimezone(UTC) for value in values]
+
+
+_MOMENT = pyarrow.timestamp("us", "UTC")
 
 
 #: The moments a table's timestamps (pandas nanoseconds) can hold, in seconds.

@@ -5,17 +5,19 @@ Records are frozen ``msgspec`` structs made with ``gc=False``: cheap to build, a
 garbage collector never tracks them, so holding 100,000 contacts costs no collection
 time (records hold only values and other records, so they cannot form cycles).
 
-Each ``from_api`` is the single place that knows its resource's quirks (``title`` ``""``
-meaning none, ``campaign_id`` 0 meaning an ad-hoc send, schedules in two shapes, ...).
-The big collections (contacts, lists with their members, messages) also have a
-``PageDecoder``: their pages are decoded straight from bytes into private wire structs
-that mirror the JSON, with no dict per record, and built by the same code as
-``from_api``, which converts a mapping into the same wire struct first.
+Every resource is read through a private wire struct that mirrors its JSON: a listing
+page is decoded straight from bytes into it (a ``PageDecoder``, no dict per record), and
+``from_api`` converts a mapping into the same struct, so both read a value the same way
+(lax: numbers and flags sent as text are read by their value; a value of another JSON
+type is refused, naming the field). The record's builder is then the single place that
+knows its resource's quirks (``title`` ``""`` meaning none, ``campaign_id`` 0 meaning an
+ad-hoc send, schedules in two shapes, ...). A plan's JSON is its record, so it is
+decoded as it is.
 """
 
 from ._wire import PageDecoder
-from .account import Plan, SendReceipt, SmsCode, Template, Title
-from .campaigns import BirthdayCampaign, Campaign, Schedule
+from .account import TEMPLATE_PAGES, TITLE_PAGES, Plan, SendReceipt, SmsCode, Template, Title
+from .campaigns import BIRTHDAY_CAMPAIGN_PAGES, BirthdayCampaign, Campaign, Schedule, campaign_pages
 from .contacts import (
     CONTACT_PAGES,
     CONTACT_WIRE,
@@ -27,11 +29,14 @@ from .contacts import (
 from .messages import MESSAGE_PAGES, MESSAGE_WIRE, Message
 
 __all__ = [
+    "BIRTHDAY_CAMPAIGN_PAGES",
     "CONTACT_PAGES",
     "CONTACT_WIRE",
     "LIST_PAGES",
     "MESSAGE_PAGES",
     "MESSAGE_WIRE",
+    "TEMPLATE_PAGES",
+    "TITLE_PAGES",
     "BirthdayCampaign",
     "Campaign",
     "Contact",
@@ -45,4 +50,5 @@ __all__ = [
     "SmsCode",
     "Template",
     "Title",
+    "campaign_pages",
 ]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 import msgspec.inspect
 import pyarrow
 
-from oneconnect_pipelines.formats import FormatError, parse_timestamp
+from oneconnect_pipelines.formats import FormatError
 
 W = TypeVar("W", bound=msgspec.Struct)
 T = TypeVar("T")
@@ -57,26 +56,43 @@ class PageDecoder(Generic[T]):
         return values
 
     def one(self, record: Mapping[str, Any], what: str) -> T:
-        """One decoded JSON record, with a FormatError naming ``what`` if it breaks shape."""
+        """One decoded JSON record (lax, as pages are read), with a ``ShapeError`` naming
+        ``what`` and the field if it breaks the wire struct's shape."""
         try:
             wire = msgspec.convert(record, self._wire, strict=False)
         except msgspec.ValidationError as exc:
-            raise FormatError(f"not a OneConnect {what}: {exc}") from None
+            raise ShapeError(what, *shape_problem(exc)) from None
         return self._build_page([wire])[0]
+
+
+class ShapeError(FormatError):
+    """A JSON record that does not fit its wire struct: ``reason`` is msgspec's words
+    (which quote no value), ``field`` the path of the value."""
+
+    def __init__(self, what: str, reason: str, field: str | None) -> None:
+        super().__init__(reason, field=field)
+        self.what = what
+
+    def __str__(self) -> str:
+        at = f" at {self.field}" if self.field else ""
+        return f"not a OneConnect {self.what}{at}: {self.reason}"
+
+
+def shape_problem(problem: msgspec.ValidationError) -> tuple[str, str | None]:
+    """msgspec's complaint as (why, the field's path): ``"Expected `int`, got `float` -
+    at `$.id`"`` -> ``("Expected `int`, got `float`", "id")``; a missing field is the
+    field itself (``schedule.type``)."""
+    reason, _, path = str(problem).partition(" - at `$")
+    path = path.removesuffix("`").removeprefix(".")
+    missing = reason.removeprefix("Object missing required field `")
+    if missing != reason:
+        path = f"{path}.{missing[:-1]}" if path else missing[:-1]
+    return reason, path or None
 
 
 def each(build: Callable[[W], T]) -> Callable[[list[W]], list[T]]:
     """A record's builder as a page's builder."""
     return lambda wires: list(map(build, wires))
-
-
-def none_if_empty(value: Any) -> str | None:
-    """Empty and missing text are the same thing to a reader: None."""
-    return None if value is None or value == "" else str(value)
-
-
-def stamp(record: Mapping[str, Any], name: str) -> datetime:
-    return parse_timestamp(record[name])
 
 
 def arrow_schema(wire: type[msgspec.Struct]) -> pyarrow.Schema:

@@ -9,9 +9,18 @@ from typing import Any
 
 import msgspec
 
+from oneconnect_pipelines.formats import parse_timestamp
 from oneconnect_pipelines.masking import mask_phone
 
-from ._wire import stamp
+from ._wire import Int64, PageDecoder, Wire, each
+
+
+class _TitleWire(Wire):
+    id: Int64
+    name: str
+    active: bool
+    created_at: str
+    updated_at: str
 
 
 class Title(msgspec.Struct, frozen=True, gc=False):
@@ -23,13 +32,24 @@ class Title(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def from_api(cls, r: Mapping[str, Any]) -> Title:
+        return TITLE_PAGES.one(r, "title")
+
+    @classmethod
+    def _from_wire(cls, w: _TitleWire) -> Title:
         return cls(
-            int(r["id"]),
-            str(r["name"]),
-            bool(r["active"]),
-            stamp(r, "created_at"),
-            stamp(r, "updated_at"),
+            w.id, w.name, w.active, parse_timestamp(w.created_at), parse_timestamp(w.updated_at)
         )
+
+
+TITLE_PAGES = PageDecoder(_TitleWire, each(Title._from_wire))
+
+
+class _TemplateWire(Wire):
+    id: Int64
+    created_at: str
+    updated_at: str
+    title: str | None = None
+    body: str | None = None
 
 
 class Template(msgspec.Struct, frozen=True, gc=False):
@@ -42,48 +62,45 @@ class Template(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def from_api(cls, r: Mapping[str, Any]) -> Template:
+        return TEMPLATE_PAGES.one(r, "template")
+
+    @classmethod
+    def _from_wire(cls, w: _TemplateWire) -> Template:
         return cls(
-            int(r["id"]),
-            str(r.get("title") or ""),
-            str(r.get("body") or ""),
-            stamp(r, "created_at"),
-            stamp(r, "updated_at"),
+            w.id,
+            w.title or "",
+            w.body or "",
+            parse_timestamp(w.created_at),
+            parse_timestamp(w.updated_at),
         )
+
+
+TEMPLATE_PAGES = PageDecoder(_TemplateWire, each(Template._from_wire))
 
 
 class Plan(msgspec.Struct, frozen=True, gc=False):
+    """A published plan: limits are null when unlimited, a missing flag is false. The
+    JSON has exactly these fields, so a plan is decoded as it is (no wire struct)."""
+
     name: str
     price: Decimal
     price_yearly: Decimal
-    messages_history_limit: int | None
-    contacts_limit: int | None
-    lists_limit: int | None
-    titles_limit: int | None
-    campaigns_limit: int | None
-    upload_contacts_from_csv: bool
-    upload_lists_from_csv: bool
-    integrations: bool
-    api_ip_restriction: bool
+    messages_history_limit: Int64 | None = None
+    contacts_limit: Int64 | None = None
+    lists_limit: Int64 | None = None
+    titles_limit: Int64 | None = None
+    campaigns_limit: Int64 | None = None
+    upload_contacts_from_csv: bool = False
+    upload_lists_from_csv: bool = False
+    integrations: bool = False
+    api_ip_restriction: bool = False
 
     @classmethod
     def from_api(cls, r: Mapping[str, Any]) -> Plan:
-        def limit(name: str) -> int | None:
-            return None if r.get(name) is None else int(r[name])
+        return PLAN_PAGES.one(r, "plan")
 
-        return cls(
-            name=str(r["name"]),
-            price=Decimal(str(r["price"])),
-            price_yearly=Decimal(str(r["price_yearly"])),
-            messages_history_limit=limit("messages_history_limit"),
-            contacts_limit=limit("contacts_limit"),
-            lists_limit=limit("lists_limit"),
-            titles_limit=limit("titles_limit"),
-            campaigns_limit=limit("campaigns_limit"),
-            upload_contacts_from_csv=bool(r.get("upload_contacts_from_csv")),
-            upload_lists_from_csv=bool(r.get("upload_lists_from_csv")),
-            integrations=bool(r.get("integrations")),
-            api_ip_restriction=bool(r.get("api_ip_restriction")),
-        )
+
+PLAN_PAGES: PageDecoder[Plan] = PageDecoder(Plan, list)
 
 
 class SmsCode(msgspec.Struct, frozen=True, gc=False):

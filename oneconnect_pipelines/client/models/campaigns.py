@@ -12,13 +12,14 @@ from oneconnect_pipelines.formats import (
     Repeat,
     parse_datetime,
     parse_repeat,
+    parse_timestamp,
     split_date_range,
     split_ids,
     timestamp_offset,
 )
 from oneconnect_pipelines.masking import mask_phone
 
-from ._wire import none_if_empty, stamp
+from ._wire import Int64, PageDecoder, Wire, each
 
 
 class Schedule(msgspec.Struct, frozen=True, gc=False):
@@ -40,17 +41,40 @@ class Schedule(msgspec.Struct, frozen=True, gc=False):
         return self.type.endswith("recurring")
 
     @classmethod
-    def from_api(cls, s: Mapping[str, Any], tz: tzinfo) -> Schedule:
-        kind = str(s["type"])
-        dates = s.get("dates")
-        if dates is not None:
-            items = split_ids(dates) if isinstance(dates, str) else list(dates)
-            return cls(kind, dates=tuple(parse_datetime(d, tz) for d in items))
-        parts = split_date_range(str(s.get("date-range") or ""))
-        repeat = parse_repeat(str(s["repeat"])) if s.get("repeat") else None
+    def _from_wire(cls, w: _ScheduleWire, tz: tzinfo) -> Schedule:
+        if w.dates is not None:
+            items = split_ids(w.dates) if isinstance(w.dates, str) else w.dates
+            return cls(w.type, dates=tuple(parse_datetime(d, tz) for d in items))
+        parts = split_date_range(w.date_range or "")
+        repeat = parse_repeat(w.repeat) if w.repeat else None
         start = parse_datetime(parts[0], tz) if parts and parts[0] else None
         end = parse_datetime(parts[1], tz) if len(parts) > 1 else None
-        return cls(kind, start=start, end=end, repeat=repeat)
+        return cls(w.type, start=start, end=end, repeat=repeat)
+
+
+class _ScheduleWire(Wire, rename={"date_range": "date-range"}):
+    """A schedule as the JSON has it: certain ``dates`` (an array, or text joined by
+    commas), or a ``date-range`` with a ``repeat``."""
+
+    type: str
+    dates: str | tuple[str, ...] | None = None
+    date_range: str | None = None
+    repeat: str | None = None
+
+
+class _CampaignWire(Wire, kw_only=True):
+    id: Int64
+    name: str
+    active: bool
+    recipients: str | tuple[str, ...] | None = None
+    recipients_list: tuple[Int64, ...] | None = None
+    title: str | None = None
+    content: str | None = None
+    job_type: Int64 | None = None
+    schedule: _ScheduleWire
+    completed: bool | None = None
+    created_at: str
+    updated_at: str
 
 
 class Campaign(msgspec.Struct, frozen=True, gc=False):
@@ -71,21 +95,24 @@ class Campaign(msgspec.Struct, frozen=True, gc=False):
     def from_api(cls, r: Mapping[str, Any], tz: tzinfo | None = None) -> Campaign:
         """Schedule dates carry no offset: they are read in ``tz``, else in the offset of
         the record's own ``created_at``."""
-        zone = tz or timestamp_offset(r["created_at"])
-        recipients = r.get("recipients") or ""
+        return campaign_pages(tz).one(r, "campaign")
+
+    @classmethod
+    def _from_wire(cls, w: _CampaignWire, tz: tzinfo | None) -> Campaign:
+        recipients = w.recipients or ()
         return cls(
-            id=int(r["id"]),
-            name=str(r["name"]),
-            active=bool(r["active"]),
+            id=w.id,
+            name=w.name,
+            active=w.active,
             recipients=tuple(split_ids(recipients) if isinstance(recipients, str) else recipients),
-            recipients_list=tuple(int(i) for i in r.get("recipients_list") or ()),
-            title=none_if_empty(r.get("title")),
-            content=str(r.get("content") or ""),
-            job_type=int(r.get("job_type") or 0),
-            schedule=Schedule.from_api(r["schedule"], zone),
-            completed=None if r.get("completed") is None else bool(r["completed"]),
-            created_at=stamp(r, "created_at"),
-            updated_at=stamp(r, "updated_at"),
+            recipients_list=w.recipients_list or (),
+            title=w.title or None,
+            content=w.content or "",
+            job_type=w.job_type or 0,
+            schedule=Schedule._from_wire(w.schedule, tz or timestamp_offset(w.created_at)),
+            completed=w.completed,
+            created_at=parse_timestamp(w.created_at),
+            updated_at=parse_timestamp(w.updated_at),
         )
 
     def __repr__(self) -> str:  # recipients are phone numbers
@@ -94,6 +121,18 @@ class Campaign(msgspec.Struct, frozen=True, gc=False):
             f"Campaign(id={self.id}, name={self.name!r}, type={self.schedule.type!r}, "
             f"recipients={recipients!r}, recipients_list={self.recipients_list!r})"
         )
+
+
+class _BirthdayCampaignWire(Wire, kw_only=True):
+    id: Int64
+    name: str
+    active: bool
+    content: str | None = None
+    recipient_lists: tuple[Int64, ...] | None = None
+    #: ``""`` when none
+    title: str | None = None
+    created_at: str
+    updated_at: str
 
 
 class BirthdayCampaign(msgspec.Struct, frozen=True, gc=False):
@@ -108,13 +147,25 @@ class BirthdayCampaign(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def from_api(cls, r: Mapping[str, Any]) -> BirthdayCampaign:
+        return BIRTHDAY_CAMPAIGN_PAGES.one(r, "birthday campaign")
+
+    @classmethod
+    def _from_wire(cls, w: _BirthdayCampaignWire) -> BirthdayCampaign:
         return cls(
-            id=int(r["id"]),
-            name=str(r["name"]),
-            active=bool(r["active"]),
-            content=str(r.get("content") or ""),
-            recipient_lists=tuple(int(i) for i in r.get("recipient_lists") or ()),
-            title=none_if_empty(r.get("title")),
-            created_at=stamp(r, "created_at"),
-            updated_at=stamp(r, "updated_at"),
+            id=w.id,
+            name=w.name,
+            active=w.active,
+            content=w.content or "",
+            recipient_lists=w.recipient_lists or (),
+            title=w.title or None,
+            created_at=parse_timestamp(w.created_at),
+            updated_at=parse_timestamp(w.updated_at),
         )
+
+
+def campaign_pages(tz: tzinfo | None) -> PageDecoder[Campaign]:
+    """Campaigns read with their schedules in ``tz`` (None: each record's own offset)."""
+    return PageDecoder(_CampaignWire, each(lambda w: Campaign._from_wire(w, tz)))
+
+
+BIRTHDAY_CAMPAIGN_PAGES = PageDecoder(_BirthdayCampaignWire, each(BirthdayCampaign._from_wire))

@@ -89,7 +89,7 @@ class _ListWire(Wire):
     created_at: str
     updated_at: str
     members: list[_ContactWire] | None = None
-    noncontact_members: dict[str, list[str]] | None = None
+    noncontact_members: dict[str, list[str | None]] | None = None
 
 
 class ContactList(msgspec.Struct, frozen=True, gc=False):
@@ -97,7 +97,7 @@ class ContactList(msgspec.Struct, frozen=True, gc=False):
     name: str
     members: tuple[Contact, ...]
     #: Members uploaded from CSV that are not contacts: column name -> values.
-    noncontact_members: dict[str, list[str]] | None
+    noncontact_members: dict[str, list[str | None]] | None
     created_at: datetime
     updated_at: datetime
 
