@@ -6,10 +6,10 @@ contract's wire types in C++ without holding the GIL, so pages decode side by si
 the next ones download. (Splitting the array into lines first, with msgspec, cost 10%
 more and held the GIL.) A page Arrow cannot read in the wire types (an id sent as text,
 say) is decoded and each record converted by its wire struct, as the typed listing
-reads it (numbers sent as text read as numbers): its records come back in the wire
-types, for the frame builder to read and name any value off its format, and a value of
-the wrong JSON type (a list where text belongs, 1.5 as an id) is a ``ResponseError``
-naming the record and the field. An answer that is not an array raises the error it
+reads it (numbers sent as text read as numbers), and made the same Arrow columns: the
+frame builder names any value off its format, and a value of the wrong JSON type (a
+list where text belongs, 1.5 as an id) is a ``ResponseError`` naming the record and the
+field. An answer that is not an array raises the error it
 stands for.
 """
 
@@ -27,9 +27,8 @@ from ._answers import read_record
 from .errors import ResponseError
 from .models import PageDecoder
 
-#: A page in Arrow, or (one Arrow could not read) its records in the wire types, as plain
-#: values.
-WirePage: TypeAlias = pyarrow.RecordBatch | list[dict[str, Any]]
+#: A page in Arrow, in the wire types.
+WirePage: TypeAlias = pyarrow.RecordBatch
 
 #: The field a page's array is read as, and what its body is put in.
 _PAGE = "page"
@@ -70,7 +69,8 @@ def arrow_page(
                     f"expected JSON objects, got {type(record).__name__} as record {place}",
                     call=call,
                 ) from None
-        return [read_record(decoder.wire_record, record, resource, call) for record in answer]
+        wired = [read_record(decoder.wire_record, record, resource, call) for record in answer]
+        return pyarrow.RecordBatch.from_pylist(wired, schema=decoder.arrow)
     return pyarrow.RecordBatch.from_struct_array(records)
 
 
@@ -90,13 +90,9 @@ def _parsing(wire: pyarrow.Schema, newlines: bool) -> pyarrow.json.ParseOptions:
 
 
 def wire_ids(page: WirePage) -> list[Any]:
-    if isinstance(page, pyarrow.RecordBatch):
-        ids: list[Any] = page.column("id").to_pylist()
-        return ids
-    return [record.get("id") for record in page]
+    ids: list[Any] = page.column("id").to_pylist()
+    return ids
 
 
 def keep_wire(page: WirePage, mask: list[bool]) -> WirePage:
-    if isinstance(page, pyarrow.RecordBatch):
-        return page.filter(pyarrow.array(mask))
-    return [record for record, kept in zip(page, mask, strict=True) if kept]
+    return page.filter(pyarrow.array(mask))

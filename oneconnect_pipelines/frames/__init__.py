@@ -8,38 +8,32 @@ record ids.
 
 from __future__ import annotations
 
-from .columns import CHUNK, DATE32, Fields, FrameError, birthdays, ids, stamps, text
+from .columns import DATE32, FrameError, birthdays, ids, stamps, text
 from .records import (
     CONVERT_ROWS,
     contact_chunk,
     contacts_frame,
-    contacts_of,
     message_chunk,
     messages_frame,
-    messages_of,
     tables,
     to_frame,
 )
 from .small import balance_frame, campaigns_frame, frame_of, lists_frames
 
 __all__ = [
-    "CHUNK",
     "CONVERT_ROWS",
     "DATE32",
-    "Fields",
     "FrameError",
     "balance_frame",
     "birthdays",
     "campaigns_frame",
     "contact_chunk",
     "contacts_frame",
-    "contacts_of",
     "frame_of",
     "ids",
     "lists_frames",
     "message_chunk",
     "messages_frame",
-    "messages_of",
     "stamps",
     "tables",
     "text",

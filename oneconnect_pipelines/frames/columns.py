@@ -1,11 +1,12 @@
-"""Column converters shared by every table: API values -> typed columns, each bad value
-named by table, field and record ids (``FrameError``); ``Fields`` reads a table's records
-field by field, as Arrow columns when they have the contract's types."""
+"""Column converters shared by every table: API values -> typed columns, each value the
+contract does not allow named by table, field and record ids (``FrameError``), never
+quoted. The big tables' converters take and give Arrow arrays: the common case is a
+few Arrow compute calls, and only a column with a value off the usual shape takes the
+strict path, which reads what it can and names the rest."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -13,69 +14,47 @@ import pandas as pd
 import pyarrow
 import pyarrow.compute
 
-from ..client._arrow import WirePage
-from ..formats import (
-    BIRTHDAY_READ_FORMAT,
-    BIRTHDAY_WRITE_FORMAT,
-    TIMESTAMP_FORMAT,
-)
+from ..formats import BIRTHDAY_READ_FORMAT, BIRTHDAY_WRITE_FORMAT, TIMESTAMP_FORMAT
 from ..schemas import TEXT
 
-Record = Mapping[str, Any]
-#: A field of every record: a list (any values), or an Arrow array of the contract's type.
-Column: TypeAlias = Iterable[Any] | pyarrow.Array | pyarrow.ChunkedArray
-#: What ``Fields`` gives: a list, or an Arrow column.
-Values: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
-#: Records are handed to Arrow this many at a time (as they arrive, when they are lazy).
-CHUNK = 1000
+#: A column as the converters take it: an Arrow array (of pages), or a list (of values).
+Column: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
 ARROW = (pyarrow.Array, pyarrow.ChunkedArray)
 DATE32 = pd.ArrowDtype(pyarrow.date32())
+_UTC = pyarrow.timestamp("us", "UTC")
 
 
 class FrameError(ValueError):
     """A record breaks the API contract in a way no table can hold."""
 
 
-# ----------------------------------------------------------------------------- columns
-def text(values: Column) -> pd.Series:
-    """Strings, with empty and missing both as <NA>."""
-    values = values if isinstance(values, ARROW) else list(values)
-    arrow = _strings(values)
-    if arrow is None:  # not all text (numbers, say): pandas converts them
-        series = pd.Series(list(values), dtype=TEXT)
-        return series.mask(series == "")
-    empty = pyarrow.compute.equal(arrow, "")
-    return _text_series(pyarrow.compute.if_else(empty, pyarrow.scalar(None, arrow.type), arrow))
+# ----------------------------------------------------------------------------- Arrow
+def nulled(values: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array:
+    """Empty text as null: to a reader, the same thing."""
+    empty = pyarrow.compute.equal(values, "")
+    return pyarrow.compute.if_else(empty, pyarrow.scalar(None, values.type), values)
 
 
-def ids(values: Column) -> pd.Series:
-    if isinstance(values, ARROW):
-        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="Int64")
-    return pd.Series(list(values), dtype="Int64")
+def within(
+    values: pyarrow.Array, allowed: Sequence[str], table: str, field: str, record_ids: Column
+) -> pyarrow.Array:
+    """Text limited to ``allowed`` (null stays null); any other value is named."""
+    known = pyarrow.compute.is_in(values, value_set=pyarrow.array(allowed), skip_nulls=True)
+    unknown = pyarrow.compute.invert(pyarrow.compute.or_(known, values.is_null()))
+    _refuse(unknown, table, field, record_ids, f"is not {'/'.join(allowed)}")
+    return values
 
 
-def flags(values: Column) -> pd.Series:
-    if isinstance(values, ARROW):
-        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="boolean")
-    return pd.Series([None if v is None else bool(v) for v in values], dtype="boolean")
+def stamps(values: Column, table: str, field: str, record_ids: Column) -> pyarrow.Array:
+    """``"2019-06-17 11:16:55 +0400"`` texts -> UTC timestamps (null stays null).
 
-
-def category(values: Column | pd.Series, allowed: Sequence[str]) -> pd.Series:
-    """Text limited to ``allowed``; anything else becomes <NA> (callers refuse it)."""
-    series = values if isinstance(values, pd.Series) else text(values)
-    return pd.Series(pd.Categorical(series, categories=list(allowed)), index=series.index)
-
-
-def stamps(values: Iterable[Any], table: str, field: str, record_ids: Values) -> pd.Series:
-    """``"2019-06-17 11:16:55 +0400"`` strings -> UTC timestamps, all at once.
-
-    When every value has the contract's shape, dropping the space before the offset makes
+    In the contract's shape (25 characters), dropping the space before the offset makes
     it ISO 8601, which Arrow's cast reads (and checks: 30 February fails) at C speed;
-    otherwise the strict path below finds and names the records that are wrong."""
-    raw = _strings(values)
-    if raw is None:
-        raise FrameError(f"{table}.{field} holds values that are not text")
-    if _all_match(raw, _STAMP_SHAPE):
+    otherwise the strict path reads the column with ``TIMESTAMP_FORMAT`` and names the
+    records it cannot read, or whose moment no table can hold."""
+    raw = _texts(values, table, field)
+    lengths = pyarrow.compute.min_max(pyarrow.compute.utf8_length(raw)).as_py()
+    if lengths["min"] in (25, None) and lengths["max"] in (25, None):
         try:
             iso = pyarrow.compute.utf8_replace_slice(raw, 19, 20, "")
             return _held(iso.cast(pyarrow.timestamp("s", "UTC")), table, field, record_ids)
@@ -90,19 +69,43 @@ def stamps(values: Iterable[Any], table: str, field: str, record_ids: Values) ->
         pyarrow.compute.strftime(local, format="%Y-%m-%d %H:%M:%S"), wall
     )
     parsed = pyarrow.compute.if_else(rolled, pyarrow.scalar(None, type=parsed.type), parsed)
-    bad = pd.Series(parsed.is_null().to_numpy(zero_copy_only=False)) & pd.Series(
-        raw.is_valid().to_numpy(zero_copy_only=False)
-    )
-    _refuse(bad, table, field, record_ids, "is not a timestamp")
+    unread = pyarrow.compute.and_(parsed.is_null(), raw.is_valid())
+    _refuse(unread, table, field, record_ids, "is not a timestamp")
     return _held(parsed, table, field, record_ids)
 
 
+def birthdays(values: Column, table: str, record_ids: Column) -> pyarrow.Array:
+    """``DD/MM/YYYY`` (what the API returns) or ``DD.MM.YYYY`` -> Arrow dates (empty and
+    missing: null). The common case is rearranged to ISO and cast by Arrow (which refuses
+    30 February); anything else goes through pandas, which names what it cannot read."""
+    raw = nulled(_texts(values, table, "birthday"))
+    if _all_match(raw, _BIRTHDAY_SHAPE):
+        part = pyarrow.compute.utf8_slice_codeunits
+        iso = pyarrow.compute.binary_join_element_wise(
+            part(raw, 6, 10), part(raw, 3, 5), part(raw, 0, 2), "-"
+        )
+        try:
+            return iso.cast(pyarrow.date32())
+        except pyarrow.ArrowInvalid:
+            pass
+    given = pd.Series(raw.to_pylist(), dtype=TEXT)
+    parsed = pd.to_datetime(given, format=BIRTHDAY_READ_FORMAT, errors="coerce")
+    parsed = parsed.fillna(pd.to_datetime(given, format=BIRTHDAY_WRITE_FORMAT, errors="coerce"))
+    unread = given.notna() & parsed.isna()
+    _refuse(pyarrow.array(unread), table, "birthday", record_ids, "is not a date")
+    return pyarrow.array(parsed.astype(DATE32))
+
+
 def moments(
-    values: Iterable[datetime | None], table: str, field: str, record_ids: Values
+    values: Iterable[datetime | None], table: str, field: str, record_ids: Column
 ) -> pd.Series:
     """Aware datetimes (or None) -> the table's UTC timestamps, naming the records whose
     moment no table can hold."""
-    return _held(pyarrow.array(in_utc(values), _MOMENT), table, field, record_ids)
+    held = _held(pyarrow.array(in_utc(values), _UTC), table, field, record_ids)
+    return pd.Series(held.cast(pyarrow.timestamp("ns", "UTC")).to_pandas(), dtype=_STAMP)
+
+
+_STAMP = pd.DatetimeTZDtype("ns", "UTC")
 
 
 def in_utc(values: Iterable[datetime | None]) -> list[datetime | None]:
@@ -112,9 +115,6 @@ def in_utc(values: Iterable[datetime | None]) -> list[datetime | None]:
     return [None if value is None else value.astimezone(UTC) for value in values]
 
 
-_MOMENT = pyarrow.timestamp("us", "UTC")
-
-
 #: The moments a table's timestamps (pandas nanoseconds) can hold, in seconds.
 STAMP_RANGE = (
     pyarrow.scalar(pd.Timestamp.min.ceil("s"), pyarrow.timestamp("s", "UTC")),
@@ -122,71 +122,39 @@ STAMP_RANGE = (
 )
 
 
-def beyond_stamp_range(parsed: pyarrow.Array) -> pyarrow.Array:
-    """True where a timestamp is outside ``STAMP_RANGE`` (null stays null)."""
+def _held(parsed: pyarrow.Array, table: str, field: str, record_ids: Column) -> pyarrow.Array:
+    """``parsed`` as the table's UTC timestamps, naming the records it cannot hold."""
     earliest, latest = (bound.cast(parsed.type) for bound in STAMP_RANGE)
-    return pyarrow.compute.or_(
+    beyond = pyarrow.compute.or_(
         pyarrow.compute.less(parsed, earliest), pyarrow.compute.greater(parsed, latest)
     )
+    _refuse(beyond, table, field, record_ids, "is outside the years 1677 to 2262 a table holds")
+    return parsed.cast(_UTC)
 
 
-def _held(parsed: pyarrow.Array, table: str, field: str, record_ids: Values) -> pd.Series:
-    """``parsed`` as the table's UTC timestamps, naming the records it cannot hold."""
-    beyond = pyarrow.compute.fill_null(beyond_stamp_range(parsed), False)
-    _refuse(
-        pd.Series(beyond.to_numpy(zero_copy_only=False)),
-        table,
-        field,
-        record_ids,
-        "is outside the years 1677 to 2262 a table holds",
-    )
-    return _utc_series(parsed)
+_BIRTHDAY_SHAPE = r"^(\d\d/\d\d/\d{4}|\d\d\.\d\d\.\d{4})$"
 
 
-def birthdays(values: Iterable[Any], table: str, record_ids: Values) -> pd.Series:
-    """``DD/MM/YYYY`` (what the API returns) or ``DD.MM.YYYY`` -> Arrow dates. The common
-    case is rearranged to ISO and cast by Arrow (which refuses 30 February); anything
-    else goes through pandas, which names what it cannot read."""
-    values = values if isinstance(values, ARROW) else list(values)
+def _texts(values: Column, table: str, field: str) -> pyarrow.Array | pyarrow.ChunkedArray:
+    """A column of text as Arrow (the chunks of a table are not combined)."""
+    if isinstance(values, ARROW):
+        return values
     arrow = _strings(values)
-    if arrow is not None and _all_match(arrow, _BIRTHDAY_SHAPE_OR_EMPTY):
-        empty = pyarrow.compute.equal(arrow, "")
-        arrow = pyarrow.compute.if_else(empty, pyarrow.scalar(None, pyarrow.string()), arrow)
-        part = pyarrow.compute.utf8_slice_codeunits
-        iso = pyarrow.compute.binary_join_element_wise(
-            part(arrow, 6, 10), part(arrow, 3, 5), part(arrow, 0, 2), "-"
-        )
-        try:
-            return pd.Series(iso.cast(pyarrow.date32()), dtype=DATE32)
-        except pyarrow.ArrowInvalid:
-            pass
-    raw = text(values)
-    parsed = pd.to_datetime(raw, format=BIRTHDAY_READ_FORMAT, errors="coerce")
-    parsed = parsed.fillna(pd.to_datetime(raw, format=BIRTHDAY_WRITE_FORMAT, errors="coerce"))
-    _refuse(raw.notna() & parsed.isna(), table, "birthday", record_ids, "is not a date")
-    return parsed.astype(DATE32)
-
-
-_STAMP_SHAPE = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d[0-5]\d$"
-_BIRTHDAY_SHAPE_OR_EMPTY = r"^(\d\d/\d\d/\d{4}|\d\d\.\d\d\.\d{4}|)$"
+    if arrow is None:
+        raise FrameError(f"{table}.{field} holds values that are not text")
+    return arrow
 
 
 def _strings(values: Column) -> pyarrow.Array | None:
-    """Text values as one Arrow string array; None when some value is not text. An
-    iterator is consumed: callers that fall back to the values pass a list."""
+    """Text values as one Arrow string array; None when some value is not text."""
     if isinstance(values, pyarrow.ChunkedArray):
         return values.combine_chunks()
     if isinstance(values, pyarrow.Array):
         return values
     try:
-        return pyarrow.array(values if isinstance(values, list) else list(values), pyarrow.string())
+        return pyarrow.array(list(values), pyarrow.string())
     except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
         return None
-
-
-def _text_series(values: pyarrow.Array) -> pd.Series:
-    """Arrow strings as pandas ``string[pyarrow]``, without copying."""
-    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pyarrow.large_string())))
 
 
 def _all_match(values: pyarrow.Array, pattern: str) -> bool:
@@ -195,78 +163,41 @@ def _all_match(values: pyarrow.Array, pattern: str) -> bool:
     return bool(pyarrow.compute.all(matched).as_py() is not False)
 
 
-def _utc_series(parsed: pyarrow.Array) -> pd.Series:
-    return pd.Series(
-        parsed.cast(pyarrow.timestamp("ns", "UTC")).to_pandas(), dtype="datetime64[ns, UTC]"
-    )
+def _refuse(bad: pyarrow.Array, table: str, field: str, record_ids: Column, why: str) -> None:
+    """A FrameError naming (up to ten of) the records where ``bad`` is true."""
+    where = pyarrow.compute.indices_nonzero(pyarrow.compute.fill_null(bad, False))
+    if len(where):
+        offenders = pyarrow.compute.take(_values(record_ids), where[:10]).to_pylist()
+        raise FrameError(f"{table}.{field} {why} for {len(where)} record(s), ids {offenders}")
 
 
-def _refuse(bad: pd.Series, table: str, field: str, record_ids: Values, why: str) -> None:
-    if bad.any():
-        where = bad.to_numpy().nonzero()[0][:10]
-        if isinstance(record_ids, ARROW):
-            offenders = record_ids.take(where).to_pylist()
-        else:
-            offenders = [record_ids[i] for i in where]
-        raise FrameError(f"{table}.{field} {why} for {int(bad.sum())} record(s), ids {offenders}")
+def _values(column: Column) -> pyarrow.Array | pyarrow.ChunkedArray:
+    return column if isinstance(column, ARROW) else pyarrow.array(list(column))
 
 
-def _column(records: Sequence[Record], name: str) -> list[Any]:
-    return [record.get(name) for record in records]
+# ----------------------------------------------------------------------------- pandas
+def text(values: Column) -> pd.Series:
+    """Strings, with empty and missing both as <NA>."""
+    values = values if isinstance(values, ARROW) else list(values)
+    arrow = _strings(values)
+    if arrow is None:  # not all text (numbers, say): pandas converts them
+        series = pd.Series(list(values), dtype=TEXT)
+        return series.mask(series == "")
+    return text_series(nulled(arrow))
 
 
-class Fields:
-    """A table's records, field by field. When every value has the type the contract
-    gives it, each field is an Arrow column (of pages decoded into Arrow by the client,
-    or of records converted by Arrow a chunk at a time); otherwise each field is a
-    plain list, for the converters to find and name the records that are wrong.
+def text_series(values: pyarrow.Array) -> pd.Series:
+    """Arrow strings as pandas ``string[pyarrow]``, without copying."""
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pyarrow.large_string())))
 
-    Records are converted as they arrive (a lazy iterable over pages is converted while
-    the next pages download) and not kept: 100,000 live dicts would make every full
-    collection of the garbage collector walk them all. If a later chunk does not fit,
-    the records converted so far are read back from Arrow."""
 
-    def __init__(self, records: Iterable[Record], schema: pyarrow.Schema) -> None:
-        source = iter(records)
-        chunks: Iterator[list[Record]] = iter(lambda: list(itertools.islice(source, CHUNK)), [])
-        self._read(chunks, schema)
+def ids(values: Column) -> pd.Series:
+    if isinstance(values, ARROW):
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="Int64")
+    return pd.Series(list(values), dtype="Int64")
 
-    @classmethod
-    def of_pages(cls, pages: Iterable[WirePage], schema: pyarrow.Schema) -> Fields:
-        """Pages as the client's ``arrow_pages`` gives them: Arrow batches, or (pages
-        Arrow could not read) records in the wire types."""
-        fields = cls.__new__(cls)
-        fields._read(pages, schema)
-        return fields
 
-    def _read(self, pages: Iterable[WirePage], schema: pyarrow.Schema) -> None:
-        self.table: pyarrow.Table | None = None
-        self.records: list[Record] = []
-        batches: list[pyarrow.RecordBatch] = []
-        source = iter(pages)
-        for page in source:
-            if isinstance(page, pyarrow.RecordBatch):
-                batches.append(page)
-                continue
-            try:
-                batches.append(self._batch(page, schema))
-            except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
-                converted = pyarrow.Table.from_batches(batches, schema).to_pylist()
-                rest = [r for p in source for r in (p if isinstance(p, list) else p.to_pylist())]
-                self.records = [*converted, *page, *rest]
-                return
-        self.table = pyarrow.Table.from_batches(batches, schema)
-
-    @staticmethod
-    def _batch(chunk: Sequence[Record], schema: pyarrow.Schema) -> pyarrow.RecordBatch:
-        return pyarrow.RecordBatch.from_pylist(chunk, schema=schema)
-
-    def __call__(self, name: str) -> Values:
-        """Field ``name`` (``outer.inner`` for a nested one; a missing outer is null)."""
-        outer, _, inner = name.partition(".")
-        if self.table is not None:
-            column = self.table[outer]
-            return pyarrow.compute.struct_field(column, inner) if inner else column
-        if inner:
-            return [(record.get(outer) or {}).get(inner) for record in self.records]
-        return _column(self.records, outer)
+def category(values: Column | pd.Series, allowed: Sequence[str]) -> pd.Series:
+    """Text limited to ``allowed``; anything else becomes <NA> (callers refuse it)."""
+    series = values if isinstance(values, pd.Series) else text(values)
+    return pd.Series(pd.Categorical(series, categories=list(allowed)), index=series.index)
