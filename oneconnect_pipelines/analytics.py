@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .formats import MESSAGE_STATUSES, Repeat, birthday_in_year
-from .frames import DATE32, ids, text
-from .schemas import TEXT
+from .frames import ids, text
+from .schemas import DATE32, TEXT
 
 CALENDAR_DAYS = 90
 BIRTHDAY_DAYS = 30

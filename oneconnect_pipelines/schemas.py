@@ -26,6 +26,8 @@ Count = Series[pd.Int64Dtype]
 #: Text: pandas strings stored in Arrow, so frames convert to Arrow (DuckDB, Parquet)
 #: without copying, and string checks run in Arrow's kernels.
 TEXT = pd.StringDtype("pyarrow")
+#: Days (birthdays, partition days): Arrow dates, which DuckDB and Parquet take as they are.
+DATE32 = pd.ArrowDtype(pyarrow.date32())
 
 
 @dtypes.immutable(init=True)

@@ -14,16 +14,14 @@ from datetime import date
 
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow
 
 from ..formats import GENDERS
 from ..masking import mask_phone
-from ..schemas import TEXT, CrmContactsSchema
+from ..schemas import DATE32, TEXT, CrmContactsSchema
 from .mapping import CONTACT_FIELDS
 from .phones import NumberFormat, PhoneNormaliser
 from .read import ROW, Rejection
 
-DATE32 = pd.ArrowDtype(pyarrow.date32())
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
 
 _ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"

@@ -8,7 +8,8 @@ record ids.
 
 from __future__ import annotations
 
-from .columns import DATE32, FrameError, birthdays, ids, stamps, text
+from ..schemas import DATE32
+from .columns import FrameError, birthdays, ids, stamps, text
 from .records import (
     CONVERT_ROWS,
     contact_chunk,

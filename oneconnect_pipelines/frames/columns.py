@@ -15,12 +15,11 @@ import pyarrow
 import pyarrow.compute
 
 from ..formats import BIRTHDAY_READ_FORMAT, BIRTHDAY_WRITE_FORMAT, TIMESTAMP_FORMAT
-from ..schemas import TEXT
+from ..schemas import DATE32, TEXT
 
 #: A column as the converters take it: an Arrow array (of pages), or a list (of values).
 Column: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
 ARROW = (pyarrow.Array, pyarrow.ChunkedArray)
-DATE32 = pd.ArrowDtype(pyarrow.date32())
 _UTC = pyarrow.timestamp("us", "UTC")
 
 
