@@ -340,30 +340,12 @@ class Platform:
         if not rows:
             return
         tz, updates = self.tz, []
-        for row in rows:
+        for row in rows:  # MESSAGE_COLUMNS, then status_due_at: when it settles
             outcome = message_outcome(row[0], self.account.seed)
-            settled_at = row[10]
-            values = (
-                row[0],
-                outcome.status,
-                row[2],
-                row[3],
-                row[4],
-                row[5],
-                outcome.status.capitalize(),
-                outcome.reason,
-                row[8],
-                settled_at,
-            )
+            status, report, settled_at = outcome.status, outcome.status.capitalize(), row[10]
+            values = (row[0], status, *row[2:6], report, outcome.reason, row[8], settled_at)
             updates.append(
-                (
-                    outcome.status,
-                    values[6],
-                    outcome.reason,
-                    settled_at,
-                    message_doc(values, tz),
-                    row[0],
-                )
+                (status, report, outcome.reason, settled_at, message_doc(values, tz), row[0])
             )
         self.store.db.executemany(
             "UPDATE messages SET final_status = ?, dr_status = ?, dr_reason = ?, "
