@@ -28,6 +28,8 @@ Count = Series[pd.Int64Dtype]
 TEXT = pd.StringDtype("pyarrow")
 #: Days (birthdays, partition days): Arrow dates, which DuckDB and Parquet take as they are.
 DATE32 = pd.ArrowDtype(pyarrow.date32())
+#: A certain-dates schedule's send times (``StampList``): lists of UTC moments.
+STAMP_LIST = pd.ArrowDtype(pyarrow.list_(pyarrow.timestamp("ns", "UTC")))
 
 
 @dtypes.immutable(init=True)

@@ -400,14 +400,29 @@ UNREADABLE_RECORDS: dict[str, tuple[Callable[[OneConnect], Any], Any, str, Any, 
             {"type": "permanent-recurring", "date-range": "01/03/2026 10:00", "repeat": "often"},
             "schedule.repeat",
         ),
-        ({"type": "scheduled-certain-dates", "dates": "01/03/2026 10:00,later"}, None),
+        ({"type": "scheduled-certain-dates", "dates": "01/03/2026 10:00,later"}, "schedule.dates"),
+        (
+            {
+                "type": "scheduled-recurring",
+                "date-range": "01/03/2026 10:00 - soon",
+                "repeat": "1 days",
+            },
+            "schedule.date-range",
+        ),
         ({"date-range": "01/03/2026 10:00", "repeat": "1 day"}, "schedule.type"),
         (
             {"type": "scheduled-certain-dates", "dates": {"first": "01/03/2026 10:00"}},
             "schedule.dates",
         ),
     ],
-    ids=["no such day", "no such repeat", "a date among text", "no type", "an object as dates"],
+    ids=[
+        "no such day",
+        "no such repeat",
+        "a date among text",
+        "a range's end",
+        "no type",
+        "an object as dates",
+    ],
 )
 def test_a_schedule_off_the_contract_names_its_campaign(
     schedule: dict[str, Any], field: str | None

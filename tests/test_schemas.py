@@ -331,6 +331,19 @@ def test_a_moment_no_table_can_hold_names_the_records() -> None:
     )
 
 
+def test_a_send_time_no_table_can_hold_names_the_campaigns() -> None:
+    """Certain dates past 2262 read fine into a record; the table names the campaign."""
+    far = {"type": "permanent-certain-dates", "dates": ["01/01/2026 09:00", "01/01/2300 09:00"]}
+    near = {"type": "scheduled-certain-dates", "dates": ["22/05/2026 17:57"]}
+    records = campaigns_of([campaign(4, near), campaign(5, far), campaign(6, far)])
+    with pytest.raises(frames.FrameError) as caught:
+        frames.campaigns_frame(records)
+    assert str(caught.value) == (
+        "campaigns.dates is outside the years 1677 to 2262 a table holds for 2 record(s), "
+        "ids [5, 6]"
+    )
+
+
 # ----------------------------------------------------------------------- property
 optional_text = st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=12))
 phone = st.from_regex(r"0{0,3}[0-9]{6,12}", fullmatch=True)

@@ -15,7 +15,7 @@ import pyarrow
 import pyarrow.compute
 
 from ..formats import BIRTHDAY_READ_FORMAT, BIRTHDAY_WRITE_FORMAT, TIMESTAMP_FORMAT
-from ..schemas import DATE32, TEXT
+from ..schemas import DATE32, STAMP_LIST, TEXT
 
 #: A column as the converters take it: an Arrow array (of pages), or a list (of values).
 Column: TypeAlias = Sequence[Any] | pyarrow.Array | pyarrow.ChunkedArray
@@ -121,14 +121,33 @@ STAMP_RANGE = (
 )
 
 
+def moment_lists(
+    values: Iterable[Sequence[datetime]], table: str, field: str, record_ids: Column
+) -> pd.Series:
+    """Each record's aware datetimes -> its list of the table's UTC timestamps, naming
+    the records with a moment no table can hold."""
+    lists = pyarrow.array([in_utc(moments) for moments in values], pyarrow.list_(_UTC))
+    owners = pyarrow.compute.list_parent_indices(lists).filter(_beyond(lists.flatten()))
+    bad = pyarrow.compute.is_in(pyarrow.array(range(len(lists))), value_set=owners)
+    _refuse(bad, table, field, record_ids, _BEYOND)
+    return pd.Series(lists.cast(STAMP_LIST.pyarrow_dtype), dtype=STAMP_LIST)
+
+
 def _held(parsed: pyarrow.Array, table: str, field: str, record_ids: Column) -> pyarrow.Array:
     """``parsed`` as the table's UTC timestamps, naming the records it cannot hold."""
+    _refuse(_beyond(parsed), table, field, record_ids, _BEYOND)
+    return parsed.cast(_UTC)
+
+
+_BEYOND = "is outside the years 1677 to 2262 a table holds"
+
+
+def _beyond(parsed: pyarrow.Array) -> pyarrow.Array:
+    """Which of ``parsed`` (timestamps) a table's nanoseconds cannot hold."""
     earliest, latest = (bound.cast(parsed.type) for bound in STAMP_RANGE)
-    beyond = pyarrow.compute.or_(
+    return pyarrow.compute.or_(
         pyarrow.compute.less(parsed, earliest), pyarrow.compute.greater(parsed, latest)
     )
-    _refuse(beyond, table, field, record_ids, "is outside the years 1677 to 2262 a table holds")
-    return parsed.cast(_UTC)
 
 
 _BIRTHDAY_SHAPE = r"^(\d\d/\d\d/\d{4}|\d\d\.\d\d\.\d{4})$"

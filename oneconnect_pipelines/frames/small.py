@@ -15,7 +15,7 @@ import pandera.pandas as pa
 
 from .. import schemas as s
 from ..client.models import Campaign, ContactList
-from .columns import category, in_utc, moments
+from .columns import category, moment_lists, moments
 
 
 def frame_of(
@@ -35,6 +35,8 @@ def frame_of(
             return category(values, allowed[name])
         if isinstance(dtype, pd.DatetimeTZDtype):
             return moments(values, table, name, record_ids)
+        if dtype == s.STAMP_LIST:
+            return moment_lists(values, table, name, record_ids)
         return pd.Series(values, dtype=dtype)
 
     return pd.DataFrame(
@@ -109,7 +111,7 @@ def campaigns_frame(campaigns: Iterable[Campaign]) -> pd.DataFrame:
         end_at=[schedule.end for schedule in schedules],
         repeat_every=[repeat.count if repeat else None for repeat in repeats],
         repeat_period=[repeat.period if repeat else None for repeat in repeats],
-        dates=[sorted(in_utc(schedule.dates)) for schedule in schedules],
+        dates=[sorted(schedule.dates) for schedule in schedules],
     )
 
 

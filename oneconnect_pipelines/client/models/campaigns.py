@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import Any
 
 import msgspec
 
 from oneconnect_pipelines.formats import (
+    FormatError,
     Repeat,
     parse_datetime,
     parse_repeat,
@@ -42,14 +44,28 @@ class Schedule(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def _from_wire(cls, w: _ScheduleWire, tz: tzinfo) -> Schedule:
-        if w.dates is not None:
-            items = split_ids(w.dates) if isinstance(w.dates, str) else w.dates
-            return cls(w.type, dates=tuple(parse_datetime(d, tz) for d in items))
-        parts = split_date_range(w.date_range or "")
+        if isinstance(w.dates, str):
+            with _naming("schedule.dates"):
+                return cls(w.type, dates=tuple(parse_datetime(d, tz) for d in split_ids(w.dates)))
+        if w.dates is not None:  # an array: the reader finds the item by its value
+            return cls(w.type, dates=tuple(parse_datetime(d, tz) for d in w.dates))
+        with _naming("schedule.date-range"):
+            parts = split_date_range(w.date_range or "")
+            start = parse_datetime(parts[0], tz) if parts and parts[0] else None
+            end = parse_datetime(parts[1], tz) if len(parts) > 1 else None
         repeat = parse_repeat(w.repeat) if w.repeat else None
-        start = parse_datetime(parts[0], tz) if parts and parts[0] else None
-        end = parse_datetime(parts[1], tz) if len(parts) > 1 else None
         return cls(w.type, start=start, end=end, repeat=repeat)
+
+
+@contextmanager
+def _naming(field: str) -> Iterator[None]:
+    """A ``FormatError`` raised inside names ``field``: its value is a piece of that
+    field's text, which the record's reader cannot find by itself."""
+    try:
+        yield
+    except FormatError as exc:
+        exc.field = exc.field or field
+        raise
 
 
 class _ScheduleWire(Wire, rename={"date_range": "date-range"}):
