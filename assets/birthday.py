@@ -28,6 +28,8 @@ from .settings import SETTINGS
 OP = "sync_birthday_campaigns"
 #: Config keys a sensor-requested run carries over from the last real run (see the sensor).
 CARRIED_OVER = ("content", "template", "title", "name_format", "active")
+#: Run tag: how many lists' campaigns a (non-dry) run left as its config wants them.
+IN_EFFECT_TAG = "birthday/lists_in_effect"
 
 
 class BirthdayCampaignsConfig(dg.Config):
@@ -92,6 +94,8 @@ def sync_birthday_campaigns(
         campaigns = list(client.birthday_campaigns.list())
         plan = plan_birthday_campaigns(specs, campaigns, lists, titles, templates)
         result = apply_birthday_plan(client, plan, dry_run=config.dry_run)
+    if not config.dry_run:
+        context.instance.add_run_tags(context.run_id, {IN_EFFECT_TAG: str(result.in_effect)})
     for warning in result.warnings:
         context.log.warning(warning)
     metadata = birthday_metadata(result)
@@ -149,18 +153,24 @@ def birthday_campaigns_sync() -> None:
 
 
 def _last_real_config(instance: dg.DagsterInstance) -> dict[str, Any]:
-    """The op config of the latest successful, non-dry birthday run: a greeting someone
-    set by hand stays the desired state, rather than being reset to the defaults after
-    the next contact sync."""
+    """The op config of the latest non-dry birthday run that took effect: a greeting
+    someone set by hand stays the desired state, rather than being reset to the defaults
+    after the next contact sync. A run that failed over one list (a typo in its name)
+    still wrote the others' campaigns, so it counts too; one that left no list as its
+    config wants (a blank greeting, a missing template) does not."""
     runs = instance.get_runs(
         filters=dg.RunsFilter(
-            job_name=birthday_campaigns_sync.name, statuses=[dg.DagsterRunStatus.SUCCESS]
+            job_name=birthday_campaigns_sync.name,
+            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
         ),
         limit=20,
     )
     for run in runs:  # newest first
         config = op_config(run.run_config, OP)
-        if not config.get("dry_run"):
+        in_effect = run.status is dg.DagsterRunStatus.SUCCESS or int(
+            run.tags.get(IN_EFFECT_TAG, "0")
+        )
+        if in_effect and not config.get("dry_run"):
             return {key: config[key] for key in CARRIED_OVER if key in config}
     return {}
 

@@ -295,6 +295,53 @@ def test_the_sensor_keeps_a_hand_set_greeting_and_skips_dry_runs(account: Sim, d
     assert isinstance(evaluate(instance, dry), dg.SkipReason)
 
 
+def test_a_failed_run_that_wrote_is_the_greeting_the_sensor_keeps(account: Sim, drop: Path) -> None:
+    """A run failing over one list (a typo) still wrote the other's greeting: the next
+    sensor run keeps it. A run that left no list as it wanted is not the desired state."""
+    instance = dg.DagsterInstance.ephemeral()
+    crm = crm_run(account, drop, instance)
+    assert run(account, instance, lists=["CRM customers"], content="Greeting A").success
+    typo = run(account, instance, lists=["CRM customers", "Typo list"], content="Greeting B")
+    assert not typo.success
+    assert [c["content"] for c in campaigns(account)] == ["Greeting B"]
+    assert instance.get_run_by_id(typo.run_id).tags[birthday.IN_EFFECT_TAG] == "1"
+    nothing = run(account, instance, lists=["CRM customers"], template="No such template")
+    assert not nothing.success
+    assert instance.get_run_by_id(nothing.run_id).tags[birthday.IN_EFFECT_TAG] == "0"
+
+    config = evaluate(instance, crm).run_config["ops"][OP]["config"]
+    assert config == {"content": "Greeting B", "lists": ["CRM customers"]}
+    follow = run(account, instance, **config)
+    assert follow.success and [c["content"] for c in campaigns(account)] == ["Greeting B"]
+
+
+def test_a_greeting_as_a_yaml_block_writes_once(account: Sim) -> None:
+    """OneConnect stores text stripped: a trailing newline or space is no change."""
+    new_list(account, "VIP")
+    block = {"content": GREETING + "\n", "name_format": "Birthday {list} "}
+    assert run(account, lists=["VIP"], **block).success
+    assert [(c["name"], c["content"]) for c in campaigns(account)] == [("Birthday VIP", GREETING)]
+    account.admin.delete("/stats").raise_for_status()
+    again = run(account, lists=["VIP"], **block)
+    assert again.success and output_counts(again, OP, "campaigns")["unchanged"] == 1
+    assert account.stats()["writes"] == 0
+
+
+def test_a_name_format_using_more_than_the_list_fails_the_run_naming_it(account: Sim) -> None:
+    new_list(account, "VIP")
+    account.admin.delete("/stats").raise_for_status()
+    result = run(account, lists=["VIP"], name_format="{list.upper} birthdays")
+    assert not result.success
+    (failure,) = [e for e in result.all_node_events if e.is_step_failure]
+    data = failure.step_failure_data.user_failure_data
+    assert data is not None  # a dg.Failure, not an AttributeError from str.format
+    assert data.description == (
+        "name format '{list.upper} birthdays' is not valid: only {list} may be used "
+        "(it uses 'list.upper')"
+    )
+    assert campaigns(account) == [] and account.stats()["writes"] == 0
+
+
 class Recording(httpx.HTTPTransport):
     """Real loopback HTTP, with every write's method, path and form body kept."""
 

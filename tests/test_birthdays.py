@@ -119,6 +119,17 @@ def test_more_than_160_characters_is_an_error() -> None:
     assert check_content("  ").errors == ("content is blank",)
 
 
+def test_a_character_of_two_units_is_never_split_between_parts() -> None:
+    """A surrogate pair (UCS-2) or an escape and its code (GSM-7 extension) travels whole
+    in one part of a long SMS, so a part can end one unit short."""
+    emoji = check_content("x" * 66 + "🎂" + "x" * 66)  # 134 units: 66 | 🎂 + 65 | 1
+    assert (emoji.units, emoji.segments) == (134, 3)
+    assert "3 SMS" in emoji.warnings[-1]
+    euros = check_content("€" * 153)  # 306 septets: 76 | 76 | 1 euros of 153 septets
+    assert (euros.units, euros.segments) == (306, 3)
+    assert check_content("x" * 67 + "🎂" + "x" * 65).segments == 2  # the pair fits in part 2
+
+
 @given(st.text(max_size=200))
 def test_content_check_properties(text: str) -> None:
     check = check_content(text)
@@ -130,8 +141,12 @@ def test_content_check_properties(text: str) -> None:
     if check.encoding == "GSM-7":
         extension = sum(ch in GSM7_EXTENSION for ch in text)
         assert check.units == len(text) + extension
-    assert check.segments >= 1
-    assert (check.segments > 1) == (check.units > (160 if check.encoding == "GSM-7" else 70))
+    single, part = (160, 153) if check.encoding == "GSM-7" else (70, 67)
+    assert (check.segments > 1) == (check.units > single)
+    if check.segments > 1:  # whole units fill each part; a part loses at most one to a pair
+        assert -(-check.units // part) <= check.segments <= -(-check.units // (part - 1))
+    else:
+        assert check.segments == 1
 
 
 @given(st.text(alphabet=sorted(GSM7_BASIC | GSM7_EXTENSION), max_size=160))
@@ -148,8 +163,22 @@ def test_gsm_only_text_is_gsm7_and_counted_in_septets(text: str) -> None:
 def test_the_default_name_is_derived_from_the_list_and_configurable() -> None:
     assert spec().name == "Birthday greetings: VIP"
     assert spec(name_format="{list} - birthdays").name == "VIP - birthdays"
-    with pytest.raises(ValueError, match="only \\{list\\}"):
-        campaign_name("{lst}", "VIP")
+    for wrong in ("{lst}", "{}", "{list.x}", "{list.upper}", "{list[0]}", "{list:{x}}", "{"):
+        with pytest.raises(ValueError, match="only \\{list\\}"):
+            campaign_name(wrong, "VIP")
+    assert campaign_name("{list!r}: {list:>5}", "VIP") == "'VIP':   VIP"
+
+
+def test_a_spec_is_compared_as_oneconnect_stores_it() -> None:
+    """OneConnect strips the text it stores: a greeting from a YAML block (its trailing
+    newline) or a name format ending in a space is the same campaign on the next run."""
+    current = Camp(3, "Birthday greetings: VIP", recipient_lists=(1,))
+    block = spec(content="Happy birthday!\n", name_format="Birthday greetings: {list} ")
+    assert (block.name, block.content) == ("Birthday greetings: VIP", "Happy birthday!")
+    assert plan_one(block, [current]).action is Action.UNCHANGED
+    assert check_content("a" * 160).errors == ()
+    assert plan_one(spec(content="a" * 160 + "\n"), []).errors == ()
+    assert plan_one(spec(content=" \n "), []).errors == ("content is blank",)
 
 
 # -- plans --------------------------------------------------------------------------------

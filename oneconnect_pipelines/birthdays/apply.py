@@ -43,6 +43,12 @@ class BirthdayResult:
         return {o.value: sum(i.outcome is o for i in self.items) for o in Outcome}
 
     @property
+    def in_effect(self) -> int:
+        """Lists whose campaign now is as the plan wanted (created, updated or unchanged)."""
+        done = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+        return sum(i.outcome in done for i in self.items)
+
+    @property
     def ok(self) -> bool:
         return not any(i.outcome in (Outcome.ERROR, Outcome.FAILED) for i in self.items)
 

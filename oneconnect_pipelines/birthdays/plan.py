@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from string import Formatter
 from typing import Protocol
 
 from .sms import (
@@ -21,8 +22,13 @@ from .sms import (
 
 
 def campaign_name(name_format: str, list_name: str) -> str:
-    """The campaign's name for a list: ``name_format`` with ``{list}`` filled in."""
+    """The campaign's name for a list: ``name_format`` with ``{list}`` filled in (the
+    list's name itself: not its attributes or items, which would name a method or a
+    letter)."""
     try:
+        fields = {field for _, field, _, _ in Formatter().parse(name_format) if field is not None}
+        if fields - {"list"}:
+            raise ValueError(f"it uses {', '.join(sorted(repr(f) for f in fields - {'list'}))}")
         return name_format.format(list=list_name)
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(
@@ -42,6 +48,13 @@ class BirthdayCampaignSpec:
     template: str | None = None
     title: str | None = None
     active: bool = True
+
+    def __post_init__(self) -> None:
+        # OneConnect strips the text it stores: compared as stored, a greeting with a
+        # trailing newline (a YAML block) is the campaign the last run wrote, not a change
+        object.__setattr__(self, "name", self.name.strip())
+        if self.content is not None:
+            object.__setattr__(self, "content", self.content.strip())
 
     @classmethod
     def for_list(

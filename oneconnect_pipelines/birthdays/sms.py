@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,7 +76,30 @@ def is_gsm7(text: str) -> bool:
 
 def gsm7_septets(text: str) -> int:
     """Septets ``text`` takes in GSM-7 (extension characters take two). Assumes is_gsm7."""
-    return sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+    return sum(_gsm7_widths(text))
+
+
+def _gsm7_widths(text: str) -> list[int]:
+    return [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+
+
+def _ucs2_widths(text: str) -> list[int]:
+    """UTF-16 code units per character: two (a surrogate pair) past the first plane."""
+    return [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+
+
+def _parts(widths: list[int], single: int, part: int) -> int:
+    """How many SMS characters of these widths take: one if they fit, else parts of
+    ``part`` units filled in order, a character of two units never split between two
+    (an escape and its code, a surrogate pair), so a part may end one unit short."""
+    if sum(widths) <= single:
+        return 1
+    parts, room = 1, part
+    for width in widths:
+        if width > room:
+            parts, room = parts + 1, part
+        room -= width
+    return parts
 
 
 def check_content(text: str) -> ContentCheck:
@@ -98,7 +120,7 @@ def check_content(text: str) -> ContentCheck:
     )
     if non_gsm:
         encoding, single, part = "UCS-2", UCS2_SINGLE, UCS2_PART
-        units = len(text.encode("utf-16-le")) // 2
+        widths = _ucs2_widths(text)
         shown = ", ".join(repr(ch) for ch in non_gsm[:5]) + (", ..." if len(non_gsm) > 5 else "")
         problems.append(
             ContentProblem(
@@ -109,8 +131,8 @@ def check_content(text: str) -> ContentCheck:
         )
     else:
         encoding, single, part = "GSM-7", GSM7_SINGLE, GSM7_PART
-        units = gsm7_septets(text)
-    segments = 1 if units <= single else math.ceil(units / part)
+        widths = _gsm7_widths(text)
+    units, segments = sum(widths), _parts(widths, single, part)
     if segments > 1:
         extension = encoding == "GSM-7" and units > len(text)
         problems.append(
