@@ -167,10 +167,9 @@ def _last_real_config(instance: dg.DagsterInstance) -> dict[str, Any]:
     )
     for run in runs:  # newest first
         config = op_config(run.run_config, OP)
-        in_effect = run.status is dg.DagsterRunStatus.SUCCESS or int(
-            run.tags.get(IN_EFFECT_TAG, "0")
-        )
-        if in_effect and not config.get("dry_run"):
+        succeeded = run.status is dg.DagsterRunStatus.SUCCESS
+        took_effect = succeeded or int(run.tags.get(IN_EFFECT_TAG, "0")) > 0
+        if took_effect and not config.get("dry_run"):
             return {key: config[key] for key in CARRIED_OVER if key in config}
     return {}
 
