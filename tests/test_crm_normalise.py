@@ -241,6 +241,10 @@ def test_birthday_formats_day_first(raw: str, expected: date) -> None:
         ("60", "bad birthday: Excel serial of a day that never was"),
         ("May 5th", "bad birthday: not a date in a known format"),
         ("05.05.97", "bad birthday: not a date in a known format"),
+        # digits of other scripts (full-width): a reason, not a crash quoting the date
+        ("１９９７-０５-０５", "bad birthday: not a date in a known format"),
+        ("３５０６５", "bad birthday: not a date in a known format"),
+        ("٠٥.٠٥.١٩٩٧", "bad birthday: not a date in a known format"),
     ],
 )
 def test_impossible_birthdays_are_refused(raw: str, reason: str) -> None:
@@ -373,6 +377,12 @@ def test_yaml_mapping_overrides_defaults_and_names_lists(tmp_path: Path) -> None
     resolved = mapping.resolve(["Handy", "Mobile", "Gender", "First Name"])
     assert dict(resolved.fields) == {"phone_number": ("Handy",), "first_name": ("First Name",)}
     assert resolved.unused == ("Mobile", "Gender")
+
+
+def test_a_mapping_yaml_not_in_utf8_is_a_mapping_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "mapping.yaml").write_bytes("lists: [Kunden ä]\n".encode("latin-1"))
+    with pytest.raises(MappingError, match=r"^mapping\.yaml: line 1 is not UTF-8"):
+        ColumnMapping.for_drop_folder(tmp_path)
 
 
 def test_missing_phone_column_is_a_clear_error() -> None:

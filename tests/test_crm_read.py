@@ -129,6 +129,34 @@ def test_a_lone_cr_in_the_header_of_a_file_of_lf_lines_is_a_file_error(tmp_path:
         read_export(write(tmp_path, "odd.csv", b"Mobile\rPhone,Name\n0555123456,Anna\n"))
 
 
+def test_a_cr_inside_an_unquoted_value_rejects_that_row_and_never_cuts_the_value(
+    tmp_path: Path,
+) -> None:
+    """Arrow ends a row at a lone CR where the rows were told apart by LF: "Ann\rMarie"
+    landed as "Ann". Now such a row is rejected, saying how to export it."""
+    content = b"Phone,First Name\n0555123456,Ann\rMarie\n\r\r\n0555123457,Bob\r\r\n"
+    export = read_export(write(tmp_path, "cr.csv", content))
+    assert export.frame.index.tolist() == [4]
+    assert export.frame["First Name"].tolist() == ["Bob"]
+    assert [(r.row, r.reason) for r in export.rejected] == [
+        (2, "holds a carriage return (CR) inside an unquoted value; quote the value")
+    ]
+    alone = read_export(write(tmp_path, "alone.csv", b"Phone,First Name\n0555,Ann\rMarie\n"))
+    assert alone.frame.empty and [r.row for r in alone.rejected] == [2]
+
+
+def test_a_line_of_spaces_is_a_blank_line(tmp_path: Path) -> None:
+    export = read_export(write(tmp_path, "s.csv", "Phone,Name\n0555123456,Ann\n \t \n\n"))
+    assert export.frame.index.tolist() == [2] and export.rejected == ()
+
+
+def test_a_value_longer_than_arrows_block_is_read_whole(tmp_path: Path) -> None:
+    notes = "x" * 2_200_000  # Arrow reads 1 MiB blocks by default
+    content = f"Phone,Notes\n0555123456,{notes}\n0555123457,b\n"
+    export = read_export(write(tmp_path, "long.csv", content))
+    assert export.frame["Notes"].str.len().tolist() == [2_200_000, 1]
+
+
 def test_a_column_named_row_is_an_ordinary_column(tmp_path: Path) -> None:
     csv_export = read_export(write(tmp_path, "a.csv", "row,Phone\n7,0555123456\n8,0555123457\n"))
     assert csv_export.frame.index.tolist() == [2, 3]

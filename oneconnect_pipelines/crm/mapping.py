@@ -141,6 +141,12 @@ class ColumnMapping:
         path = location(path)
         try:
             config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise MappingError(
+                f"{path.name}: line {line} is not UTF-8 (byte 0x{exc.object[exc.start]:02x}); "
+                "save it as UTF-8"
+            ) from None
         except yaml.YAMLError as exc:
             raise MappingError(f"{path.name}: not valid YAML ({exc})") from None
         return cls.from_dict(config or {}, source=path.name)

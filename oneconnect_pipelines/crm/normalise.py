@@ -24,10 +24,13 @@ from .read import ROW, Rejection
 
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
 
-_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-_DOTTED = r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"
-_SLASHED = r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})$"
-_SERIAL = r"^(?P<n>\d{1,5})(?:\.0+)?$"
+# (?a): \d is an ASCII digit only; a full-width or Arabic-Indic one is no date here
+_ISO = (
+    r"(?a)^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_DOTTED = r"(?a)^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"
+_SLASHED = r"(?a)^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})$"
+_SERIAL = r"(?a)^(?P<n>\d{1,5})(?:\.0+)?$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _NUMBER_SEPARATORS = re.compile(r"[,;|]")

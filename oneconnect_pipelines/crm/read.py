@@ -33,6 +33,8 @@ JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _BOM = codecs.BOM_UTF8
 _QUOTE, _NEWLINE, _CR = ord('"'), ord("\n"), ord("\r")
 _CHUNK = 1 << 20
+#: Arrow's CSV block (its default); larger when a row is longer.
+_ARROW_BLOCK = 1 << 20
 
 
 class CrmFileError(ValueError):
@@ -129,11 +131,7 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
     starts = np.concatenate(([start], ends + 1))
     ends = np.concatenate((ends, [len(data)]))
-    lengths = ends - starts
-    has_cr = np.zeros(len(starts), dtype=bool)
-    nonempty = lengths > 0
-    has_cr[nonempty] = buffer[ends[nonempty] - 1] == _CR
-    blank = (lengths == 0) | ((lengths == 1) & has_cr)
+    blank = _blank(buffer, starts, ends)
     lines = np.searchsorted(newlines, starts) + 1  # physical line each record starts on
 
     content = np.flatnonzero(~blank)
@@ -150,16 +148,22 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
     fields = np.bincount(np.searchsorted(ends, seps), minlength=len(starts)) + 1
     records = content[content > header_index]
-    ragged = records[fields[records] != len(columns)]
-    rejected = [
-        Rejection(
-            int(lines[i]),
-            f"has {int(fields[i])} field(s) where the header has {len(columns)} "
-            f"(separator {separator!r})",
-        )
-        for i in ragged
-    ]
-    good_lines = lines[records[fields[records] == len(columns)]]
+    stray = np.zeros(len(starts), dtype=bool)
+    stray[_records_with_stray_cr(buffer, quotes, ends)] = True
+    reasons = {
+        int(i): f"has {int(fields[i])} field(s) where the header has {len(columns)} "
+        f"(separator {separator!r})"
+        for i in records[fields[records] != len(columns)]
+    }
+    reasons.update(
+        {
+            int(i): "holds a carriage return (CR) inside an unquoted value; quote the value"
+            for i in records[stray[records]]
+        }
+    )
+    rejected = [Rejection(int(lines[i]), reason) for i, reason in sorted(reasons.items())]
+    good = records[(fields[records] == len(columns)) & ~stray[records]]
+    good_lines = lines[good]
 
     skipped = 0
 
@@ -168,16 +172,21 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
         skipped += 1
         return "skip"
 
-    if not len(records):
+    if not len(good):
         empty_frame = pd.DataFrame(
             {name: pd.array([], dtype=READ_STRING) for name in columns},
             index=_row_index([]),
         )
-        return CrmExport(path, columns, empty_frame, ())
-    body = pa.py_buffer(data).slice(int(ends[header_index]) + 1)
+        return CrmExport(path, columns, empty_frame, tuple(rejected))
+    body = _body(data, starts[good], ends[good])
+    longest = int((ends[good] - starts[good]).max(initial=0))
     table = pa_csv.read_csv(
         pa.BufferReader(body),
-        read_options=pa_csv.ReadOptions(column_names=list(columns), use_threads=True),
+        read_options=pa_csv.ReadOptions(
+            column_names=list(columns),
+            use_threads=True,
+            block_size=max(_ARROW_BLOCK, 2 * longest),  # a row must fit in one block
+        ),
         parse_options=pa_csv.ParseOptions(
             delimiter=separator,
             quote_char='"',
@@ -192,7 +201,7 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
             quoted_strings_can_be_null=False,
         ),
     )
-    if table.num_rows != len(good_lines) or skipped != len(ragged):
+    if table.num_rows != len(good_lines) or skipped:
         raise CrmFileError(
             f"{path.name}: rows could not be told apart reliably (a quote inside an "
             f"unquoted value?); quote every value that contains {separator!r}, '\"' or a newline"
@@ -204,6 +213,44 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     for name in columns:  # a row of blank cells is a blank line a spreadsheet padded
         empty &= frame[name].str.strip() == ""
     return CrmExport(path, columns, frame[~empty], tuple(rejected))
+
+
+def _records_with_stray_cr(buffer: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> Any:
+    """Records with a CR outside quotes that does not end the line (``Ann\rMarie``):
+    Arrow would end the row there, where the rows were told apart by LF alone."""
+    crs = np.flatnonzero(buffer == _CR)
+    crs = crs[(np.searchsorted(quotes, crs) % 2 == 0) & (crs + 1 < len(buffer))]
+    following = buffer[crs + 1]
+    stray = crs[(following != _CR) & (following != _NEWLINE)]
+    return np.unique(np.searchsorted(ends, stray))
+
+
+def _blank(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+    """Which records are empty or hold only spaces, tabs and CRs: skipped, never counted."""
+    blank = ends == starts
+    filled = np.flatnonzero(~blank)
+    if len(filled):
+        visible = buffer != ord(" ")
+        visible &= buffer != ord("\t")
+        visible &= buffer != _CR
+        visible &= buffer != _NEWLINE
+        # each filled record's bytes run on to the next filled one's start: line ends
+        # and empty records between them, nothing visible
+        blank[filled] = ~np.logical_or.reduceat(visible, starts[filled])
+    return blank
+
+
+def _body(data: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Buffer:
+    """The bytes of these records, each with its line end: a slice of the file when they
+    follow one another (the usual file), else runs of adjacent records joined."""
+    stops = np.minimum(ends + 1, len(data))
+    breaks = np.flatnonzero(starts[1:] != stops[:-1]) + 1
+    firsts, lasts = np.concatenate(([0], breaks)), np.concatenate((breaks - 1, [len(starts) - 1]))
+    if len(firsts) == 1:
+        return pa.py_buffer(data).slice(int(starts[0]), int(stops[-1] - starts[0]))
+    view = memoryview(data)
+    runs = zip(starts[firsts], stops[lasts], strict=True)
+    return pa.py_buffer(b"".join(view[begin:stop] for begin, stop in runs))
 
 
 def _count_outside_quotes(line: str, char: str) -> int:
