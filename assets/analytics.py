@@ -54,7 +54,10 @@ def rate_chart(frame: pd.DataFrame, days: int = 14) -> str:
     lines = ["| day | delivery rate | |", "| --- | ---: | --- |"]
     for day, row in daily.iterrows():
         finished = int(row["delivered"]) + int(row["undelivered"])
-        rate = row["delivered"] / finished if finished else 0.0
+        if not finished:  # every message still pending: no rate yet, as in the table
+            lines.append(f"| {day} | n/a (pending) | |")
+            continue
+        rate = row["delivered"] / finished
         lines.append(f"| {day} | {rate:.1%} | {'█' * round(rate * 20)} |")
     return "\n".join(lines)
 
@@ -110,7 +113,9 @@ def sms_forecast(
     """SMS needed over the next 7 and 30 days (campaign sends plus birthday greetings)
     against the current balance."""
     sms_balance = int(balance["sms_balance"].iloc[0]) if len(balance) else 0
-    frame = a.sms_forecast(campaign_calendar, upcoming_birthdays, sms_balance, datetime.now(UTC))
+    frame = a.sms_forecast(
+        campaign_calendar, upcoming_birthdays, sms_balance, datetime.now(UTC), account_timezone()
+    )
     return output(frame)
 
 

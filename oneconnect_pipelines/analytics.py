@@ -249,10 +249,17 @@ def upcoming_birthdays(
 
 
 def sms_forecast(
-    calendar: pd.DataFrame, birthdays: pd.DataFrame, sms_balance: int, now: datetime
+    calendar: pd.DataFrame,
+    birthdays: pd.DataFrame,
+    sms_balance: int,
+    now: datetime,
+    tz: tzinfo,
 ) -> pd.DataFrame:
     """SMS needed over the next 7 and 30 days (campaign sends plus birthday greetings)
-    against the current balance."""
+    against the current balance. Greetings are counted by the account's days (``tz``),
+    from today there, as ``upcoming_birthdays`` lists them: the UTC date is another day
+    for hours of every night east or west of UTC."""
+    today = pd.Timestamp(now.astimezone(tz).date())
     send_at = (
         _utc(calendar["send_at"]) if len(calendar) else pd.Series([], dtype="datetime64[ns, UTC]")
     )
@@ -269,7 +276,7 @@ def sms_forecast(
             if len(calendar)
             else 0
         )
-        birthday_sms = int((greet_on < pd.Timestamp((now + timedelta(days=horizon)).date())).sum())
+        birthday_sms = int((greet_on < today + pd.Timedelta(days=horizon)).sum())
         needed = campaign_sms + birthday_sms
         rows.append(
             (

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
+from assets.analytics import rate_chart
 from oneconnect_pipelines import analytics as a
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
@@ -72,6 +74,20 @@ def test_delivery_rates_count_per_local_day_and_sender() -> None:
         ],
         key=str,
     )
+
+
+def test_the_rate_chart_shows_a_day_of_pending_messages_as_no_rate_yet() -> None:
+    """Pending is not failed: the table's rate is null, so the chart has no 0.0% bar."""
+    records = [
+        message(1, "2026-01-10 09:00:00 +0400", "delivered"),
+        message(2, "2026-01-10 10:00:00 +0400", "undelivered"),
+        message(3, "2026-01-11 09:00:00 +0400", "pending"),
+    ]
+    chart = rate_chart(a.delivery_rates(frames.messages_frame(records, TZ), TZ))
+    assert chart.splitlines()[2:] == [
+        "| 2026-01-10 | 50.0% | ██████████ |",
+        "| 2026-01-11 | n/a (pending) | |",
+    ]
 
 
 def test_delivery_rates_of_no_messages_is_an_empty_valid_table() -> None:
@@ -263,12 +279,39 @@ def test_sms_forecast_sums_7_and_30_days_against_the_balance() -> None:
             "turns": frames.ids([30] * len(greet)),
         }
     )
-    forecast = a.sms_forecast(calendar, birthdays, 10, now)
+    forecast = a.sms_forecast(calendar, birthdays, 10, now, TZ)
     s.SmsForecastSchema.validate(forecast)
     assert forecast.astype(object).values.tolist() == [
         [7, 5, 2, 7, 10, True, 0],
         [30, 20, 5, 25, 10, False, 15],
     ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "now"),
+    [
+        ("Asia/Tbilisi", datetime(2026, 1, 15, 21, 0, tzinfo=UTC)),  # 01:00 on the 16th there
+        ("America/New_York", datetime(2026, 1, 16, 2, 0, tzinfo=UTC)),  # 21:00 on the 15th
+        ("Asia/Tbilisi", datetime(2026, 1, 15, 12, 0, tzinfo=UTC)),  # the same day both ways
+    ],
+)
+def test_greetings_are_forecast_by_the_accounts_days(zone: str, now: datetime) -> None:
+    """One greeting on each of the 30 days upcoming_birthdays lists, from today in the
+    account's zone: 7 in the next 7 days and 30 in the next 30, whatever the UTC date."""
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
+    greet = [today + timedelta(days=n) for n in range(30)]
+    birthdays = pd.DataFrame(
+        {
+            "greet_on": pd.Series(greet, dtype=frames.DATE32),
+            "birthday_campaign_id": frames.ids([1] * 30),
+            "campaign_name": pd.Series(["b"] * 30, dtype=TEXT),
+            "contact_id": frames.ids(range(1, 31)),
+            "turns": frames.ids([30] * 30),
+        }
+    )
+    forecast = a.sms_forecast(calendar_of([]), birthdays, 0, now, tz)
+    assert forecast["birthday_sms"].tolist() == [7, 30]
 
 
 def test_sms_forecast_with_nothing_planned_is_covered() -> None:
@@ -281,7 +324,7 @@ def test_sms_forecast_with_nothing_planned_is_covered() -> None:
         frames.frame_of(s.BirthdayCampaignsSchema, [], "birthday_campaigns"),
         date(2027, 6, 1),
     )
-    forecast = a.sms_forecast(empty_calendar, birthdays, 0, NOW)
+    forecast = a.sms_forecast(empty_calendar, birthdays, 0, NOW, TZ)
     s.SmsForecastSchema.validate(forecast)
     assert forecast["covered"].tolist() == [True, True]
     assert forecast["sms_needed"].tolist() == [0, 0]
