@@ -10,6 +10,7 @@ never from here.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -58,14 +59,17 @@ def listing(folder: UPath) -> list[dict[str, Any]]:
 
 def write_whole(path: Location, write: Callable[[IO[bytes]], object]) -> Location:
     """Write a file that no reader sees half-written, and that a failed or interrupted
-    write leaves as it was: locally under a temporary name, then renamed; for an object
+    write leaves as it was: locally under a temporary name of its own, then renamed
+    (of two writes at once, the last to finish stays, whole); for an object
     store into a local temporary file, uploaded in one piece once ``write`` returned (an
     fsspec file commits whatever was written when it is closed, even by an exception)."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
+        # a name of this write's own: two runs exporting one file at once must not write
+        # into, rename or remove each other's temporary file
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
         try:
-            with partial.open("wb") as handle:
+            with partial.open("xb") as handle:
                 write(handle)
             partial.replace(path)
         finally:

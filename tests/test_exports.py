@@ -5,6 +5,7 @@ either warehouse backend, into a local folder or an S3 bucket."""
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,6 +228,44 @@ def test_csv_safe_quotes_tab_and_carriage_return_and_leaves_numbers() -> None:
 
 class Interrupted(BaseException):
     """What a run terminated from the UI raises inside a step (not an Exception)."""
+
+
+def test_overlapping_exports_of_one_file_never_mix(tmp_path: Path) -> None:
+    """Two runs writing one file at once (a schedule and a launch by hand): each writes
+    its own temporary file, so a reader sees one whole version, never both mixed, and
+    neither run fails or removes the other's file."""
+    target = tmp_path / "oneconnect" / "messages" / "2026-12-01.csv"
+    both_half_written, first_done = threading.Barrier(2), threading.Event()
+    seen: list[bytes] = []
+
+    def write_a(handle: IO[bytes]) -> None:
+        handle.write(b"A" * 500)
+        both_half_written.wait(timeout=10)
+        handle.write(b"A" * 500)
+
+    def write_b(handle: IO[bytes]) -> None:
+        handle.write(b"B" * 500)
+        handle.flush()
+        both_half_written.wait(timeout=10)
+        assert first_done.wait(timeout=10)  # A renamed its file while B still writes
+        seen.append(target.read_bytes())
+        handle.write(b"B" * 500)
+
+    def first() -> None:
+        write_whole(target, write_a)
+        first_done.set()
+
+    threads = [
+        threading.Thread(target=first),
+        threading.Thread(target=write_whole, args=(target, write_b)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert seen == [b"A" * 1000]  # A's whole file, not A's half under B's bytes
+    assert target.read_bytes() == b"B" * 1000  # the last to finish wins, whole
+    assert [p.name for p in target.parent.iterdir()] == ["2026-12-01.csv"]
 
 
 @pytest.mark.parametrize("store", ["local", "s3"])
