@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oneconnect_pipelines.client import OneConnect, errors
+from oneconnect_pipelines.client import OneConnect, RetryPolicy, errors
 from oneconnect_pipelines.client._pagination import LOOKAHEAD, MAX_PAGES
 from oneconnect_pipelines.client.models import CONTACT_WIRE
 from oneconnect_pipelines.masking import mask_text
@@ -435,3 +435,42 @@ def test_closing_the_client_ends_a_listing_read_on_another_thread(listing: str) 
     assert woke_after < 1.0
     assert len(outcome) == 1 and isinstance(outcome[0], errors.ClientClosedError), outcome
     assert str(outcome[0]) == f"{call}: the client was closed"
+
+
+@pytest.mark.parametrize("listing", list(LISTINGS))
+def test_a_listing_that_ends_early_retries_nothing_in_the_background(listing: str) -> None:
+    """Page 2 is missing (404) and the pages requested ahead fail (500): the listing
+    raises at once, and the downloads of pages nobody will read stop instead of retrying
+    for minutes on the client's threads, which would hold up the next listing."""
+    read, records, _ = LISTINGS[listing]
+    asked: list[tuple[float, int]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        page, per_page = int(request.url.params["page"]), int(request.url.params["per_page"])
+        asked.append((time.monotonic(), page))
+        if request.url.path.endswith("/templates"):
+            return httpx.Response(200, json=[])
+        if page == 1:
+            return httpx.Response(200, json=records[:per_page])
+        return httpx.Response(404 if page == 2 else 500, json={"errors": ["no"]})
+
+    patient = RetryPolicy(backoff_base=0.2, backoff_max=0.2, max_attempts=50)
+    with OneConnect(
+        "http://oneconnect.test/api/v1",
+        "ops@example.com",
+        "key",
+        timezone="UTC",
+        per_page=10,
+        concurrency=4,
+        retry=patient,
+        transport=httpx.MockTransport(answer),
+    ) as oc:
+        with pytest.raises(errors.NotFoundError):
+            list(read(oc))
+        ended = time.monotonic()
+        time.sleep(0.8)  # four backoffs: a download still retrying would ask again
+        # (an attempt already under way when the listing ended may still land, at once)
+        assert [page for at, page in asked if at > ended + 0.3] == []
+        started = time.monotonic()
+        assert [len(page) for page in oc.templates.pages()] == [0]  # threads free again
+        assert time.monotonic() - started < 0.5

@@ -49,7 +49,7 @@ class _Window(Generic[R]):
 
     def __init__(
         self,
-        fetch: Callable[[int], R],
+        fetch: Callable[[int, threading.Event], R],
         executor: Executor,
         concurrency: int,
         last_page: int,
@@ -72,6 +72,9 @@ class _Window(Generic[R]):
         self._ahead = 1  # pages past the consumer: one first, a small collection costs one
         self._in_flight = 0
         self._ended = False
+        #: Set once nobody will read this listing's pages (it ended, or the client
+        #: closed): its downloads make no further attempt and cut their waits short.
+        self._abandoned = threading.Event()
         closing.on_close(self._wake)
 
     def take(self, number: int) -> Future[Any]:
@@ -101,12 +104,17 @@ class _Window(Generic[R]):
 
     def close(self) -> None:
         self._closing.forget(self._wake)
+        self._abandoned.set()
         with self._lock:
             self._ended = True
             for future in self._futures.values():
                 future.cancel()
 
+    def _download(self, number: int) -> R:
+        return self._fetch(number, self._abandoned)
+
     def _wake(self) -> None:
+        self._abandoned.set()
         with self._lock:
             self._lock.notify_all()
 
@@ -118,7 +126,7 @@ class _Window(Generic[R]):
             and self._next_page - self._next_out < self._ahead
         ):
             number = self._next_page
-            future = _submit(self._executor, self._fetch, number)
+            future = _submit(self._executor, self._download, number)
             if future is None:
                 return
             self._next_page += 1
@@ -163,7 +171,7 @@ def _submit(executor: Executor, work: Callable[[Any], T], argument: Any) -> Futu
 
 
 def iter_pages(
-    fetch: Callable[[int], R],
+    fetch: Callable[[int, threading.Event], R],
     load: Callable[[R], P],
     per_page: int,
     ids_of: Callable[[P], list[Any]],
@@ -179,12 +187,12 @@ def iter_pages(
 ) -> Iterator[P]:
     """Yield ``load(fetch(page))`` for pages 1, 2, ... until the first short or empty one.
 
-    ``fetch`` runs on the executor and only downloads; ``load`` (decoding, parsing) runs
-    here, on the consumer's thread, while the next downloads are in flight, or, given a
-    ``preparer``, on it, pages side by side (for loads in native code that releases the
-    GIL). A page is
-    anything ``ids_of`` lists the record ids of (a list of records, an Arrow batch), and
-    ``keep`` cuts down to the records a mask keeps.
+    ``fetch(page, abandoned)`` runs on the executor and only downloads, giving up once
+    ``abandoned`` is set (the listing ended early, or the client closed); ``load``
+    (decoding, parsing) runs here, on the consumer's thread, while the next downloads are
+    in flight, or, given a ``preparer``, on it, pages side by side (for loads in native
+    code that releases the GIL). A page is anything ``ids_of`` lists the record ids of (a
+    list of records, an Arrow batch), and ``keep`` cuts down to the records a mask keeps.
     """
     prepare = (load, preparer) if preparer is not None else None
     # One page past the cap: a collection of exactly max_pages full pages ends with an

@@ -293,16 +293,20 @@ class RequestLoop:
         params: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
         replay_safe: bool | None = None,
+        abandoned: threading.Event | None = None,
     ) -> httpx.Response:
-        """The raw successful response (status < 400, or a 4xx that retrying cannot fix)."""
+        """The raw successful response (status < 400, or a 4xx that retrying cannot fix).
+        Once ``abandoned`` is set (a listing's page nobody will read; set on the client's
+        close too), no further attempt is made and a wait ends at once."""
         call = f"{method} {path}"
         safe = method in ("GET", "HEAD") if replay_safe is None else replay_safe
+        interrupt = abandoned or self.closing.event
         attempt = 0
         while True:
             attempt += 1
-            self.closing.check(call)
+            self._check(call, abandoned)
             self.limiter.acquire()
-            self.closing.check(call)
+            self._check(call, abandoned)
             self.stats.add(requests=1)
             retry_after: float | None = None
             try:
@@ -353,7 +357,12 @@ class RequestLoop:
             if retry_after is not None:
                 self.limiter.pause(wait)
             self.stats.add(retries=1)
-            self.clock.sleep(wait, self.closing.event)
+            self.clock.sleep(wait, interrupt)
+
+    def _check(self, call: str, abandoned: threading.Event | None) -> None:
+        self.closing.check(call)
+        if abandoned is not None and abandoned.is_set():
+            raise e.ClientClosedError("the listing was left before this page was read", call=call)
 
     def _exchange(
         self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None

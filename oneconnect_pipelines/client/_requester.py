@@ -3,6 +3,7 @@ loop, the pages of a listing, and the account's timezone."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -73,8 +74,9 @@ class Requester:
         base = {k: v for k, v in (params or {}).items() if v is not None}
         per_page = self.per_page
 
-        def fetch(page: int) -> httpx.Response:
-            return self.loop.send("GET", path, params={**base, "page": page, "per_page": per_page})
+        def fetch(page: int, abandoned: threading.Event) -> httpx.Response:
+            params = {**base, "page": page, "per_page": per_page}
+            return self.loop.send("GET", path, params=params, abandoned=abandoned)
 
         return iter_pages(
             fetch,
