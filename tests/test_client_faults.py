@@ -389,11 +389,18 @@ def test_a_stalled_server_fails_a_write_after_one_timeout_without_replaying_it(
     assert READ_TIMEOUT <= took < READ_TIMEOUT + 1.0
 
 
-@pytest.fixture
-def trickling_server() -> Iterator[str]:
-    """Answers at once, then sends its body a byte every 50 ms: every socket read is well
-    inside any read timeout, yet the whole answer takes 10 s."""
-    body = b'{"sms_balance": 930}' + b" " * 180
+#: How a slow server keeps an answer coming, 50 ms between sends: every socket read is
+#: well inside any read timeout, yet the whole answer takes 10 s (or never ends).
+TRICKLES = {
+    "body": (b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n", [b" "] * 200),
+    "headers": (b"", [bytes([c]) for c in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200]),
+    "102 Processing": (b"", [b"HTTP/1.1 102 Processing\r\n\r\n"] * 200),
+}
+
+
+@pytest.fixture(params=list(TRICKLES))
+def trickling_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    head, pieces = TRICKLES[request.param]
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
@@ -402,12 +409,11 @@ def trickling_server() -> Iterator[str]:
     def answer(connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError):
             connection.recv(65536)
-            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            connection.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body))
-            for byte in body:
+            connection.sendall(head)
+            for piece in pieces:
                 if stop.wait(0.05):
                     return
-                connection.sendall(bytes([byte]))
+                connection.sendall(piece)
 
     def accept() -> None:
         listener.settimeout(0.1)
@@ -424,23 +430,40 @@ def trickling_server() -> Iterator[str]:
     listener.close()
 
 
+TRICKLE_TIMEOUTS = Timeouts(connect=0.2, read=0.4)
+
+
 def test_a_server_trickling_its_answer_fails_a_read_within_the_attempt_deadline(
     trickling_server: str,
 ) -> None:
     """httpx's read timeout is per socket read: without a deadline for the whole attempt,
-    a byte every 50 ms keeps a call going for as long as the server likes."""
-    timeouts = Timeouts(connect=0.2, read=0.4)
+    a byte every 50 ms (of the body, of the headers, or a 102 Processing after another)
+    keeps a call going for as long as the server likes."""
     with OneConnect(
-        trickling_server, EMAIL, API_KEY, timezone=TZ, retry=STALL, timeouts=timeouts
+        trickling_server, EMAIL, API_KEY, timezone=TZ, retry=STALL, timeouts=TRICKLE_TIMEOUTS
     ) as client:
         started = time.monotonic()
-        with pytest.raises(e.RequestTimeout):
+        with pytest.raises(e.RequestTimeout, match="the answer outlasted the attempt"):
             client.balance()
         took = time.monotonic() - started
         assert client.stats.snapshot()["requests"] == STALL.max_attempts
-    # each attempt is cut off at its first chunk past connect + read (0.6 s)
-    attempts = STALL.max_attempts * timeouts.attempt
+    # each attempt is cut off connect + read (0.6 s) after it started
+    attempts = STALL.max_attempts * TRICKLE_TIMEOUTS.attempt
     assert attempts <= took < attempts + 0.15 + 1.0
+
+
+def test_a_server_trickling_its_answer_to_a_send_fails_it_once_without_replaying(
+    trickling_server: str,
+) -> None:
+    with OneConnect(
+        trickling_server, EMAIL, API_KEY, timezone=TZ, retry=STALL, timeouts=TRICKLE_TIMEOUTS
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises(e.SendOutcomeUnknownError):
+            client.messages.send("hello", destinations=["0599000001"])
+        took = time.monotonic() - started
+        assert client.stats.snapshot()["requests"] == 1
+    assert TRICKLE_TIMEOUTS.attempt <= took < TRICKLE_TIMEOUTS.attempt + 1.0
 
 
 # ------------------------------------------------------------------ odd answers (MockTransport)

@@ -19,10 +19,11 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import httpcore
 import httpx
 
 from . import errors as e
@@ -131,32 +132,109 @@ class Timeouts:
 
     @property
     def attempt(self) -> float:
-        """An attempt still receiving ``connect + read`` seconds after it started is cut
-        off at the next chunk of its body (or the read timeout, whichever comes first)."""
+        """An attempt still connecting, sending or receiving (its headers or its body)
+        ``connect + read`` seconds after it started is cut off then."""
         return self.connect + self.read
 
     def httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
-class _Deadline(httpx.SyncByteStream):
-    """A response body that fails with ``httpx.ReadTimeout`` once ``deadline`` (on
-    ``time.monotonic``, the clock of httpx's own timeouts) has passed, however the server
-    paces it."""
+#: The deadline (``time.monotonic``) of the attempt this thread is making, if any.
+_attempt = threading.local()
 
-    def __init__(self, body: httpx.SyncByteStream, deadline: float, request: httpx.Request):
-        self._body = body
-        self._deadline = deadline
-        self._request = request
 
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._body:
-            if time.monotonic() > self._deadline:
-                raise httpx.ReadTimeout("the answer outlasted the attempt", request=self._request)
-            yield chunk
+def _within(timeout: float | None, late: type[Exception]) -> float | None:
+    """``timeout`` for one socket operation, cut to what is left of this thread's attempt;
+    ``late`` once nothing is."""
+    deadline: float | None = getattr(_attempt, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise late("the answer outlasted the attempt (Timeouts.connect + read)")
+    return left if timeout is None else min(timeout, left)
+
+
+class _AttemptStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the attempt's deadline: httpx's
+    timeouts are per socket operation, so a server sending its headers, a ``102
+    Processing`` or its body a byte at a time would keep one attempt going for days."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            return self._stream.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
+        except httpcore.ReadTimeout:
+            _within(None, httpcore.ReadTimeout)  # the attempt's own words, if it is over
+            raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        try:
+            self._stream.write(buffer, _within(timeout, httpcore.WriteTimeout))
+        except httpcore.WriteTimeout:
+            _within(None, httpcore.WriteTimeout)
+            raise
 
     def close(self) -> None:
-        self._body.close()
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _AttemptStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _AttemptBackend(httpcore.NetworkBackend):
+    """httpcore's sockets, as ``_AttemptStream``s."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _AttemptStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _AttemptStream(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport, its connections made by ``_AttemptBackend``. httpx has no
+    option for a network backend, so its pool (``_pool``, what the transport sends
+    through) is replaced by the same pool on that backend (httpx is pinned below 0.29)."""
+    transport = httpx.HTTPTransport(verify=tls_context(), limits=limits)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=tls_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_AttemptBackend(),
+    )
+    return transport
 
 
 class RateLimiter:
@@ -248,13 +326,14 @@ class RequestLoop:
         self.limiter = RateLimiter(rate_limit, clock, self.closing.event)
         self._attempt_timeout = timeouts.attempt
         self._rng = random.Random(seed)
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=httpx.BasicAuth(email, api_key),
             timeout=timeouts.httpx(),
             verify=tls_context(),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            transport=transport,
+            limits=limits,
+            transport=transport or _transport(limits),
             headers={"Accept": "application/json", "User-Agent": "oneconnect-pipelines"},
         )
 
@@ -368,11 +447,11 @@ class RequestLoop:
         self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None
     ) -> httpx.Response:
         """One attempt: the response with its body read, within ``Timeouts.attempt``
-        (httpx's read timeout is per socket read: a server sending a byte now and then
-        would keep the attempt going without end)."""
-        deadline = time.monotonic() + self._attempt_timeout
-        with self._http.stream(method, path, params=params, data=data) as response:
-            assert isinstance(response.stream, httpx.SyncByteStream)
-            response.stream = _Deadline(response.stream, deadline, response.request)
-            response.read()
+        (headers, informational answers and body alike: ``_AttemptStream``)."""
+        _attempt.deadline = time.monotonic() + self._attempt_timeout
+        try:
+            with self._http.stream(method, path, params=params, data=data) as response:
+                response.read()
+        finally:
+            _attempt.deadline = None
         return response
