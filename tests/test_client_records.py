@@ -297,6 +297,10 @@ CAMPAIGN = {
 }
 PLAN = {"name": "Basic", "price": "cheap", "price_yearly": "99.8"}
 
+#: A phone number where another value belongs: no error, nor any it chains, may quote it.
+NUMBER_OFF_FORMAT = "995555999888"
+
+
 #: A call reading a record off its formats -> (answer served, resource, record id, field).
 UNREADABLE_RECORDS: dict[str, tuple[Callable[[OneConnect], Any], Any, str, Any, str | None]] = {
     "contact listing": (
@@ -307,6 +311,13 @@ UNREADABLE_RECORDS: dict[str, tuple[Callable[[OneConnect], Any], Any, str, Any, 
         "birthday",
     ),
     "contact": (lambda oc: oc.contacts.get(2), ODD_CONTACT, "contact", 2, "birthday"),
+    "contact listing, a phone number where a moment belongs": (
+        lambda oc: list(oc.contacts.list()),
+        [CONTACT, {**CONTACT, "id": 2, "created_at": NUMBER_OFF_FORMAT}],
+        "contact",
+        2,
+        "created_at",
+    ),
     "list listing": (
         lambda oc: list(oc.lists.list()),
         [
@@ -497,3 +508,4 @@ def test_a_record_the_client_cannot_read_is_a_response_error_naming_where(
     assert field is None or f" at {field}: " in str(error)
     for text in chain_texts(error):
         assert BIRTHDAY_OFF_FORMAT not in text and "1997" not in text, text
+        assert NUMBER_OFF_FORMAT not in text, text

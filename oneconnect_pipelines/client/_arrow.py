@@ -57,21 +57,20 @@ def arrow_page(
         records = pages.flatten()
         if len(pages) != 1 or pages.null_count or records.null_count:
             raise pyarrow.ArrowInvalid("not an array of objects")  # `null`, `[null]`
+        return pyarrow.RecordBatch.from_struct_array(records)
     except pyarrow.ArrowInvalid:
-        answer = decode(response, call)  # raises the error an error answer stands for
-        if not isinstance(answer, list):
+        pass  # read the general way below, outside this except: no error chains a value
+    answer = decode(response, call)  # raises the error an error answer stands for
+    if not isinstance(answer, list):
+        raise ResponseError(f"expected a JSON array, got {type(answer).__name__}", call=call)
+    for place, record in enumerate(answer, start=1):
+        if not isinstance(record, dict):
             raise ResponseError(
-                f"expected a JSON array, got {type(answer).__name__}", call=call
-            ) from None
-        for place, record in enumerate(answer, start=1):
-            if not isinstance(record, dict):
-                raise ResponseError(
-                    f"expected JSON objects, got {type(record).__name__} as record {place}",
-                    call=call,
-                ) from None
-        wired = [read_record(decoder.wire_record, record, resource, call) for record in answer]
-        return pyarrow.RecordBatch.from_pylist(wired, schema=decoder.arrow)
-    return pyarrow.RecordBatch.from_struct_array(records)
+                f"expected JSON objects, got {type(record).__name__} as record {place}",
+                call=call,
+            )
+    wired = [read_record(decoder.wire_record, record, resource, call) for record in answer]
+    return pyarrow.RecordBatch.from_pylist(wired, schema=decoder.arrow)
 
 
 def _reading(size: int) -> pyarrow.json.ReadOptions:

@@ -87,7 +87,8 @@ class Section:
             try:
                 return decode_page(response.content)
             except (msgspec.MsgspecError, *UNREADABLE):
-                return self._read_all(read_one, response, call)
+                pass  # read below, outside this except: no error it raises chains a value
+            return self._read_all(read_one, response, call)
 
         pages = self._requester.pages(
             path, params, convert, record_ids(attrgetter("id")), keep_records
