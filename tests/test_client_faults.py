@@ -157,6 +157,51 @@ def test_late_birthday_campaign_and_contact_creates_converge(
     assert numbers == [contact.id]  # unique numbers: the late original is refused
 
 
+@pytest.mark.parametrize("late_by", [1, 3])
+def test_a_lost_create_of_a_key_already_taken_is_refused_not_given_the_old_record(
+    sim: Sim, oc: OneConnect, late_by: int
+) -> None:
+    """Without a lost answer, creating a contact with a number in use (or a list with a
+    name in use) is refused as "already taken". With the answer lost, the read-back finds
+    the record that was there: it is not this create's, and returning it reported the
+    CRM's row as created while OneConnect kept the old values."""
+    existing = raw(sim, "/contacts")[0]
+    a_list = raw(sim, "/lists")[0]
+    set_faults(sim, {"late_writes": 1, "late_by": late_by})
+    with pytest.raises(e.ValidationError, match="already taken"):
+        oc.contacts.create(existing["phone_number"], first_name="Brand-new")
+    set_faults(sim, {"late_writes": 1, "late_by": late_by})
+    with pytest.raises(e.ValidationError, match="already taken"):
+        oc.lists.create(a_list["name"], members=[existing["id"]])
+    set_faults(sim, {})
+    assert sim.api.get(f"/contacts/{existing['id']}").json() == existing
+    assert raw(sim, "/lists")[0] == a_list
+
+
+def test_a_replay_refused_for_its_own_reason_raises_that_refusal() -> None:
+    """The answer to a create is lost, the read-back finds nothing, and the replay is
+    refused (the plan's contacts limit): that refusal is the error, at once, not
+    "the write may have taken effect" after every attempt."""
+    posts: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=[])
+        posts.append(1)
+        if len(posts) == 1:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(422, json={"errors": ["Contacts limit reached"]})
+
+    transport = httpx.MockTransport(answer)
+    base = "http://oneconnect.test/api/v1"
+    with (
+        OneConnect(base, EMAIL, API_KEY, timezone=TZ, retry=FAST, transport=transport) as oc,
+        pytest.raises(e.ValidationError, match="Contacts limit reached"),
+    ):
+        oc.contacts.create("0599111444")
+    assert len(posts) == 2
+
+
 #: Creates whose text has whitespace around it (read from a file, a YAML block): the
 #: resource's path, the field that finds it and its text as the server keeps it (stripped).
 PADDED_CREATES: dict[str, tuple[Callable[[OneConnect], Any], str, str, str]] = {

@@ -110,18 +110,24 @@ class Section:
         find: Callable[[], list[Record]],
         *,
         unique: bool,
+        holds: Callable[[Record], bool] = lambda record: True,
     ) -> Record:
         """POST a new record so that it exists once, whatever answers are lost.
 
         ``find`` reads back the records this create would match (same number, name, ...).
         After a lost answer it is read back before sending again. Where the server keeps
         the key unique (``unique``: contacts, lists, titles) a replay, or an original the
-        server applies late, is refused as "already taken", so nothing can double. Else
-        the matches that existed before the first attempt are noted, and after a replay
-        every match made since is read back: the oldest is kept and the others deleted,
-        so a create the server applied late still ends as one record."""
+        server applies late, is refused as "already taken", so nothing can double; the
+        record read back is this create's only if it ``holds`` what was sent (one that
+        was there before, with other values, is refused as "already taken", as the
+        lost answer would have said), and a replay refused for another reason (a plan's
+        limit) raises that refusal. Else the matches that existed before the first attempt
+        are noted, and after a replay every match made since is read back: the oldest is
+        kept and the others deleted, so a create the server applied late still ends as
+        one record."""
         lost: OutcomeUnknownError | None = None
         before = set() if unique else _ids(find())
+        call = f"POST {path}"
         for _ in range(self._requester.retry.max_attempts):
             try:
                 created: Record = self._requester.call(
@@ -129,15 +135,22 @@ class Section:
                 )
             except OutcomeUnknownError as unknown:
                 lost = unknown
-            except ValidationError:
-                if lost is None or not unique:
-                    raise
-                # "already taken": the lost attempt did take effect after all
+            except ValidationError as refused:
+                if lost is None or not unique or not _taken(refused):
+                    raise  # nothing was there when the replay went out: a real refusal
+                # "already taken": the lost attempt did take effect, or the record was there
             else:
                 if lost is None or unique:
                     return created
                 return self._converge(path, find, before, lost) or created
             mine = self._converge(path, find, before, lost)
+            if mine is not None and unique and not holds(mine):
+                raise ValidationError(
+                    "already taken: the record found after a lost answer holds other values "
+                    "than this create sent, so it is not this create's",
+                    call=call,
+                    errors=["already taken"],
+                )
             if mine is not None:
                 return mine
         assert lost is not None
@@ -229,6 +242,11 @@ def _record_id(record: Record) -> Any:
     no scalar (a misbehaving server's object or array) its JSON text, which can be hashed."""
     value = record.get("id")
     return value if type(value) in _ID_TYPES else msgspec.json.encode(value)
+
+
+def _taken(refused: ValidationError) -> bool:
+    """A refusal because the record's key is in use ("Phone number has already been taken")."""
+    return any("already been taken" in error for error in refused.errors)
 
 
 def form_value(value: Any) -> str:

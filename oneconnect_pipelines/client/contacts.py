@@ -60,7 +60,9 @@ class Contacts(Section):
             )
             return found
 
-        created = self._create("/contacts", data, find, unique=True)
+        created = self._create(
+            "/contacts", data, find, unique=True, holds=lambda found: _holds(found, data)
+        )
         return self._read(Contact.from_api, created, "POST /contacts")
 
     def update(self, contact_id: int, **fields: Any) -> Contact:
@@ -82,6 +84,12 @@ class Contacts(Section):
         if limit is not None:
             params["limit"] = str(limit)
         return params
+
+
+def _holds(record: Record, sent: dict[str, str]) -> bool:
+    """Whether a contact as the API gives it holds every field as a create sent it."""
+    contact = Contact.from_api(record)
+    return contact_form({name: getattr(contact, name) for name in sent}) == sent
 
 
 def contact_form(fields: dict[str, Any]) -> dict[str, str]:

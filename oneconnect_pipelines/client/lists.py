@@ -43,13 +43,17 @@ class Lists(Section):
 
     def create(self, name: str, members: Iterable[int] = ()) -> ContactList:
         """A new list. A lost answer is reconciled by name (list names are unique)."""
-        data = form({"name": name, "members": ids_of(members)})
+        wanted = ids_of(members)
+        data = form({"name": name, "members": wanted})
 
         def find() -> list[Record]:
             found = self._find(data["name"])
             return [found] if found else []
 
-        created = self._create("/lists", data, find, unique=True)
+        def holds(found: Record) -> bool:  # the members asked for, and no other
+            return {int(m["id"]) for m in found.get("members") or ()} == set(wanted)
+
+        created = self._create("/lists", data, find, unique=True, holds=holds)
         return self._read(ContactList.from_api, created, "POST /lists")
 
     def update(
