@@ -15,13 +15,14 @@ TEXT = pd.StringDtype("pyarrow")
 
 
 def plain_field(field: pyarrow.Field) -> pyarrow.Field:
-    """Dictionary (categorical) columns as plain text, large strings as strings, and
-    nanosecond timestamps as microseconds (what both backends store; the API has whole
-    seconds)."""
+    """Dictionary (categorical) columns as plain text, large strings as strings, a column
+    with no value yet as text (DuckDB would make it of type NULL, which can never hold a
+    value; PostgreSQL's is text), and nanosecond timestamps as microseconds (what both
+    backends store; the API has whole seconds)."""
     kind = field.type
     if pyarrow.types.is_dictionary(kind):
         return plain_field(field.with_type(kind.value_type))
-    if pyarrow.types.is_large_string(kind):
+    if pyarrow.types.is_large_string(kind) or pyarrow.types.is_null(kind):
         return field.with_type(pyarrow.string())
     if pyarrow.types.is_timestamp(kind) and kind.unit == "ns":
         return field.with_type(pyarrow.timestamp("us", kind.tz))
@@ -45,6 +46,31 @@ def to_arrow(data: Data) -> pyarrow.Table:
         table = data
     plain = plain_schema(table.schema)
     return table if plain.equals(table.schema) else table.cast(plain)
+
+
+def conform(piece: pyarrow.Table, have: pyarrow.Schema, table: str) -> pyarrow.Table:
+    """``piece`` in the types ``table`` already has (``have``: its columns as read back),
+    so a column whose type changed between versions (an int32 count into a bigint
+    column) goes in converted, not as raw bytes (PostgreSQL's binary COPY) or rounded
+    (DuckDB's implicit cast); a value that does not convert without loss (1.6 into an
+    integer column) is a ``TypeError`` naming table, column and both types."""
+    for name in piece.column_names:
+        if name not in have.names:
+            continue
+        want = have.field(name).type
+        column = piece[name]
+        if column.type == want:
+            continue
+        try:
+            converted = column.cast(want, safe=True)
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+            # Arrow's words quote the value (a phone number, a birthday): not repeated
+            raise TypeError(
+                f"{table}.{name} holds {want}; this write brings {column.type}, which does "
+                "not convert to it without loss"
+            ) from None
+        piece = piece.set_column(piece.column_names.index(name), name, converted)
+    return piece
 
 
 def batches(data: Data | Iterable[Data]) -> Iterator[pyarrow.Table]:

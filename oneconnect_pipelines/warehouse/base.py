@@ -10,6 +10,7 @@ from typing import Protocol
 
 import pandas as pd
 import pyarrow
+import pyarrow.compute
 
 from .arrow import Data
 
@@ -21,6 +22,23 @@ class Window:
     column: str
     start: datetime | date
     end: datetime | date
+
+    def check(self, table: str, piece: pyarrow.Table) -> None:
+        """A ``ValueError`` when ``piece`` holds a row outside the window (or without its
+        column's value): the write deletes only the window's rows, so such a row would
+        be added again by every rerun of the partition, never replaced."""
+        column = piece[self.column]
+        start, end = (pyarrow.scalar(bound, column.type) for bound in (self.start, self.end))
+        outside = pyarrow.compute.or_kleene(
+            pyarrow.compute.less(column, start), pyarrow.compute.greater_equal(column, end)
+        )
+        count = int(pyarrow.compute.sum(pyarrow.compute.fill_null(outside, True)).as_py() or 0)
+        if count:
+            raise ValueError(
+                f"{table}: {count} row(s) of this write are outside its window "
+                f"({self.column} from {self.start} to before {self.end}, or null); "
+                "a rerun would add them again instead of replacing them"
+            )
 
 
 class Warehouse(Protocol):

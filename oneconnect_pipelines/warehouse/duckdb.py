@@ -23,6 +23,7 @@ partition run held ~60 MiB more than the others (peak RSS 340-365 MiB against 29
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -34,7 +35,7 @@ import duckdb
 import pandas as pd
 import pyarrow
 
-from .arrow import Data, batches, to_arrow, to_pandas
+from .arrow import Data, batches, conform, to_arrow, to_pandas
 from .base import Window, published, staging_name
 
 #: How long a call waits for another process to release the file.
@@ -57,7 +58,10 @@ class DuckDBWarehouse:
     @contextmanager
     def connect(self, writing: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the file, read-only unless ``writing``; waiting while another
-        connection holds it in a way this one cannot share."""
+        connection holds it in a way this one cannot share. Reading a file that is not
+        there is a ``FileNotFoundError`` (not a new, empty warehouse left behind)."""
+        if not writing and not self.path.exists():
+            raise FileNotFoundError(f"no warehouse at {self.path}: nothing was written there yet")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self._lock_wait_s
         pause = 0.05
@@ -84,23 +88,26 @@ class DuckDBWarehouse:
             first = next(pieces, None)
             if first is None and window is None:
                 raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
-            if first is not None:
-                _ensure(connection, table, first, replace=window is None)
+            have = None if first is None else _ensure(connection, table, first, window is None)
             if window is None:  # what a killed write of an older version may have left
                 connection.execute(f"DROP TABLE IF EXISTS {staging_name(table)}")
             else:
                 connection.execute(
-                    f"DELETE FROM {table} WHERE {window.column} >= ? AND {window.column} < ?",
-                    [window.start, window.end],
+                    f"DELETE FROM {table} WHERE {_in_window(window)}", [window.start, window.end]
                 )
-            rows = 0 if first is None else _insert(connection, table, first)
-            return rows + sum(_insert(connection, table, piece) for piece in pieces)
+            rows = 0
+            for piece in itertools.chain([first] if first is not None else [], pieces):
+                if window is not None:
+                    window.check(table, piece)
+                assert have is not None
+                rows += _insert(connection, table, conform(piece, have, table))
+            return rows
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
         with self._transaction() as connection:
-            _ensure(connection, table, piece, replace=False)
-            return _insert(connection, table, piece)
+            have = _ensure(connection, table, piece, replace=False)
+            return _insert(connection, table, conform(piece, have, table))
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -117,7 +124,7 @@ class DuckDBWarehouse:
     def read(self, table: str, window: Window | None = None) -> pyarrow.Table:
         query, parameters = f"SELECT * FROM {table}", []
         if window is not None:
-            query += f" WHERE {window.column} >= ? AND {window.column} < ?"
+            query += f" WHERE {_in_window(window)}"
             parameters = [window.start, window.end]
         with self.connect() as connection:
             return connection.sql(query, params=parameters).to_arrow_table()
@@ -169,7 +176,7 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     directory)."""
     connection = duckdb.connect(config={"temp_directory": f"{path}.tmp", "threads": 1})
     try:
-        catalog = '"' + path.stem.replace('"', '""') + '"'
+        catalog = _column(path.stem + "_db" if path.stem in _RESERVED else path.stem)
         connection.execute(
             f"ATTACH {_quoted(str(path))} AS {catalog} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )
@@ -180,8 +187,22 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+#: Catalog names DuckDB keeps for itself (``memory``: the writer's own in-memory one);
+#: ``duckdb.connect("main.duckdb")`` names its file ``main_db`` so, and so does this.
+_RESERVED = {"main", "temp", "system", "memory"}
+
+
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _column(name: str) -> str:
+    """A name quoted as one identifier (a column's, a catalog's)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in_window(window: Window) -> str:
+    return f"{_column(window.column)} >= ? AND {_column(window.column)} < ?"
 
 
 @contextmanager
@@ -240,8 +261,9 @@ def _gathered(pieces: Iterator[pyarrow.Table]) -> Iterator[pyarrow.Table]:
 
 def _ensure(
     connection: duckdb.DuckDBPyConnection, table: str, like: pyarrow.Table, replace: bool
-) -> None:
-    """The table exists with ``like``'s columns (all of them, created empty on ``replace``)."""
+) -> pyarrow.Schema:
+    """The table exists with ``like``'s columns (all of them, created empty on
+    ``replace``); its columns as Arrow reads them back."""
     schema = table.partition(".")[0]
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     connection.register("_empty", like.slice(0, 0))  # unregistered on success, as in _insert
@@ -252,8 +274,9 @@ def _ensure(
         have = {row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()}
         for name, kind, *_ in connection.execute("DESCRIBE SELECT * FROM _empty").fetchall():
             if name not in have:  # a table an older version made: the new column, NULL so far
-                connection.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {_column(name)} {kind}")
     connection.unregister("_empty")
+    return connection.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
 
 
 def _insert(connection: duckdb.DuckDBPyConnection, table: str, piece: pyarrow.Table) -> int:

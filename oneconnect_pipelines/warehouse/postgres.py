@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow
 import pyarrow.compute
 
-from .arrow import Data, batches, to_arrow, to_pandas
+from .arrow import Data, batches, conform, to_arrow, to_pandas
 from .base import Window, published, staging_name
 
 SCALARS = {
@@ -61,8 +61,13 @@ def postgres_type(kind: pyarrow.DataType) -> str:
 
 
 def ident(name: str) -> str:
-    """``schema.table`` (or a column) quoted for SQL."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+    """``schema.table`` quoted for SQL."""
+    return ".".join(column_ident(part) for part in name.split("."))
+
+
+def column_ident(name: str) -> str:
+    """A column's name quoted as one identifier (a dot in it is part of the name)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def shown(url: str) -> str:
@@ -110,7 +115,7 @@ class PostgresWarehouse:
             all_pieces = itertools.chain([first], pieces)
             if window is None and not _same_columns(cursor, table, first.schema):
                 return _swap_in(cursor, table, first.schema, all_pieces)
-            _ensure(cursor, table, first.schema)
+            have = _ensure(cursor, table, first.schema)
             if window is None:
                 cursor.execute(f"DELETE FROM {ident(table)}")
             else:
@@ -118,15 +123,20 @@ class PostgresWarehouse:
                     f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
                     (window.start, window.end),
                 )
-            return sum(_copy(cursor, table, piece) for piece in all_pieces)
+            rows = 0
+            for piece in all_pieces:
+                if window is not None:
+                    window.check(table, piece)
+                rows += _copy(cursor, table, conform(piece, have, table))
+            return rows
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
         self._ensure_schema(table)
         with self.connect() as connection, connection.cursor() as cursor:
             _hold(cursor, table)
-            _ensure(cursor, table, piece.schema)
-            return _copy(cursor, table, piece)
+            have = _ensure(cursor, table, piece.schema)
+            return _copy(cursor, table, conform(piece, have, table))
 
     def _ensure_schema(self, table: str) -> None:
         """``table``'s schema exists: made in a short transaction of its own, one writer
@@ -166,11 +176,12 @@ class PostgresWarehouse:
 
 
 def _window_sql(window: Window) -> str:
-    return f"{ident(window.column)} >= $1 AND {ident(window.column)} < $2"
+    column = column_ident(window.column)
+    return f"{column} >= $1 AND {column} < $2"
 
 
 def _columns(schema: pyarrow.Schema) -> str:
-    return ", ".join(f"{ident(f.name)} {postgres_type(f.type)}" for f in schema)
+    return ", ".join(f"{column_ident(f.name)} {postgres_type(f.type)}" for f in schema)
 
 
 def _hold(cursor: Any, name: str) -> None:
@@ -207,9 +218,9 @@ def _swap_in(
     return rows
 
 
-def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> None:
+def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> pyarrow.Schema:
     """The table exists with every column of ``schema`` (added, NULL so far, to a table
-    an older version made)."""
+    an older version made); its columns as a read gives them back."""
     namespace, _, name = table.rpartition(".")
     cursor.execute(f"CREATE TABLE IF NOT EXISTS {ident(table)} ({_columns(schema)})")
     cursor.execute(
@@ -221,9 +232,11 @@ def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> None:
     for field in schema:
         if field.name not in have:
             cursor.execute(
-                f"ALTER TABLE {ident(table)} ADD COLUMN {ident(field.name)} "
+                f"ALTER TABLE {ident(table)} ADD COLUMN {column_ident(field.name)} "
                 + postgres_type(field.type)
             )
+    cursor.execute(f"SELECT * FROM {ident(table)} LIMIT 0")
+    return _plain(cursor.fetch_arrow_table()).schema
 
 
 def _copy(cursor: Any, table: str, piece: pyarrow.Table) -> int:
