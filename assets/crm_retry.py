@@ -7,11 +7,16 @@ attempt succeeds or ``ONECONNECT_CRM_RETRY_ATTEMPTS`` were made. Each attempt re
 the whole file against the account, so it writes only what is still missing. Not
 retried: a file whose content changed or that is gone (the drop sensor hands out new
 content itself), a whole-file error (bad data stays bad), and runs started by hand.
+
+The failed runs still waiting carry ``crm/retry_state=open``; a run the sensor settles
+(retried by a later attempt, given up, not retriable) is tagged ``settled``. So each
+tick looks at the waiting ones only, oldest first, however many other syncs failed: a
+window of the newest failed runs let a waiting file drop out of sight for good once 200
+newer failures (settled ones included) had come.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,14 +26,24 @@ import dagster as dg
 from oneconnect_pipelines.crm.dropfolder import content_hash
 from oneconnect_pipelines.storage import location
 
-from .crm_sync import ATTEMPT_TAG, FILE_TAG, RETRY_TAG, SHA_TAG, crm_contacts_sync, op_config
+from .crm_sync import (
+    ATTEMPT_TAG,
+    FILE_TAG,
+    OPEN,
+    RETRY_STATE_TAG,
+    RETRY_TAG,
+    SETTLED,
+    SHA_TAG,
+    crm_contacts_sync,
+    op_config,
+)
 from .settings import SETTINGS
 
 #: The longest wait between two attempts.
 MAX_BACKOFF_S = 3600.0
-#: Failed runs looked at per tick (newest first); the cursor remembers which of them are
-#: settled, so it never holds more than this either.
-WINDOW = 200
+#: Waiting failed runs looked at per tick, oldest first (the rest at later ticks, as
+#: these settle).
+WINDOW = 1000
 
 
 def backoff_s(attempt: int) -> float:
@@ -46,21 +61,22 @@ def backoff_s(attempt: int) -> float:
 )
 def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     instance = context.instance
-    settled: list[str] = json.loads(context.cursor) if context.cursor else []
-    done = set(settled)
-    failed = instance.get_run_records(
+    waiting = instance.get_run_records(
         filters=dg.RunsFilter(
-            job_name=crm_contacts_sync.name, statuses=[dg.DagsterRunStatus.FAILURE]
+            job_name=crm_contacts_sync.name,
+            statuses=[dg.DagsterRunStatus.FAILURE],
+            tags={RETRY_STATE_TAG: OPEN},
         ),
         limit=WINDOW,
+        ascending=True,
     )
     requests: list[dg.RunRequest] = []
     notes: list[str] = []
     now = time.time()
-    for record in failed:
+    for record in waiting:
         run = record.dagster_run
         sha, name = run.tags.get(SHA_TAG), run.tags.get(FILE_TAG, "?")
-        if run.run_id in done or not sha:
+        if not sha:
             continue
         attempt = int(run.tags.get(ATTEMPT_TAG, "1"))
         latest = instance.get_run_records(
@@ -79,7 +95,7 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         elif not _unchanged(run.run_config, sha):
             verdict = f"{name}: not retried, it changed or is gone since attempt {attempt}"
         if verdict is not None:
-            settled.append(run.run_id)
+            instance.add_run_tags(run.run_id, {RETRY_STATE_TAG: SETTLED})
             if verdict:
                 context.log.warning(verdict)
                 notes.append(verdict)
@@ -92,17 +108,17 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             dg.RunRequest(
                 run_key=f"{sha}:{attempt + 1}",
                 run_config=run.run_config,
-                tags={FILE_TAG: name, SHA_TAG: sha, ATTEMPT_TAG: str(attempt + 1)},
+                tags={
+                    FILE_TAG: name,
+                    SHA_TAG: sha,
+                    ATTEMPT_TAG: str(attempt + 1),
+                    RETRY_STATE_TAG: OPEN,
+                },
             )
         )
-    # Only the settled runs still in this tick's window, newest first: a run that left
-    # the window is never looked at again, and one still in it must stay settled (keeping
-    # the cursor's oldest entries instead evicted the newest, re-reported every tick).
-    kept = set(settled)
     return dg.SensorResult(
         run_requests=requests,
         skip_reason=None if requests else ("; ".join(notes) or "no failed CRM sync to retry"),
-        cursor=json.dumps([r.dagster_run.run_id for r in failed if r.dagster_run.run_id in kept]),
     )
 
 

@@ -71,6 +71,9 @@ class CrmSyncConfig(dg.Config):
 #: Run tags: the file's name and full SHA-256, which attempt this is, and (set by the op)
 #: that a whole-file error makes retrying pointless.
 FILE_TAG, SHA_TAG, ATTEMPT_TAG, RETRY_TAG = "crm/file", "crm/sha256", "crm/attempt", "crm/retry"
+#: A sensor's run, failed, is ``open`` (its file may get another attempt) until the retry
+#: sensor settles it: the retry sensor finds what waits by this tag, whatever else failed.
+RETRY_STATE_TAG, OPEN, SETTLED = "crm/retry_state", "open", "settled"
 
 
 #: Output metadata: the names of the lists the run filled (read by the birthday sensor).
@@ -236,7 +239,7 @@ def run_request(path: Location, sha256: str) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=sha256,
         run_config={"ops": {"sync_crm_file": {"config": {"path": str(path), "sha256": sha256}}}},
-        tags={FILE_TAG: path.name, SHA_TAG: sha256, ATTEMPT_TAG: "1"},
+        tags={FILE_TAG: path.name, SHA_TAG: sha256, ATTEMPT_TAG: "1", RETRY_STATE_TAG: OPEN},
     )
 
 

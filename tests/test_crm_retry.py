@@ -21,7 +21,7 @@ import pytest
 import assets.crm_retry as crm_retry
 import assets.crm_sync as crm_sync
 from assets.crm_retry import crm_retry_sensor
-from assets.crm_sync import ATTEMPT_TAG, RETRY_TAG, crm_contacts_sync, crm_drop_sensor
+from assets.crm_sync import ATTEMPT_TAG, FILE_TAG, RETRY_TAG, crm_contacts_sync, crm_drop_sensor
 from assets.resources import OneConnectResource
 from assets.settings import SETTINGS
 from assets.warehouse import WarehouseResource
@@ -417,3 +417,30 @@ def test_settled_failures_are_reported_once_however_many_settle_in_one_tick(
     for _ in range(2):
         assert deployment.tick(crm_retry_sensor) == []
         assert deployment.skip == "no failed CRM sync to retry"
+
+
+def test_a_waiting_file_is_retried_however_many_other_syncs_failed_since(
+    account: Sim, drop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync failed while the API was down; then more files failed for good (no header).
+    The sensor looked at the newest failed runs only (200 of them; 2 here): the waiting
+    file dropped out of sight and was never retried. Waiting runs are found by their tag."""
+    monkeypatch.setattr(crm_retry, "WINDOW", 2)
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    drop_file(drop, ["Anna,0555123456,,"], name="waiting.csv")
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    (request,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(request).success
+    account.admin.put("/faults", json={})
+    for name in ("x.csv", "y.csv", "z.csv"):  # newer failures, settled at once
+        (drop / name).write_text(f"Anna,0555 12 34 56,{name}\n")
+        (drop / f"{name}.done").write_text("")
+        (failing,) = deployment.tick(crm_drop_sensor)
+        assert not deployment.execute(failing).success
+    retried = []
+    for _ in range(3):
+        for request in deployment.tick(crm_retry_sensor):
+            retried.append(request.tags[FILE_TAG])
+            assert deployment.execute(request).success
+    assert retried == ["waiting.csv"]
+    assert [c["first_name"] for c in account.api.get("/contacts").json()] == ["Anna"]
