@@ -3,6 +3,7 @@ same rules for a local folder and for a prefix in a real S3-compatible server (`
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,8 +82,48 @@ def test_a_changed_file_gets_a_new_hash(drop: Location) -> None:
     (drop / "export.csv.done").write_text("")
     first, state = scan(drop, FolderState())
     path.write_text("Phone\n0555123456\n0555999999\n")
+    (drop / "export.csv.done").write_text("")  # the CRM marks the new version done
     second, _ = scan(drop, FolderState.from_json(state.to_json()))
     assert first[0].sha256 != second[0].sha256
+
+
+def test_a_marker_older_than_its_file_waits_for_the_file_to_be_still(tmp_path: Path) -> None:
+    """Yesterday's marker stays while today's export is written under the same name: the
+    half-written file was handed out (its last row cut, and with mirror its missing rows'
+    contacts taken off the list). It now waits until it is still, or marked anew."""
+    path = tmp_path / "export.csv"
+    path.write_text("Phone\n0555123456\n")
+    (tmp_path / "export.csv.done").write_text("")
+    first, state = ready_once(tmp_path, FolderState())
+    assert first == ["export.csv"]
+    time.sleep(0.01)
+    with path.open("w") as writing:
+        writing.write("Phone\n0555123456\n05551")  # day 2, half written
+        writing.flush()
+        halfway, state = ready_once(tmp_path, state)
+        writing.write("23457\n")
+    assert halfway == []
+    finished, state = ready_once(tmp_path, state)
+    assert finished == []  # it changed since the last scan
+    done, state = ready_once(tmp_path, state)
+    assert done == ["export.csv"] and content_hash(path) == state.files["export.csv"][4]
+    path.write_text("Phone\n0555999999\n")
+    (tmp_path / "export.csv.done").write_text("")  # marked anew: ready at once
+    assert ready_once(tmp_path, state)[0] == ["export.csv"]
+
+
+def test_a_name_that_is_not_utf8_is_named_and_the_others_still_go_ahead(tmp_path: Path) -> None:
+    """A Latin-1 name (from a share or a zip) cannot go into a run: Dagster failed every
+    tick on it, and no file listed after it was ever synced."""
+    folder = bytes(tmp_path)
+    for name in (b"a-caf\xe9.csv", b"b-good.csv", b"c-good.csv"):
+        for suffix in (b"", b".done"):
+            with open(os.path.join(folder, name + suffix), "wb") as handle:
+                handle.write(b"Phone\n0555123456\n" + name)
+    ready, state = scan(tmp_path, FolderState())
+    assert names(ready) == ["b-good.csv", "c-good.csv"]
+    assert state.unreadable == {"a-caf\\xe9.csv": "its name is not UTF-8; rename the file"}
+    json.dumps(state.to_json()).encode("utf-8")  # the cursor can be stored
 
 
 def test_the_same_bytes_written_again_are_not_handed_out_again(drop: Location) -> None:

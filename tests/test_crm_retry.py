@@ -300,6 +300,7 @@ def test_a_file_that_changed_after_a_failed_run_is_not_retried_but_synced_anew(
     assert not deployment.execute(request).success  # the API refused everything
     account.admin.put("/faults", json={})
     path.write_text("First Name,Mobile Phone\nAnna,0555123456\nBen,0555123457\n")
+    (any_drop / "export.csv.done").write_text("")  # the new version marked done
     assert deployment.tick(crm_retry_sensor) == []
     assert "changed or is gone" in (deployment.skip or "")
     (fresh,) = deployment.tick(crm_drop_sensor)

@@ -4,9 +4,11 @@ prefix (``s3://bucket/crm``); the same rules hold for both.
 
 A file is ready when it is a regular file directly in the folder (no symlinks, nothing
 resolving outside it) with an accepted suffix, and is complete: a ``NAME.done`` marker
-sits beside it, or it did not change between two scans. Each ready file is identified
-by the SHA-256 of its content (the sync run's key), so a changed file under the same
-name is new, and the same content again is a run Dagster has already seen.
+written after it sits beside it (one older than the file speaks of an earlier version,
+and the file may be being rewritten), or it did not change between two scans. Each
+ready file is identified by the SHA-256 of its content (the sync run's key), so a
+changed file under the same name is new, and the same content again is a run Dagster
+has already seen.
 
 A scan does not read a file again while its size, modification time, change time and
 inode stay as they were when it was hashed, so a scan over thousands of processed files
@@ -19,7 +21,9 @@ would leave every time unchanged.
 A complete file the scan cannot read (another user's file with mode 0600, an object the
 credentials may not fetch) is skipped, never fatal to the scan: it is named in
 ``FolderState.unreadable`` and hashed again at every later scan, so it is handed out
-once it can be read.
+once it can be read. So is a file whose name is not UTF-8 (a Latin-1 name from a share
+or a zip): no run can be made for it (Dagster stores the name in the run), and until it
+is renamed it is named, its bytes escaped, at every scan.
 """
 
 from __future__ import annotations
@@ -89,10 +93,19 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
     it is tried again at every scan."""
     ready: list[ReadyFile] = []
     state = FolderState()
-    names, files = _local_files(folder) if isinstance(folder, Path) else _stored_files(folder)
-    markers = {name[: -len(DONE_SUFFIX)] for name in names if name.endswith(DONE_SUFFIX)}
+    files = _local_files(folder) if isinstance(folder, Path) else _stored_files(folder)
+    markers = {
+        name[: -len(DONE_SUFFIX)]: identity[1]
+        for name, (_, identity) in files.items()
+        if name.endswith(DONE_SUFFIX)
+    }
     for name, (path, identity) in files.items():
         if not name.lower().endswith(ACCEPTED_SUFFIXES):
+            continue
+        if not _utf8(name):
+            state.unreadable[os.fsencode(name).decode("utf-8", "backslashreplace")] = (
+                "its name is not UTF-8; rename the file"
+            )
             continue
         seen = previous.files.get(name)
         still = seen is not None and seen[:4] == identity
@@ -100,7 +113,8 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
             state.files[name] = seen  # hashed when it had been still for a while: trusted
             continue
         digest, hashed_at = "", 0
-        if name in markers or still:
+        marked = name in markers and markers[name] >= identity[1]  # written after it
+        if marked or still:
             hashed_at = time.time_ns()
             try:
                 digest = content_hash(path)
@@ -116,17 +130,26 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
     return ready, state
 
 
-Listed = tuple[set[str], dict[str, tuple[Location, list[Any]]]]
+#: A folder's regular files (markers included): name -> (path, identity).
+Listed = dict[str, tuple[Location, list[Any]]]
 #: Where the object stores' listings (s3fs, gcsfs, adlfs) say when and which version.
 _MODIFIED = ("LastModified", "updated", "last_modified", "mtime")
 _VERSION = ("ETag", "generation", "etag")
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes Python kept as surrogates
+        return False
+    return True
+
+
 def _local_files(folder: Path) -> Listed:
-    """Every name in ``folder``, and its regular files directly inside it (no symlinks,
-    nothing resolving elsewhere) with their identity [size, mtime, ctime, inode]."""
+    """The regular files directly inside ``folder`` (no symlinks, nothing resolving
+    elsewhere) with their identity [size, mtime, ctime, inode]."""
     if not folder.is_dir():
-        return set(), {}
+        return {}
     root = folder.resolve()
     with os.scandir(folder) as entries:
         listing = list(entries)
@@ -142,7 +165,7 @@ def _local_files(folder: Path) -> Listed:
                 continue
             identity = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
             files[entry.name] = (path, identity)
-    return {entry.name for entry in listing}, files
+    return files
 
 
 def _stored_files(folder: UPath) -> Listed:
@@ -156,7 +179,7 @@ def _stored_files(folder: UPath) -> Listed:
         modified = next((info[k] for k in _MODIFIED if k in info), "")
         version = next((info[k] for k in _VERSION if k in info), "")
         files[name] = (folder / name, [int(info["size"]), str(modified), 0, str(version)])
-    return set(files), files
+    return files
 
 
 def read_dropped(path: Location, sha256: str) -> bytes:
