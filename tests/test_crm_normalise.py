@@ -238,6 +238,8 @@ def test_birthday_formats_day_first(raw: str, expected: date) -> None:
         ("31.12.1899", "bad birthday: before 1900"),
         ("01/13/1990", "bad birthday: month above 12 (read as DD/MM/YYYY)"),
         ("1990", "bad birthday: a year alone is not a date"),
+        ("1850", "bad birthday: a year alone is not a date"),  # not the serial of a 1905 day
+        ("9999-01-01", "bad birthday: in the future"),
         ("60", "bad birthday: Excel serial of a day that never was"),
         ("May 5th", "bad birthday: not a date in a known format"),
         ("05.05.97", "bad birthday: not a date in a known format"),

@@ -235,7 +235,8 @@ def parse_birthdays(
     calendar = pd.to_datetime(parts.where(valid_parts).astype("float"), errors="coerce")
 
     serial = values.str.extract(_SERIAL)["n"].astype("Int64")
-    year_only = serial.between(1900, 2100).fillna(False).astype(bool)
+    # four digits up to 2100 are a year (1850 as a serial would be a day in 1905)
+    year_only = serial.between(1000, 2100).fillna(False).astype(bool)
     serial_ok = serial.notna() & ~year_only & (serial != 60) & (serial >= 1)
     offset = serial.where(serial >= 61, serial + 1)  # Excel counts a 29 Feb 1900 that never was
     # Only the serial rows are converted: turning the NaN-padded whole column into
@@ -258,6 +259,7 @@ def parse_birthdays(
             (serial == 0) | (serial == 60), "bad birthday: Excel serial of a day that never was"
         ),
         _reason(year < EARLIEST_BIRTHDAY.year, "bad birthday: before 1900"),
+        _reason(year > today.year, "bad birthday: in the future"),  # 9999: past pandas' days
         _reason(given & moment.isna(), "bad birthday: no such day"),
         _reason(moment > pd.Timestamp(today), "bad birthday: in the future"),
         _reason(moment < pd.Timestamp(EARLIEST_BIRTHDAY), "bad birthday: before 1900"),
