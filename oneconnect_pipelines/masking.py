@@ -35,7 +35,9 @@ def mask_phone(number: str | None) -> str:
     text = str(number)
     if len(text) <= 4:
         return "*" * len(text)
-    keep_start = 4 if len(text) >= 9 else 2
+    # a short number (a typo, a too-short row) shows its last two digits only: keeping
+    # two at the start as well showed four of a five-digit number
+    keep_start = 4 if len(text) >= 9 else 0
     return text[:keep_start] + "*" * (len(text) - keep_start - 2) + text[-2:]
 
 

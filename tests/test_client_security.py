@@ -351,7 +351,7 @@ def test_request_log_lines_mask_values_url_encoding_hides_from_patterns(
         for written in (value, quote(value, safe=""), quote_plus(value)):
             assert written not in text, text
     assert "email=a*********@example.com&birthday=**/**/****&" in lines[0]
-    assert "additional_numbers=05***23,05***24&city=Tbilisi&" in lines[1]  # the city as it was
+    assert "additional_numbers=*****23,*****24&city=Tbilisi&" in lines[1]  # the city as it was
 
 
 def test_an_error_names_its_call_with_encoded_personal_values_masked(oc: OneConnect) -> None:
