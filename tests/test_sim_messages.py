@@ -114,10 +114,19 @@ def test_missing_content_is_1001(sim: Sim, content: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "fields", [{}, {"destination": "", "contacts": "", "lists": ""}, {"title": "1"}]
+    "fields",
+    [
+        {},
+        {"destination": "", "contacts": "", "lists": ""},
+        {"title": "1"},
+        {"destination": ","},  # separators only: nobody (it answered OK and sent nothing)
+        {"lists": " , ", "contacts": ","},
+    ],
 )
 def test_no_recipients_is_1002(sim: Sim, fields: dict[str, str]) -> None:
+    last = newest_id(sim)
     assert_coded(send(sim, content="hello", **fields), 1002)
+    assert messages_after(sim, last) == []
 
 
 def test_scheduling_without_sms_date_is_1004(sim: Sim) -> None:
@@ -304,6 +313,10 @@ def test_filters_select_exactly_the_matching_messages(sim: Sim) -> None:
         r for r in whole if r["campaign_id"] == campaign and r["birthday_campaign"]
     ]
     assert by_birthday
+    # the id alone is the campaign's, never the birthday campaign's of the same number
+    assert messages(sim, campaign_id=campaign) == [
+        r for r in whole if r["campaign_id"] == campaign and not r["birthday_campaign"]
+    ]
 
 
 def test_date_filters_are_inclusive_and_combine(sim: Sim) -> None:

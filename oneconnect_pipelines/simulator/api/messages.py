@@ -39,13 +39,13 @@ def routes(platform: Platform) -> list[Route]:
     async def send_message(request: Request) -> Response:
         form = await Form.read(request)
         content = checked_content(form)
-        if not any(form.text(name) for name in ("destination", "contacts", "lists")):
-            raise coded(1002)
-        immediately = form.boolean("send_now", default=True)
-        due = None if immediately else scheduled_time(platform, form.text("sms_date"))
         contacts = form.ids("contacts", invalid("contacts must be comma-separated ids")) or []
         lists = form.ids("lists", invalid("lists must be comma-separated ids")) or []
         destinations = split_list(form.text("destination") or "")
+        if not (contacts or lists or destinations):  # "," names nobody either
+            raise coded(1002)
+        immediately = form.boolean("send_now", default=True)
+        due = None if immediately else scheduled_time(platform, form.text("sms_date"))
         check_recipients(platform, contacts, lists, destinations)
         title = form.integer("title", invalid("title must be the id of a title"))
         reference = form.text("reference") or None
@@ -199,9 +199,11 @@ def message_filters(platform: Platform, params: Any) -> tuple[str, list[Any]]:
             raise invalid("campaign_id must be an integer") from None
         clauses.append("campaign_id = ?")
     birthday = params.get("birthday_campaign")
-    if birthday is not None:
+    if birthday is not None or campaign_id is not None:
+        # a campaign id alone is a campaign's: a birthday campaign's greetings are asked
+        # for with birthday_campaign=true (the ids of the two kinds overlap)
         clauses.append("birthday_campaign = ?")
-        args.append(int(parse_bool(birthday, "birthday_campaign")))
+        args.append(int(birthday is not None and parse_bool(birthday, "birthday_campaign")))
     for name, operator in (("start_date", ">="), ("end_date", "<=")):
         value = params.get(name)
         if value is None:
