@@ -418,20 +418,21 @@ def test_a_stalled_server_fails_a_read_within_its_timeouts_and_retries(
 def test_a_stalled_server_fails_a_write_after_one_timeout_without_replaying_it(
     stalled_server: str,
 ) -> None:
+    fails_one_send_after(stalled_server, Timeouts(read=READ_TIMEOUT), READ_TIMEOUT)
+
+
+def fails_one_send_after(base_url: str, timeouts: Timeouts, seconds: float) -> None:
+    """A send to a server whose answer never comes whole: one attempt, never replayed,
+    failed after ``seconds`` (and less than one more)."""
     with OneConnect(
-        stalled_server,
-        EMAIL,
-        API_KEY,
-        timezone=TZ,
-        retry=STALL,
-        timeouts=Timeouts(read=READ_TIMEOUT),
+        base_url, EMAIL, API_KEY, timezone=TZ, retry=STALL, timeouts=timeouts
     ) as client:
         started = time.monotonic()
         with pytest.raises(e.SendOutcomeUnknownError):
             client.messages.send("hello", destinations=["0599000001"])
         took = time.monotonic() - started
         assert client.stats.snapshot()["requests"] == 1
-    assert READ_TIMEOUT <= took < READ_TIMEOUT + 1.0
+    assert seconds <= took < seconds + 1.0
 
 
 #: How a slow server keeps an answer coming, 50 ms between sends: every socket read is
@@ -500,15 +501,7 @@ def test_a_server_trickling_its_answer_fails_a_read_within_the_attempt_deadline(
 def test_a_server_trickling_its_answer_to_a_send_fails_it_once_without_replaying(
     trickling_server: str,
 ) -> None:
-    with OneConnect(
-        trickling_server, EMAIL, API_KEY, timezone=TZ, retry=STALL, timeouts=TRICKLE_TIMEOUTS
-    ) as client:
-        started = time.monotonic()
-        with pytest.raises(e.SendOutcomeUnknownError):
-            client.messages.send("hello", destinations=["0599000001"])
-        took = time.monotonic() - started
-        assert client.stats.snapshot()["requests"] == 1
-    assert TRICKLE_TIMEOUTS.attempt <= took < TRICKLE_TIMEOUTS.attempt + 1.0
+    fails_one_send_after(trickling_server, TRICKLE_TIMEOUTS, TRICKLE_TIMEOUTS.attempt)
 
 
 # ------------------------------------------------------------------ odd answers (MockTransport)
