@@ -59,7 +59,7 @@ def conform(piece: pyarrow.Table, have: pyarrow.Schema, table: str) -> pyarrow.T
             continue
         want = have.field(name).type
         column = piece[name]
-        if column.type == want:
+        if _same_values(column.type, want):
             continue
         try:
             converted = column.cast(want, safe=True)
@@ -71,6 +71,16 @@ def conform(piece: pyarrow.Table, have: pyarrow.Schema, table: str) -> pyarrow.T
             ) from None
         piece = piece.set_column(piece.column_names.index(name), name, converted)
     return piece
+
+
+def _same_values(kind: pyarrow.DataType, want: pyarrow.DataType) -> bool:
+    """Whether values of ``kind`` are those of ``want`` as they are: the same type, or
+    timestamps of one unit both with a zone (an instant is the same in any zone's label:
+    DuckDB reads its columns back in its session's, ``Etc/UTC`` or the machine's)."""
+    if kind == want:
+        return True
+    timestamps = pyarrow.types.is_timestamp(kind) and pyarrow.types.is_timestamp(want)
+    return bool(timestamps and kind.unit == want.unit and bool(kind.tz) == bool(want.tz))
 
 
 def batches(data: Data | Iterable[Data]) -> Iterator[pyarrow.Table]:
