@@ -16,7 +16,11 @@ from dagster import AssetExecutionContext
 from oneconnect_pipelines import frames
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.client import OneConnect
-from oneconnect_pipelines.client.errors import ResponseError
+from oneconnect_pipelines.client.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    ResponseError,
+)
 from oneconnect_pipelines.landing import Landed, TableValidationError, land, land_frame
 from oneconnect_pipelines.warehouse import Window
 
@@ -28,7 +32,7 @@ from .metadata import (
     table_asset,
     table_metadata,
 )
-from .resources import OneConnectResource
+from .resources import MissingCredentialsError, OneConnectResource
 from .settings import SETTINGS
 from .warehouse import WarehouseResource
 
@@ -48,13 +52,17 @@ RETRY = dg.RetryPolicy(
 
 
 @contextmanager
-def invalid_data_not_retried() -> Iterator[None]:
+def failing_at_once() -> Iterator[None]:
     """A table that fails its schema, a value off its format, a record the client cannot
-    read: each fails its step at once, not after the retry policy's three minutes and two
-    more listings of the account: the data will not have changed (the next scheduled run
-    reads it again). An unreadable answer that is no record's (a cut body) is retried."""
+    read, a wrong API key, an IP off the account's allow-list, no credentials at all:
+    each fails its step at once, not after the retry policy's three minutes and two more
+    tries: a retry in this run meets the same data and the same settings (the next
+    scheduled run reads both again). An unreadable answer that is no record's (a cut
+    body) and an outage are retried."""
     try:
         yield
+    except (AuthenticationError, PermissionDeniedError, MissingCredentialsError) as exc:
+        raise dg.Failure(f"{type(exc).__name__}: {exc}", allow_retries=False) from None
     except TableValidationError as exc:
         metadata: dict[str, Any] = {"table": exc.table, "failures": len(exc.failures)}
         raise dg.Failure(str(exc), metadata=metadata, allow_retries=False) from None
@@ -100,7 +108,7 @@ def land_small(
     build: Callable[[OneConnect], pd.DataFrame],
 ) -> dg.MaterializeResult[None]:
     """A small table, built whole from its records."""
-    with oneconnect.client() as client, invalid_data_not_retried():
+    with failing_at_once(), oneconnect.client() as client:
         result = land_frame(warehouse.open(), f"{GROUP}.{name}", build(client), model)
         return dg.MaterializeResult(metadata=landed(result, client))
 
@@ -112,7 +120,7 @@ def contacts(
     """Every contact of the account: phone numbers as text, birthdays as dates. Pages are
     decoded in native code as they download, converted a few at a time, and written to
     the warehouse while the listing runs."""
-    with oneconnect.client() as client, invalid_data_not_retried():
+    with failing_at_once(), oneconnect.client() as client:
         chunks = frames.tables(client.contacts.arrow_pages(), frames.contact_chunk)
         result = land(
             warehouse.open(),
@@ -149,7 +157,7 @@ def contacts(
 def lists(oneconnect: OneConnectResource, warehouse: WarehouseResource) -> Any:
     """Lists and their memberships, from one listing of ``/lists``."""
     store = warehouse.open()
-    with oneconnect.client() as client, invalid_data_not_retried():
+    with failing_at_once(), oneconnect.client() as client:
         list_frame, members = frames.lists_frames(client.lists.list())
         for name, frame, model in (
             ("lists", list_frame, s.ListsSchema),
@@ -206,7 +214,7 @@ def messages(
     span = context.partition_time_window
     start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
     day = Window("sent_local", span.start.replace(tzinfo=None), span.end.replace(tzinfo=None))
-    with oneconnect.client() as client, invalid_data_not_retried():
+    with failing_at_once(), oneconnect.client() as client:
         pages = client.messages.arrow_pages(start=start, end=end)
         # end_date is inclusive on the API; the next day's first second belongs to it
         before_end = pyarrow.scalar(end, pyarrow.timestamp("us", "UTC"))

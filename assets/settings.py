@@ -53,19 +53,22 @@ class Settings:
             timezone=_parsed("ONECONNECT_TIMEZONE", defaults.timezone, _zone, ZONE),
             messages_start=_parsed("ONECONNECT_MESSAGES_START", defaults.messages_start, _day, DAY),
             messages_lookback_days=_parsed(
-                "ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days, int, COUNT
+                "ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days, _count, COUNT
             ),
             warehouse=env.get("ONECONNECT_WAREHOUSE", defaults.warehouse),
             export_dir=location(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
             crm_drop_dir=location(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
             crm_retry_attempts=_parsed(
-                "ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts, int, COUNT
+                "ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts, _positive, POSITIVE
             ),
             crm_retry_backoff_s=_parsed(
-                "ONECONNECT_CRM_RETRY_BACKOFF_S", defaults.crm_retry_backoff_s, float, SECONDS
+                "ONECONNECT_CRM_RETRY_BACKOFF_S", defaults.crm_retry_backoff_s, _seconds, SECONDS
             ),
             crm_sensor_interval_s=_parsed(
-                "ONECONNECT_CRM_SENSOR_INTERVAL_S", defaults.crm_sensor_interval_s, int, COUNT
+                "ONECONNECT_CRM_SENSOR_INTERVAL_S",
+                defaults.crm_sensor_interval_s,
+                _positive,
+                POSITIVE,
             ),
             snapshot_cron=env.get("ONECONNECT_SNAPSHOT_CRON", defaults.snapshot_cron),
         )
@@ -78,18 +81,39 @@ class SettingsError(ValueError):
 
 ZONE = "a timezone name (an IANA name like Europe/Berlin)"
 DAY = "a day (YYYY-MM-DD)"
-COUNT = "a whole number"
-SECONDS = "a number of seconds"
+COUNT = "a whole number, 0 or more"
+POSITIVE = "a whole number, 1 or more"
+SECONDS = "a number of seconds, 0 or more"
 
 
 def _zone(text: str) -> str:
-    ZoneInfo(text)
+    ZoneInfo(text)  # a folder of tzdata ("America") is an OSError: below
     return text
 
 
 def _day(text: str) -> str:
-    date.fromisoformat(text)
+    # the shape Dagster's partitions take: date.fromisoformat also reads 20260101
+    if date.fromisoformat(text).isoformat() != text:
+        raise ValueError(text)
     return text
+
+
+def _count(text: str) -> int:
+    if (number := int(text)) < 0:  # -1 days of lookback: no partition ever extracted
+        raise ValueError(text)
+    return number
+
+
+def _positive(text: str) -> int:
+    if (number := int(text)) < 1:
+        raise ValueError(text)
+    return number
+
+
+def _seconds(text: str) -> float:
+    if not (seconds := float(text)) >= 0 or seconds == float("inf"):  # nan, inf
+        raise ValueError(text)
+    return seconds
 
 
 def _parsed(name: str, default: T, parse: Callable[[str], T], expected: str) -> T:
@@ -98,7 +122,7 @@ def _parsed(name: str, default: T, parse: Callable[[str], T], expected: str) -> 
         return default
     try:
         return parse(text)
-    except (ValueError, KeyError):  # an unknown zone is a ZoneInfoNotFoundError (KeyError)
+    except (ValueError, KeyError, OSError):  # an unknown zone: ZoneInfoNotFoundError (KeyError)
         raise SettingsError(f"{name}={text!r} is not {expected}") from None
 
 

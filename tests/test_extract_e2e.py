@@ -19,6 +19,7 @@ import pytest
 from assets.extract import contacts as contacts_asset
 from assets.extract import lists as lists_asset
 from assets.extract import messages as messages_asset
+from assets.resources import OneConnectResource
 from assets.warehouse import warehouse_resources
 from oneconnect_pipelines import schemas as s
 from oneconnect_pipelines.formats import (
@@ -33,7 +34,7 @@ from oneconnect_pipelines.schemas import arrow_schema
 from oneconnect_pipelines.warehouse.base import column_types as warehouse_types
 from oneconnect_pipelines.warehouse.base import is_postgres
 
-from .conftest import SMALL, TZ, Sim
+from .conftest import API_KEY, EMAIL, EMPTY, SMALL, TZ, Sim
 from .extract_helpers import (
     RECENT,
     api_get,
@@ -567,11 +568,18 @@ def test_a_table_failing_its_schema_is_named_by_row_and_id_never_by_value(
     assert len(rows(warehouse, "SELECT id FROM oneconnect.contacts")) == SMALL.contacts
 
 
-def fails_at_once(sim: Sim, asset: Any, warehouse: Path, instance: dg.DagsterInstance) -> str:
+def fails_at_once(
+    sim: Sim,
+    asset: Any,
+    warehouse: Path,
+    instance: dg.DagsterInstance,
+    oneconnect: OneConnectResource | None = None,
+) -> str:
     """Materialize ``asset``, which fails without a retry: its error as the UI shows it."""
+    account = oneconnect or resource(sim)
     result = dg.materialize(
         [asset],
-        resources={"oneconnect": resource(sim), **warehouse_resources(str(warehouse))},
+        resources={"oneconnect": account, **warehouse_resources(str(warehouse))},
         instance=instance,
         raise_on_error=False,
     )
@@ -581,6 +589,31 @@ def fails_at_once(sim: Sim, asset: Any, warehouse: Path, instance: dg.DagsterIns
     error = failure.step_failure_data.error
     assert error is not None
     return str(error.to_string())
+
+
+@pytest.mark.parametrize(
+    ("account", "named"),
+    [
+        ({"api_key": "not-the-key"}, "AuthenticationError"),
+        (
+            {"base_url": "https://oneconnect.example/api/v1"},  # no simulator: no demo account
+            "MissingCredentialsError",
+        ),
+    ],
+    ids=["a wrong API key", "no credentials for a real host"],
+)
+def test_a_step_whose_settings_cannot_work_fails_at_once(
+    tmp_path: Path, account: dict[str, Any], named: str
+) -> None:
+    """A retry within the run meets the same key: not two more logins and three minutes."""
+    with private_sim(EMPTY) as sim:
+        settings = {"base_url": sim.base_url, "email": EMAIL, "api_key": API_KEY}
+        if "base_url" in account:
+            settings = {}
+        oneconnect = OneConnectResource(**{**settings, **account})
+        instance = dg.DagsterInstance.ephemeral()
+        shown = fails_at_once(sim, contacts_asset, tmp_path / "wh.duckdb", instance, oneconnect)
+    assert named in shown and "not-the-key" not in shown
 
 
 @pytest.mark.parametrize(
