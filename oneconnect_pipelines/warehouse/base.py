@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow
 import pyarrow.compute
 
-from .arrow import Data
+from .arrow import Data, conform
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,23 @@ class Window:
                 f"({self.column} from {self.start} to before {self.end}, or null); "
                 "a rerun would add them again instead of replacing them"
             )
+
+
+def identifier(name: str) -> str:
+    """A name quoted as one SQL identifier (a column's, a catalog's: a dot or a ``"`` in
+    it is part of the name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def fitted(
+    pieces: Iterable[pyarrow.Table], have: pyarrow.Schema, table: str, window: Window | None
+) -> Iterator[pyarrow.Table]:
+    """Each piece of a write into ``table`` (which has the columns ``have``): checked to
+    lie in ``window`` and converted to the table's types (``conform``)."""
+    for piece in pieces:
+        if window is not None:
+            window.check(table, piece)
+        yield conform(piece, have, table)
 
 
 class Warehouse(Protocol):

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow
 
 from .arrow import Data, batches, conform, to_arrow, to_pandas
-from .base import Window, published, staging_name
+from .base import Window, fitted, identifier, published, staging_name
 
 #: How long a call waits for another process to release the file.
 LOCK_WAIT_S = 120.0
@@ -95,13 +95,10 @@ class DuckDBWarehouse:
                 connection.execute(
                     f"DELETE FROM {table} WHERE {_in_window(window)}", [window.start, window.end]
                 )
-            rows = 0
-            for piece in itertools.chain([first] if first is not None else [], pieces):
-                if window is not None:
-                    window.check(table, piece)
-                assert have is not None
-                rows += _insert(connection, table, conform(piece, have, table))
-            return rows
+            if have is None:  # a window emptied: nothing to add
+                return 0
+            written = fitted(itertools.chain([first], pieces), have, table, window)
+            return sum(_insert(connection, table, piece) for piece in written)
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
@@ -176,7 +173,7 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     directory)."""
     connection = duckdb.connect(config={"temp_directory": f"{path}.tmp", "threads": 1})
     try:
-        catalog = _column(path.stem + "_db" if path.stem in _RESERVED else path.stem)
+        catalog = identifier(path.stem + "_db" if path.stem in _RESERVED else path.stem)
         connection.execute(
             f"ATTACH {_quoted(str(path))} AS {catalog} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )
@@ -196,13 +193,8 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _column(name: str) -> str:
-    """A name quoted as one identifier (a column's, a catalog's)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _in_window(window: Window) -> str:
-    return f"{_column(window.column)} >= ? AND {_column(window.column)} < ?"
+    return f"{identifier(window.column)} >= ? AND {identifier(window.column)} < ?"
 
 
 @contextmanager
@@ -274,7 +266,7 @@ def _ensure(
         have = {row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()}
         for name, kind, *_ in connection.execute("DESCRIBE SELECT * FROM _empty").fetchall():
             if name not in have:  # a table an older version made: the new column, NULL so far
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {_column(name)} {kind}")
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {identifier(name)} {kind}")
     connection.unregister("_empty")
     return connection.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
 

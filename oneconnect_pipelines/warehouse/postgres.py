@@ -27,7 +27,7 @@ import pyarrow
 import pyarrow.compute
 
 from .arrow import Data, batches, conform, to_arrow, to_pandas
-from .base import Window, published, staging_name
+from .base import Window, fitted, identifier, published, staging_name
 
 SCALARS = {
     pyarrow.bool_(): "boolean",
@@ -62,12 +62,7 @@ def postgres_type(kind: pyarrow.DataType) -> str:
 
 def ident(name: str) -> str:
     """``schema.table`` quoted for SQL."""
-    return ".".join(column_ident(part) for part in name.split("."))
-
-
-def column_ident(name: str) -> str:
-    """A column's name quoted as one identifier (a dot in it is part of the name)."""
-    return '"' + name.replace('"', '""') + '"'
+    return ".".join(identifier(part) for part in name.split("."))
 
 
 def shown(url: str) -> str:
@@ -123,12 +118,7 @@ class PostgresWarehouse:
                     f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
                     (window.start, window.end),
                 )
-            rows = 0
-            for piece in all_pieces:
-                if window is not None:
-                    window.check(table, piece)
-                rows += _copy(cursor, table, conform(piece, have, table))
-            return rows
+            return sum(_copy(cursor, table, p) for p in fitted(all_pieces, have, table, window))
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
@@ -176,12 +166,12 @@ class PostgresWarehouse:
 
 
 def _window_sql(window: Window) -> str:
-    column = column_ident(window.column)
+    column = identifier(window.column)
     return f"{column} >= $1 AND {column} < $2"
 
 
 def _columns(schema: pyarrow.Schema) -> str:
-    return ", ".join(f"{column_ident(f.name)} {postgres_type(f.type)}" for f in schema)
+    return ", ".join(f"{identifier(f.name)} {postgres_type(f.type)}" for f in schema)
 
 
 def _hold(cursor: Any, name: str) -> None:
@@ -232,7 +222,7 @@ def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> pyarrow.Schema:
     for field in schema:
         if field.name not in have:
             cursor.execute(
-                f"ALTER TABLE {ident(table)} ADD COLUMN {column_ident(field.name)} "
+                f"ALTER TABLE {ident(table)} ADD COLUMN {identifier(field.name)} "
                 + postgres_type(field.type)
             )
     cursor.execute(f"SELECT * FROM {ident(table)} LIMIT 0")
