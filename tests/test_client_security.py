@@ -26,7 +26,7 @@ from oneconnect_pipelines.client import (
     SmsCode,
 )
 from oneconnect_pipelines.client import errors as e
-from oneconnect_pipelines.client._request_loop import tls_context
+from oneconnect_pipelines.client._connections import tls_context
 from oneconnect_pipelines.masking import mask_phone
 from oneconnect_pipelines.simulator import SimClock, Simulator, SimulatorThread
 

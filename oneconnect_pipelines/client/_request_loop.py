@@ -14,32 +14,22 @@ once instead of sleeping out a minute's Retry-After.
 
 from __future__ import annotations
 
-import functools
 import random
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpcore
 import httpx
 
 from . import errors as e
 from ._answers import decode, describe, retry_after_of, status_error
+from ._connections import attempt_deadline, deadline_transport, tls_context
 from ._redact import Redactor, unwatch_logs, watch_logs
 
 #: Statuses that mean "refused before processing": safe to retry for every method.
 REFUSED_STATUSES = (429, 503)
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """The TLS trust every client of this process shares. httpx would build one per
-    client, loading the whole CA bundle each time (~60 ms of CPU here); this is httpx's
-    own default (certifi, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), read once."""
-    return httpx.create_ssl_context()
 
 
 class Clock(Protocol):
@@ -140,103 +130,6 @@ class Timeouts:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
-#: The deadline (``time.monotonic``) of the attempt this thread is making, if any.
-_attempt = threading.local()
-
-
-def _within(timeout: float | None, late: type[Exception]) -> float | None:
-    """``timeout`` for one socket operation, cut to what is left of this thread's attempt;
-    ``late`` once nothing is."""
-    deadline: float | None = getattr(_attempt, "deadline", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise late("the answer outlasted the attempt (Timeouts.connect + read)")
-    return left if timeout is None else min(timeout, left)
-
-
-class _AttemptStream(httpcore.NetworkStream):
-    """A connection whose every read and write ends by the attempt's deadline: httpx's
-    timeouts are per socket operation, so a server sending its headers, a ``102
-    Processing`` or its body a byte at a time would keep one attempt going for days."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            return self._stream.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
-        except httpcore.ReadTimeout:
-            _within(None, httpcore.ReadTimeout)  # the attempt's own words, if it is over
-            raise
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        try:
-            self._stream.write(buffer, _within(timeout, httpcore.WriteTimeout))
-        except httpcore.WriteTimeout:
-            _within(None, httpcore.WriteTimeout)
-            raise
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _within(timeout, httpcore.ConnectTimeout)
-        return _AttemptStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _AttemptBackend(httpcore.NetworkBackend):
-    """httpcore's sockets, as ``_AttemptStream``s."""
-
-    def __init__(self) -> None:
-        self._backend = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _within(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _AttemptStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = _within(timeout, httpcore.ConnectTimeout)
-        return _AttemptStream(self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-def _transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's transport, its connections made by ``_AttemptBackend``. httpx has no
-    option for a network backend, so its pool (``_pool``, what the transport sends
-    through) is replaced by the same pool on that backend (httpx is pinned below 0.29)."""
-    transport = httpx.HTTPTransport(verify=tls_context(), limits=limits)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=tls_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_AttemptBackend(),
-    )
-    return transport
-
-
 class RateLimiter:
     """Requests per second shared by every thread of a client; a 429 pauses them all."""
 
@@ -333,7 +226,7 @@ class RequestLoop:
             timeout=timeouts.httpx(),
             verify=tls_context(),
             limits=limits,
-            transport=transport or _transport(limits),
+            transport=transport or deadline_transport(limits),
             headers={"Accept": "application/json", "User-Agent": "oneconnect-pipelines"},
         )
 
@@ -447,11 +340,10 @@ class RequestLoop:
         self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None
     ) -> httpx.Response:
         """One attempt: the response with its body read, within ``Timeouts.attempt``
-        (headers, informational answers and body alike: ``_AttemptStream``)."""
-        _attempt.deadline = time.monotonic() + self._attempt_timeout
-        try:
-            with self._http.stream(method, path, params=params, data=data) as response:
-                response.read()
-        finally:
-            _attempt.deadline = None
+        (headers, informational answers and body alike: ``_connections``)."""
+        with (
+            attempt_deadline(self._attempt_timeout),
+            self._http.stream(method, path, params=params, data=data) as response,
+        ):
+            response.read()
         return response
