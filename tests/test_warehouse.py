@@ -15,11 +15,15 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+import pandera.pandas as pandera
 import pyarrow as pa
 import pytest
 
 from assets.extract import account_timezone
+from oneconnect_pipelines import schemas
 from oneconnect_pipelines.warehouse import Warehouse, Window
+from oneconnect_pipelines.warehouse.base import column_types as warehouse_types
+from oneconnect_pipelines.warehouse.base import open_warehouse
 from oneconnect_pipelines.warehouse.duckdb import ROW_GROUP_ROWS, DuckDBWarehouse
 from oneconnect_pipelines.warehouse.postgres import PostgresWarehouse
 
@@ -309,9 +313,13 @@ def test_a_staging_table_left_by_a_killed_write_is_no_table_of_the_warehouse(
 
 
 def new_postgres(postgres_url: str) -> PostgresWarehouse:
+    return PostgresWarehouse(new_database(postgres_url))
+
+
+def new_database(postgres_url: str) -> str:
     from .postgres import create_database
 
-    return PostgresWarehouse(create_database(postgres_url, f"wh_{uuid.uuid4().hex[:8]}"))
+    return create_database(postgres_url, f"wh_{uuid.uuid4().hex[:8]}")
 
 
 def slow_day(ids: list[int], day: str, pause: float) -> Iterator[pd.DataFrame]:
@@ -427,6 +435,37 @@ def test_a_column_with_no_value_yet_can_take_text_later(
     second = pd.DataFrame({"day": [date(2026, 12, 2)], "note": ["hello"]})
     store.write("s.n", second, Window("day", date(2026, 12, 2), date(2026, 12, 3)))
     assert store.read("s.n").column("note").to_pylist() == [None, "hello"]
+
+
+#: Every Arrow type the tables have (``schemas``), in the forms frames bring them, and the
+#: other scalars and units a write may meet.
+KINDS = (
+    *{
+        field.type
+        for model in vars(schemas).values()
+        if isinstance(model, type) and issubclass(model, pandera.DataFrameModel)
+        for field in schemas.arrow_schema(model)
+    },
+    *(pa.int8(), pa.int16(), pa.int32(), pa.float32(), pa.binary(), pa.null()),
+    *(pa.timestamp(unit, tz) for unit in ("s", "ms", "us", "ns") for tz in (None, "UTC")),
+    *(pa.list_(pa.string()), pa.large_list(pa.date32())),
+)
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_the_catalog_shows_each_column_with_the_type_its_table_gets(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The catalog's types are said by the code (DuckDB is not asked when the code location
+    loads); a table of every kind of column, made by the warehouse's writer, must have them."""
+    url = (
+        str(tmp_path / "w.duckdb")
+        if backend == "duckdb"
+        else new_database(request.getfixturevalue("postgres_url"))
+    )
+    schema = pa.schema([pa.field(f"c{number}", kind) for number, kind in enumerate(KINDS)])
+    open_warehouse(url).write("s.kinds", schema.empty_table())
+    assert warehouse_types(url, schema) == column_types(url, "s.kinds")
 
 
 @pytest.mark.parametrize("backend", ["duckdb", "postgresql"])

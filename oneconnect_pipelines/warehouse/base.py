@@ -112,12 +112,10 @@ def column_types(url: str | Path, schema: pyarrow.Schema) -> dict[str, str]:
     from .arrow import plain_field
 
     if is_postgres(url):
-        from .postgres import postgres_type
-
-        return {field.name: postgres_type(plain_field(field).type) for field in schema}
-    from .duckdb import duckdb_types
-
-    return duckdb_types(schema)
+        from .postgres import postgres_type as spelled
+    else:
+        from .duckdb import duckdb_type as spelled
+    return {field.name: spelled(plain_field(field).type) for field in schema}
 
 
 def open_warehouse(url: str | Path) -> Warehouse:
