@@ -107,15 +107,17 @@ def snapshot_max_age(
 ) -> timedelta:
     """How far before a deadline the snapshot's last scheduled run may lie: the longest
     span, over a year of deadlines, back to the latest ``cron`` tick before one. A fixed
-    age (it was 26 h) let a missed night pass on yesterday's run; this one does not."""
+    age (it was 26 h) let a missed night pass on yesterday's run; this one does not.
+    Spans are elapsed time: two datetimes of one zone subtract as wall clocks, which made
+    London's night of the clock going back (25 h) every night's allowance."""
     deadlines = cron_string_iterator(time.time(), deadline, timezone)
     spans = []
     for _ in range(366):
         due = next(deadlines)
         # the tick at the deadline itself cannot have finished by then: the one before
         last_run = next(reverse_cron_string_iterator(due.timestamp() - 1, cron, timezone))
-        spans.append(due - last_run)
-    return max(spans)
+        spans.append(due.timestamp() - last_run.timestamp())
+    return timedelta(seconds=max(spans))
 
 
 def freshness_checks(

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import httpx
+import pytest
 from dagster._core.test_utils import freeze_time
 from dagster._utils.schedules import cron_string_iterator, reverse_cron_string_iterator
 
-from assets.checks import FRESHNESS, FRESHNESS_DEADLINE, freshness_checks
+from assets.checks import FRESHNESS, FRESHNESS_DEADLINE, freshness_checks, snapshot_max_age
 from assets.definitions import defs
 from assets.extract import EXTRACT_ASSETS, contacts
 from assets.resources import OneConnectResource
@@ -249,3 +250,36 @@ def clients(thread: SimulatorThread) -> tuple[httpx.Client, httpx.Client]:
         httpx.Client(base_url=thread.base_url, auth=(EMAIL, API_KEY), timeout=30),
         httpx.Client(base_url=thread.root_url + "/_sim", timeout=30),
     )
+
+
+def nights_a_missed_snapshot_passes(cron: str, zone: str) -> list[str]:
+    """The nights of a year at whose deadline a snapshot table whose last run was missed
+    (it was made by the run before) would still pass its freshness check."""
+    max_age = snapshot_max_age(cron, timezone=zone).total_seconds()
+    deadlines = cron_string_iterator(
+        datetime(2026, 1, 1, tzinfo=UTC).timestamp(), FRESHNESS_DEADLINE, zone
+    )
+    passing = []
+    for _ in range(366):
+        due = next(deadlines)
+        ticks = reverse_cron_string_iterator(due.timestamp() - 1, cron, zone)
+        next(ticks)  # the run that was missed
+        made = next(ticks).timestamp() + 60  # the one before, done a minute after its tick
+        if made >= due.timestamp() - max_age:
+            passing.append(due.date().isoformat())
+    return passing
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/London", "America/New_York", "Asia/Tbilisi", "Australia/Lord_Howe"]
+)
+@pytest.mark.parametrize("cron", ["0 1 * * *", "0 0 * * *", "30 1 * * *"])
+def test_a_missed_snapshot_is_red_at_the_next_deadline_whatever_the_zones_clock_changes(
+    cron: str, zone: str
+) -> None:
+    """In Europe/London the allowed age was taken in wall-clock hours (25 on the night the
+    clocks go back), so a missed night passed on every night of the year. One night stays
+    blind where a clock change puts the run on the deadline (London's run of the night the
+    clocks go forward happens at 02:00, the deadline; its age at the next deadline is the
+    allowed 24 hours)."""
+    assert len(nights_a_missed_snapshot_passes(cron, zone)) <= 1
