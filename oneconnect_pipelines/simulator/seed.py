@@ -10,15 +10,16 @@ every schedule type, and months of messages in every status.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import orjson
 
-from .delivery import message_outcome
 from .engine import Platform
-from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
+from .records import CONTACT_COLUMNS, contact_doc
+from .seed_messages import SeededMessages, Sender, seed_messages, sender_of
 from .seed_words import (
     CITIES,
     FIRST_NAMES,
@@ -71,28 +72,36 @@ def seed_account(platform: Platform, sizes: SeedSizes, seed: int) -> None:
     now = platform.now()
     with platform.store.transaction():
         numbers = _contacts(platform, rng, sizes.contacts, now)
-        list_ids = _lists(platform, rng, sizes.lists, len(numbers), now)
-        title_ids = _titles(platform, rng, sizes.titles, now)
-        bodies = _templates(platform, sizes.templates, now)
-        campaign_ids = _campaigns(
-            platform, rng, sizes.campaigns, list_ids, title_ids, bodies, numbers, now
+        when = _setup_days(sizes, now)
+        lists = _lists(platform, rng, sizes.lists, len(numbers), when)
+        title_ids = _titles(platform, rng, sizes.titles, when, now)
+        bodies = _templates(platform, sizes.templates, when)
+        campaigns = _campaigns(
+            platform, rng, sizes.campaigns, lists, title_ids, bodies, numbers, when, now
         )
-        birthday_ids = _birthday_campaigns(
-            platform, rng, sizes.birthday_campaigns, list_ids, title_ids, now
+        birthday_campaigns = _birthday_campaigns(
+            platform, rng, sizes.birthday_campaigns, lists, title_ids, numbers, when, now
         )
-        _messages(
+        seed_messages(
             platform,
             rng,
-            sizes.messages,
-            sizes.message_days,
-            numbers,
-            campaign_ids,
-            birthday_ids,
+            SeededMessages(sizes.messages, now - sizes.message_days * DAY, now),
+            numbers or _phone_numbers(rng, 100),
+            (campaigns, birthday_campaigns),
             bodies,
-            now,
         )
     platform.store.reload_ids()
     platform.changed()
+
+
+def _setup_days(sizes: SeedSizes, now: float) -> Iterator[float]:
+    """When each list, title, template, campaign and birthday campaign was made, in that
+    order, a day apart: all before the first message (so every campaign's messages can
+    follow it, and every campaign follows its lists)."""
+    records = sizes.lists + sizes.titles + sizes.templates
+    records += sizes.campaigns + sizes.birthday_campaigns
+    setup = now - sizes.message_days * DAY
+    return iter([setup - (records - index) * DAY for index in range(records)])
 
 
 def _phone_numbers(rng: random.Random, count: int) -> list[str]:
@@ -168,9 +177,10 @@ def _ascii(text: str) -> str:
 
 
 def _lists(
-    platform: Platform, rng: random.Random, count: int, contacts: int, now: float
-) -> list[int]:
-    ids = []
+    platform: Platform, rng: random.Random, count: int, contacts: int, when: Iterator[float]
+) -> dict[int, list[int]]:
+    """The lists made, each with its contacts' ids."""
+    made = {}
     for index in range(count):
         theme = LIST_THEMES[index % len(LIST_THEMES)]
         name = theme if index < len(LIST_THEMES) else f"{theme} {index // len(LIST_THEMES) + 1}"
@@ -185,7 +195,7 @@ def _lists(
                     "last_name": [rng.choice(LAST_NAMES) for _ in numbers],
                 }
             ).decode()
-        created = now - (count - index) * 3 * DAY
+        created = next(when)
         list_id = index + 1
         platform.store.execute(
             "INSERT INTO lists (id, name, noncontact_members, created_at, updated_at) "
@@ -197,13 +207,15 @@ def _lists(
         platform.store.db.executemany(
             "INSERT INTO list_members VALUES (?, ?)", [(list_id, cid) for cid in members]
         )
-        ids.append(list_id)
-    return ids
+        made[list_id] = members
+    return made
 
 
-def _titles(platform: Platform, rng: random.Random, count: int, now: float) -> list[int]:
+def _titles(
+    platform: Platform, rng: random.Random, count: int, when: Iterator[float], now: float
+) -> list[int]:
     for index in range(count):
-        created = now - (count - index) * 10 * DAY
+        created = next(when)
         active = index < max(1, count - 1)  # the newest one still awaits activation
         platform.store.execute(
             "INSERT INTO titles (id, name, active, activate_at, created_at, updated_at) "
@@ -220,13 +232,13 @@ def _titles(platform: Platform, rng: random.Random, count: int, now: float) -> l
     return list(range(1, count + 1))
 
 
-def _templates(platform: Platform, count: int, now: float) -> list[str]:
+def _templates(platform: Platform, count: int, when: Iterator[float]) -> list[str]:
     bodies = []
     for index in range(count):
         title, body = TEMPLATES[index % len(TEMPLATES)]
         platform.store.execute(
             "INSERT INTO templates (id, title, body, created_at, updated_at) VALUES (?,?,?,?,?)",
-            (index + 1, title, body, now - (count - index) * DAY, now - (count - index) * DAY),
+            (index + 1, title, body, created := next(when), created),
         )
         bodies.append(body)
     return bodies or [body for _, body in TEMPLATES]
@@ -236,12 +248,15 @@ def _campaigns(
     platform: Platform,
     rng: random.Random,
     count: int,
-    list_ids: list[int],
+    lists: dict[int, list[int]],
     title_ids: list[int],
     bodies: list[str],
     numbers: list[str],
+    when: Iterator[float],
     now: float,
-) -> list[int]:
+) -> list[Sender]:
+    list_ids = list(lists)
+    made = []
     kinds = (
         "scheduled-recurring",
         "scheduled-certain-dates",
@@ -264,9 +279,10 @@ def _campaigns(
             schedule["start"] = minute(now - rng.uniform(1, 60) * DAY)
             schedule["end"] = None if job_type else minute(now + rng.uniform(-10, 90) * DAY)
             schedule["repeat"] = rng.choice(REPEATS)
-        recipients = ",".join(rng.sample(numbers, min(len(numbers), rng.randrange(0, 3))))
+        extra = rng.sample(numbers, min(len(numbers), rng.randrange(0, 3)))
         targets = sorted(rng.sample(list_ids, min(len(list_ids), rng.randrange(1, 3))))
-        created = now - (count - index) * 2 * DAY
+        created = next(when)
+        content = rng.choice(bodies)
         platform.store.execute(
             "INSERT INTO campaigns (id, name, active, recipients, recipients_list, title_id, "
             "content, job_type, campaign_type, schedule, created_at, updated_at) "
@@ -275,10 +291,10 @@ def _campaigns(
                 index + 1,
                 f"{LIST_THEMES[index % len(LIST_THEMES)]} {kind}",
                 int(rng.random() < 0.75),
-                recipients,
+                ",".join(extra),
                 orjson.dumps(targets).decode(),
                 rng.choice(title_ids) if title_ids and rng.random() < 0.6 else None,
-                rng.choice(bodies),
+                content,
                 job_type,
                 campaign_type,
                 orjson.dumps(schedule).decode(),
@@ -288,20 +304,25 @@ def _campaigns(
         )
         platform.store.inserted("campaigns", index + 1)
         platform.schedule_campaign(index + 1, 0, after=now)
-    return list(range(1, count + 1))
+        made.append(sender_of(index + 1, content, created, lists, targets, numbers, extra))
+    return made
 
 
 def _birthday_campaigns(
     platform: Platform,
     rng: random.Random,
     count: int,
-    list_ids: list[int],
+    lists: dict[int, list[int]],
     title_ids: list[int],
+    numbers: list[str],
+    when: Iterator[float],
     now: float,
-) -> list[int]:
+) -> list[Sender]:
+    list_ids = list(lists)
+    made = []
     for index in range(count):
         targets = sorted(rng.sample(list_ids, min(len(list_ids), rng.randrange(1, 3))))
-        created = now - (count - index) * 5 * DAY
+        created = next(when)
         platform.store.execute(
             "INSERT INTO birthday_campaigns (id, name, active, content, recipient_lists, "
             "title_id, next_run_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -309,7 +330,7 @@ def _birthday_campaigns(
                 index + 1,
                 f"Birthday greetings {index + 1}",
                 int(index % 4 != 3),
-                "Happy birthday! A 10% gift is waiting for you this week.",
+                GREETING,
                 orjson.dumps(targets).decode(),
                 rng.choice(title_ids) if title_ids else None,
                 next_birthday_run(now, platform.tz),
@@ -317,74 +338,8 @@ def _birthday_campaigns(
                 created,
             ),
         )
-    return list(range(1, count + 1))
+        made.append(sender_of(index + 1, GREETING, created, lists, targets, numbers))
+    return made
 
 
-def _messages(
-    platform: Platform,
-    rng: random.Random,
-    count: int,
-    days: int,
-    numbers: list[str],
-    campaign_ids: list[int],
-    birthday_ids: list[int],
-    bodies: list[str],
-    now: float,
-) -> None:
-    """``count`` messages over the last ``days``, oldest first; the newest still pending."""
-    if count == 0:
-        return
-    tz = platform.tz
-    pool = numbers or _phone_numbers(rng, 100)
-    span = days * DAY
-    moments = sorted(rng.uniform(now - span, now - 1) for _ in range(count))
-    # The newest few went out seconds ago: their reports (3 s at the earliest) are still due.
-    recent = max(1, min(25, count // 100))
-    moments = sorted(moments[:-recent] + [now - rng.uniform(1, 2.9) for _ in range(recent)])
-    batch: list[tuple[Any, ...]] = []
-    insert = (
-        f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, sender, reference, "
-        "status_due_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-    )
-    destinations = rng.choices(pool, k=count)
-    contents = rng.choices(bodies, k=count)
-    # about 50% ad-hoc sends, 40% campaign sends, 10% birthday greetings
-    kinds = rng.choices(
-        (0, 1, 2), weights=(50, 40 if campaign_ids else 0, 10 if birthday_ids else 0), k=count
-    )
-    campaign_picks = rng.choices(campaign_ids or [0], k=count)
-    birthday_picks = rng.choices(birthday_ids or [0], k=count)
-    for index, created in enumerate(moments):
-        message_id = index + 1
-        kind = kinds[index]
-        campaign_id = (0, campaign_picks[index], birthday_picks[index])[kind]
-        birthday = int(kind == 2)
-        outcome = message_outcome(message_id, platform.account.seed)
-        settled = created + outcome.delay_s
-        if settled <= now:
-            status, dr_status, reason, updated, due = (
-                outcome.status,
-                outcome.status.capitalize(),
-                outcome.reason,
-                settled,
-                None,
-            )
-        else:
-            status, dr_status, reason, updated, due = "pending", "Pending", "", created, settled
-        values = (
-            message_id,
-            status,
-            campaign_id,
-            birthday,
-            destinations[index],
-            contents[index],
-            dr_status,
-            reason,
-            created,
-            updated,
-        )
-        batch.append((*values, "Message", None, due, message_doc(values, tz)))
-        if len(batch) >= 50_000:
-            platform.store.db.executemany(insert, batch)
-            batch.clear()
-    platform.store.db.executemany(insert, batch)
+GREETING = "Happy birthday! A 10% gift is waiting for you this week."
