@@ -456,3 +456,22 @@ def test_schema_failures_become_rejections_not_exceptions(tmp_path: Path) -> Non
     assert good["row"].tolist() == [2]
     assert failed["row"].tolist() == [3]
     assert failed["reason"].item().startswith("failed the CRM contract: email")
+
+
+def test_a_row_whose_main_number_is_missing_or_bad_is_rejected_beside_its_other_numbers(
+    tmp_path: Path,
+) -> None:
+    """A landline-only CRM row (no mobile, an Other Phone) crashed the whole file: its
+    other numbers were compared with the missing main number. It is rejected; the rest
+    are read."""
+    path = write(
+        tmp_path,
+        "Mobile Phone,First Name,Other Phone\n"
+        "555100001,Ann,\n"
+        ",Bob,555100002\n"
+        "555 1000,Cy,555100003\n",
+    )
+    rows, _ = prepare(path, ColumnMapping(), GE)
+    assert rows.rows["row"].tolist() == [2]
+    reasons = dict(zip(rows.rejected["row"], rows.rejected["reason"], strict=True))
+    assert reasons == {3: "no phone number", 4: "bad phone number: not a valid GE number"}

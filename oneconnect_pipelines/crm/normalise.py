@@ -343,6 +343,7 @@ def _additional_numbers(
     numbers: list[str | None] = []
     reasons: list[str | None] = []
     for value, main in zip(values.tolist(), phone.tolist(), strict=True):
+        main = None if main is pd.NA else main  # a row without one is rejected for it
         if value is pd.NA or value is None:
             numbers.append(None)
             reasons.append(None)
