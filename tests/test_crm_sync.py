@@ -26,6 +26,7 @@ from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.client import OneConnect
 from oneconnect_pipelines.crm import (
     ColumnMapping,
+    MappingError,
     NormaliseOptions,
     SyncOptions,
     SyncPlan,
@@ -322,6 +323,57 @@ def test_mirror_mode_removes_nobody_while_a_row_could_not_be_read(
     (change,) = sync.result.lists
     assert (change.removed, change.kept) == (0, 1)
     assert change.note == "no member removed: row(s) 3 could not be read"
+
+
+def test_mirror_mode_removes_nobody_when_the_file_has_no_rows(account: Sim, tmp_path: Path) -> None:
+    """A CRM export job that fails after writing its header would empty the list."""
+    vip_list(account, {"Anna": "995555000001", "Dan": "995555000004"})
+    path = tmp_path / "vip.csv"
+    path.write_text("Mobile Phone,First Name\n")
+    with OneConnect(account.base_url, EMAIL, API_KEY) as client:
+        sync = sync_file(client, path, SyncOptions(mapping=ColumnMapping(), apply=MIRROR))
+    assert vip_members(account) == ["Anna", "Dan"]
+    (change,) = sync.result.lists
+    assert (change.removed, change.kept) == (0, 2)
+    assert change.note == "no member removed: the file has no rows"
+
+
+def test_a_dry_run_counts_the_contacts_it_would_create_as_added_to_the_lists(
+    account: Sim, tmp_path: Path
+) -> None:
+    vip_list(account, {"Anna": "995555000001"})
+    path = tmp_path / "vip.csv"
+    path.write_text("Mobile Phone,First Name\n0555000001,Anna\n0555000002,Bob\n0555000003,Cy\n")
+    with OneConnect(account.base_url, EMAIL, API_KEY) as client:
+        planned, done = (
+            sync_file(
+                client,
+                path,
+                SyncOptions(ColumnMapping(), apply=ApplyOptions(("VIP",), dry_run=dry)),
+            ).result.lists
+            for dry in (True, False)
+        )
+    assert (planned[0].added, done[0].added) == (2, 2)
+
+
+def test_a_list_named_with_spaces_around_is_the_same_list_on_every_run(
+    account: Sim, tmp_path: Path
+) -> None:
+    """OneConnect keeps a created list's name stripped: looked up as given (" VIP "), it
+    was missing on the second run, whose create was refused, forever."""
+    path = tmp_path / "vip.csv"
+    path.write_text("Mobile Phone,First Name\n0555000001,Anna\n")
+    options = SyncOptions(mapping=ColumnMapping(), apply=ApplyOptions(lists=(" VIP ", "VIP")))
+    with OneConnect(account.base_url, EMAIL, API_KEY) as client:
+        first, again = (sync_file(client, path, options).result for _ in range(2))
+    assert [(c.name, c.created, c.error) for c in first.lists] == [("VIP", True, None)]
+    assert [(c.name, c.created, c.error) for c in again.lists] == [("VIP", False, None)]
+    assert again.complete and vip_members(account) == ["Anna"]
+
+
+def test_a_blank_list_name_is_refused_naming_it() -> None:
+    with pytest.raises(MappingError, match=r"a target list's name is blank \(lists\)"):
+        ApplyOptions(lists=("VIP", "  "))
 
 
 def test_faults_during_apply_end_in_the_state_of_a_clean_run(

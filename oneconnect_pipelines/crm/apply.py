@@ -21,6 +21,7 @@ import pandas as pd
 from ..client import OneConnect
 from ..client.errors import APIError, OneConnectError
 from ..schemas import TEXT
+from .mapping import MappingError
 from .plan import SyncPlan
 
 #: What every row ends as; they always add up to the rows of the file.
@@ -42,6 +43,13 @@ class ApplyOptions:
     dry_run: bool = False
     concurrency: int = 4
     batch_size: int = 500
+
+    def __post_init__(self) -> None:
+        # OneConnect keeps a list's name stripped, and finds it by that name only
+        names = tuple(name.strip() for name in self.lists)
+        if "" in names:
+            raise MappingError("a target list's name is blank (lists)")
+        object.__setattr__(self, "lists", tuple(dict.fromkeys(names)))
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,13 @@ def apply_plan(
         for cid, o in zip(contact_ids, outcomes, strict=True)
         if o in _IN_LISTS and not pd.isna(cid)
     }
-    changes = [_sync_list_or_error(client, name, members, plan, options) for name in options.lists]
+    # a dry run creates nobody: its planned contacts have no id yet, but would be added
+    unmade = sum(
+        o == "created" and pd.isna(cid) for cid, o in zip(contact_ids, outcomes, strict=True)
+    )
+    changes = [
+        _sync_list_or_error(client, name, members, unmade, plan, options) for name in options.lists
+    ]
     return SyncResult(rows, changes, writes + sum(change.writes for change in changes))
 
 
@@ -136,19 +150,30 @@ def failure_reason(error: OneConnectError) -> str:
 
 
 def _sync_list_or_error(
-    client: OneConnect, name: str, members: set[int], plan: SyncPlan, options: ApplyOptions
+    client: OneConnect,
+    name: str,
+    members: set[int],
+    unmade: int,
+    plan: SyncPlan,
+    options: ApplyOptions,
 ) -> ListChange:
     try:
-        return _sync_list(client, name, members, plan, options)
+        return _sync_list(client, name, members, unmade, plan, options)
     except OneConnectError as error:
         return ListChange(name, None, False, 0, 0, error=failure_reason(error))
 
 
 def _sync_list(
-    client: OneConnect, name: str, members: set[int], plan: SyncPlan, options: ApplyOptions
+    client: OneConnect,
+    name: str,
+    members: set[int],
+    unmade: int,
+    plan: SyncPlan,
+    options: ApplyOptions,
 ) -> ListChange:
-    """Create the list if missing, add the members it lacks, in mirror mode remove the
-    members no row of the file names."""
+    """Create the list if missing, add the members it lacks (and, in a dry run, the
+    ``unmade`` contacts it would create), in mirror mode remove the members no row of the
+    file names."""
     current = client.lists.membership(name)
     have = set(current.member_ids) if current else set()
     add = sorted(members - have)
@@ -159,7 +184,7 @@ def _sync_list(
             name,
             current.id if current else None,
             current is None,
-            len(add),
+            len(add) + unmade,
             len(remove),
             kept=kept,
             note=note,
@@ -178,7 +203,10 @@ def _sync_list(
 def _removals(unsynced: set[int], plan: SyncPlan) -> tuple[list[int], str | None]:
     """The members mirror mode removes, and why some stay. A row that is in the file never
     costs its contact the list, even when the row was rejected or its write failed; while
-    a row could not be read at all, nobody is removed, since it might be anyone's."""
+    a row could not be read at all, nobody is removed, since it might be anyone's; nor
+    when the file has no rows."""
+    if unsynced and plan.rows.empty:  # an export cut off after its header, most likely
+        return [], "no member removed: the file has no rows"
     if plan.unread and unsynced:
         rows = ", ".join(str(row) for row in plan.unread[:5])
         more = ", ..." if len(plan.unread) > 5 else ""
