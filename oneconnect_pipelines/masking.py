@@ -7,16 +7,26 @@ from collections.abc import Callable
 from urllib.parse import quote, unquote_plus
 
 _DIGITS = re.compile(r"\d{6,}")
-#: Digits written in groups: +995 555 12 34 56, (0555) 12-34-56, 0555.12.34.56; not
-#: inside a token such as a message reference (oc-7889-1234-5678-...).
-_GROUPED = re.compile(r"(?<![\w-])\+?\(?\d(?:[ ().\-]{1,3}\d|\d)+(?![\w-])")
+#: What groups a number's digits: spaces (no-break and thin ones too, not line breaks),
+#: dashes of any width, dots, brackets, slashes, underscores.
+_GROUP_SEPARATORS = "[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\u2010-\u2015\u2212().\\-/_]"
+#: Digits written in groups: +995 555 12 34 56, (0555) 12-34-56, 0555.12.34.56,
+#: 995/599/123/456; not inside a token such as a message reference (oc-7889-1234-...).
+_GROUPED = re.compile(rf"(?<![\w-])\+?\(?\d(?:{_GROUP_SEPARATORS}{{1,3}}\d|\d)+(?![\w-])")
 #: Digits a grouped number needs to be masked as one (a national number has 7 or more).
 _GROUPED_DIGITS = 7
 #: Dates as a birthday is written: 05.05.1997, 5/5/1997, 05-05-1997, 05.05.97, 5/5/97,
-#: 1997-05-05, 1997/05/05, 1997.05.05; not a part of a longer run of digit groups.
+#: 1997-05-05, 1997/05/05, 1997.05.05, each perhaps with a time of day (1997-05-05
+#: 00:00:00, 05/05/1997 10:00); not a part of a longer run of digit groups.
 _DATES = re.compile(
     r"(?<!\d)(?<!\d[ ./-])(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{1,2}([./])\d{1,2}\1\d{2}"
-    r"|\d{4}([./-])\d{1,2}\2\d{1,2})(?!\d)(?![ ./-]\d)"
+    r"|\d{4}([./-])\d{1,2}\2\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?(?!\d)(?![ ./-]\d)"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+#: Dates with the month's English name: 5 June 1987, 5th Jun. 1987, June 5, 1987.
+_NAMED_DATES = re.compile(
+    rf"(?i)\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)"
+    r"\s+\d{4}\b"
 )
 #: An e-mail address, with or without a dot in its domain (anna@localhost).
 _EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+")
@@ -90,9 +100,12 @@ def _mask_parameter(parameter: str) -> str:
     return parameter if masked == value else f"{name}={quote(masked, safe=_READABLE)}"
 
 
-def _mask_numbers(numbers: str) -> str:
-    """Comma-separated phone numbers, each masked whatever its length."""
-    return ",".join(mask_phone(number.strip()) for number in numbers.split(","))
+def mask_numbers(numbers: str) -> str:
+    """Comma-separated phone numbers, each masked by its digits whatever its length and
+    however it is written (``+995 599-12-34-56`` -> ``9955******56``)."""
+    return ",".join(
+        mask_phone(re.sub(r"\D", "", number) or number.strip()) for number in numbers.split(",")
+    )
 
 
 def _mask_date(day: str) -> str:
@@ -102,13 +115,14 @@ def _mask_date(day: str) -> str:
 def _mask_patterns(text: str) -> str:
     text = _EMAILS.sub(lambda match: mask_email(match.group(0)), text)
     text = _DATES.sub(lambda match: _mask_date(match.group(0)), text)
+    text = _NAMED_DATES.sub(lambda match: _mask_date(match.group(0)), text)
     return mask_digits(_GROUPED.sub(_mask_grouped, text))
 
 
 #: Query parameters of the API that carry personal data, and how each is masked.
 _PERSONAL_PARAMETERS: dict[str, Callable[[str], str]] = {
-    "phone_number": _mask_numbers,
-    "destination": _mask_numbers,
-    "additional_numbers": _mask_numbers,
+    "phone_number": mask_numbers,
+    "destination": mask_numbers,
+    "additional_numbers": mask_numbers,
     "birthday": _mask_date,
 }

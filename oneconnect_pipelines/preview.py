@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .masking import mask_digits, mask_email
+from .masking import mask_email, mask_numbers
 
 #: Columns holding personal data, and how each is shown in a preview.
 PHONE_COLUMNS = ("phone_number", "destination", "recipients", "additional_numbers")
@@ -15,11 +15,12 @@ PREVIEW_ROWS = 5
 
 
 def masked(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with personal data masked (digits runs, e-mail local parts) or hidden."""
+    """A copy with personal data masked (phone numbers however written, e-mail local
+    parts) or hidden."""
     out = frame.copy()
     for column in out.columns:
         if column in PHONE_COLUMNS:
-            out[column] = out[column].map(lambda v: v if pd.isna(v) else mask_digits(str(v)))
+            out[column] = out[column].map(lambda v: v if pd.isna(v) else mask_numbers(str(v)))
         elif column in EMAIL_COLUMNS:
             out[column] = out[column].map(lambda v: v if pd.isna(v) else mask_email(str(v)))
         elif column in HIDDEN_COLUMNS:

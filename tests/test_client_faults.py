@@ -202,6 +202,42 @@ def test_a_replay_refused_for_its_own_reason_raises_that_refusal() -> None:
     assert len(posts) == 2
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("created_at", "995599123456"), ("birthday", "5 June 1987"), ("id", "995 599 12 34 56")],
+)
+def test_a_record_read_back_after_a_lost_create_is_named_never_quoted(
+    field: str, value: str
+) -> None:
+    """The answer to a create is lost and the record read back breaks the contract: the
+    error names the field, never its value (a phone number, a birthday). The read-back
+    record was checked outside the client's reader, so the value reached the CRM sync's
+    step failure."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            stamp = "2026-12-01 10:00:00 +0400"
+            record = {"id": 7, "phone_number": "995599000001", "created_at": stamp}
+            return httpx.Response(200, json=[{**record, "updated_at": stamp, field: value}])
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    transport = httpx.MockTransport(answer)
+    base = "http://oneconnect.test/api/v1"
+    with (
+        OneConnect(base, EMAIL, API_KEY, timezone=TZ, retry=FAST, transport=transport) as oc,
+        pytest.raises(e.OutcomeUnknownError) as raised,
+    ):
+        oc.contacts.create("995599000001")
+    said = []
+    error: BaseException | None = raised.value
+    while error is not None:
+        said += [str(error), repr(error)]
+        error = error.__cause__ or error.__context__
+    assert f"cannot read a contact at {field}" in said[0] or f"contact 7 at {field}" in said[0]
+    for shown in (value, value.replace(" ", ""), "1987", "599123456"):
+        assert shown not in "".join(said)
+
+
 #: Creates whose text has whitespace around it (read from a file, a YAML block): the
 #: resource's path, the field that finds it and its text as the server keeps it (stripped).
 PADDED_CREATES: dict[str, tuple[Callable[[OneConnect], Any], str, str, str]] = {

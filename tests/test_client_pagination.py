@@ -334,9 +334,10 @@ def test_an_arrow_page_off_the_wire_types_comes_back_in_them() -> None:
 @pytest.mark.parametrize(
     ("record", "where", "why"),
     [
-        ({"id": 1.5}, "contact 1.5 at id", "Expected `int`, got `float`"),
-        ({"id": True}, "contact True at id", "Expected `int`, got `bool`"),
-        ({"id": 2**63}, f"contact {2**63} at id", "Expected `int` <= 9223372036854775807"),
+        # an id that cannot be read does not name its record (it may be a phone number)
+        ({"id": 1.5}, "a contact at id", "Expected `int`, got `float`"),
+        ({"id": True}, "a contact at id", "Expected `int`, got `bool`"),
+        ({"id": 2**63}, "a contact at id", "Expected `int` <= 9223372036854775807"),
         ({"birthday": 19900101}, "contact 2 at birthday", "Expected `str | null`, got `int`"),
         (
             {"first_name": {"a": 1}},

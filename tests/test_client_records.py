@@ -181,7 +181,7 @@ def test_a_broken_record_in_a_page_is_a_response_error_naming_where() -> None:
     with (
         serving([good, {**good, "id": "one"}]) as oc,
         pytest.raises(
-            errors.ResponseError, match="cannot read contact one at id: Expected `int`"
+            errors.ResponseError, match="cannot read a contact at id: Expected `int`"
         ) as raised,
     ):
         list(oc.contacts.list())

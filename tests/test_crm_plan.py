@@ -9,9 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oneconnect_pipelines.client.errors import ResponseError
 from oneconnect_pipelines.crm import (
     ColumnMapping,
     Normalised,
@@ -263,3 +265,14 @@ def test_planning_against_the_planned_state_changes_nothing(rows: list[list[str]
     accepted = first.rows["outcome"] != "rejected"
     assert (second.rows.loc[accepted, "outcome"] == "unchanged").all()
     assert second.counts["rejected"] == first.counts["rejected"]
+
+
+def test_an_account_contact_whose_id_is_no_number_is_named_never_quoted(tmp_path: Path) -> None:
+    """The account's contacts come in raw: an id the API sent as something else (a phone
+    number with spaces) failed the sync with Python's words quoting it."""
+    rows = load(tmp_path, [["0555123456", "Ana", "", "", "", "", ""]])
+    with pytest.raises(ResponseError) as raised:
+        run(rows, [contact(1, "995555000001"), {**contact(2, "995555000002"), "id": "995 599 1"}])
+    assert str(raised.value) == "cannot read a contact of the account at id: not a whole number"
+    assert (raised.value.resource, raised.value.field) == ("contact", "id")
+    assert run(rows, [{**contact(1, "995555123456"), "id": "1"}]).rows["contact_id"].tolist() == [1]

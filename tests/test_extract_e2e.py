@@ -627,7 +627,7 @@ def test_a_step_whose_settings_cannot_work_fails_at_once(
             {"additional_numbers": "599876543"},
             "cannot read contact {id} at additional_numbers: Expected `array | null`, got `str`",
         ),
-        ({"id": 1.5}, "cannot read contact 1.5 at id: Expected `int`, got `float`"),
+        ({"id": 1.5}, "cannot read a contact at id: Expected `int`, got `float`"),
     ],
     ids=["off its format", "text for a list", "not a whole number"],
 )

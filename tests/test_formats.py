@@ -199,7 +199,7 @@ def test_masked_numbers_never_show_the_middle_digits(number: str) -> None:
 
 @given(
     groups=st.lists(st.text(alphabet="0123456789", min_size=2, max_size=4), min_size=3, max_size=5),
-    separator=st.sampled_from([" ", "-", ".", " - "]),
+    separator=st.sampled_from([" ", "-", ".", " - ", "\u00a0", "\u2009", "\u2013", "/", "_"]),
     plus=st.booleans(),
 )
 def test_a_number_written_in_groups_is_masked_as_one(
@@ -225,6 +225,11 @@ def test_a_number_written_in_groups_is_masked_as_one(
         ("born 05.05.97 or 5/5/97", "born **.**.** or */*/**"),
         ("write to anna@localhost", "write to a***@localhost"),
         ("(0555) 12-34-56", "(0555****56"),
+        # a server's words quoting a contact (no-break spaces, a time of day, a month)
+        ("number 995\u00a0599\u00a0123\u00a0456 is blocked", "number 9955******56 is blocked"),
+        ("born 05/06/1987 00:00", "born **/**/**** **:**"),
+        ("born 1987-06-05 00:00:00 (5 June 1987)", "born ****-**-** **:**:** (* June ****)"),
+        ("born June 5, 1987 or 5th Jun. 1987", "born June *, **** or *th Jun. ****"),
         # what is not personal stays readable
         ("127.0.0.1:8000 at 21:37:45, rows 1, 10 (id 2, 11)", None),
         ("GET /api/v1/contacts?page=2 HTTP/1.1 200, 12.5 s", None),

@@ -112,8 +112,9 @@ def read_record(build: Callable[[Any], T], record: Any, resource: str, call: str
         return build(record)
     except UNREADABLE as failure:
         problem = failure
-    record_id = record.get("id") if isinstance(record, Mapping) else None
     field, reason = _where(problem, record)
+    # named by its id, unless the id is what cannot be read (a phone number sent as one)
+    record_id = record.get("id") if isinstance(record, Mapping) and field != "id" else None
     named = f"{resource} {record_id}" if record_id is not None else f"a {resource}"
     at = f" at {field}" if field else ""
     raise e.ResponseError(

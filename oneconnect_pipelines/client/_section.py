@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import msgspec
@@ -28,6 +28,15 @@ from .models import PageDecoder
 
 T = TypeVar("T")
 Record = dict[str, Any]
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+#: A record a create makes: anything with an id.
+R = TypeVar("R", bound=_Identified)
 
 
 class Section:
@@ -108,11 +117,13 @@ class Section:
         path: str,
         data: Mapping[str, Any],
         find: Callable[[], list[Record]],
+        build: Callable[[Record], R],
         *,
         unique: bool,
-        holds: Callable[[Record], bool] = lambda record: True,
-    ) -> Record:
-        """POST a new record so that it exists once, whatever answers are lost.
+        holds: Callable[[R], bool] = lambda record: True,
+    ) -> R:
+        """POST a new record so that it exists once, whatever answers are lost; the record,
+        and every one read back, built by ``build`` (``_read``: never quoting a value).
 
         ``find`` reads back the records this create would match (same number, name, ...).
         After a lost answer it is read back before sending again. Where the server keeps
@@ -125,9 +136,13 @@ class Section:
         are noted, and after a replay every match made since is read back: the oldest is
         kept and the others deleted, so a create the server applied late still ends as
         one record."""
-        lost: OutcomeUnknownError | None = None
-        before = set() if unique else _ids(find())
         call = f"POST {path}"
+
+        def found() -> list[R]:
+            return [self._read(build, record, call) for record in find()]
+
+        lost: OutcomeUnknownError | None = None
+        before = set() if unique else {record.id for record in found()}
         for _ in range(self._requester.retry.max_attempts):
             try:
                 created: Record = self._requester.call(
@@ -141,9 +156,9 @@ class Section:
                 # "already taken": the lost attempt did take effect, or the record was there
             else:
                 if lost is None or unique:
-                    return created
-                return self._converge(path, find, before, lost) or created
-            mine = self._converge(path, find, before, lost)
+                    return self._read(build, created, call)
+                return self._converge(path, found, before, lost) or self._read(build, created, call)
+            mine = self._converge(path, found, before, lost)
             if mine is not None and unique and not holds(mine):
                 raise ValidationError(
                     "already taken: the record found after a lost answer holds other values "
@@ -159,18 +174,16 @@ class Section:
     def _converge(
         self,
         path: str,
-        find: Callable[[], list[Record]],
+        found: Callable[[], list[R]],
         before: set[int],
         lost: OutcomeUnknownError,
-    ) -> Record | None:
+    ) -> R | None:
         """The one record this create made (the oldest of those made since ``before``,
         the others deleted), or None when none is there yet."""
         try:
-            mine = sorted(
-                (r for r in find() if int(r["id"]) not in before), key=lambda r: int(r["id"])
-            )
+            mine = sorted((r for r in found() if r.id not in before), key=attrgetter("id"))
             for extra in mine[1:]:
-                self._delete(f"{path}/{int(extra['id'])}")
+                self._delete(f"{path}/{extra.id}")
         except OneConnectError as failed:
             raise OutcomeUnknownError(
                 f"{lost.message}; reading it back failed too ({failed.message})", call=lost.call
@@ -186,10 +199,6 @@ class Section:
                 self._requester.call("DELETE", path, replay_safe=True)
             except NotFoundError:
                 return
-
-
-def _ids(records: Iterable[Record]) -> set[int]:
-    return {int(record["id"]) for record in records}
 
 
 def _json_array(

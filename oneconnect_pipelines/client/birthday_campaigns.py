@@ -53,8 +53,9 @@ class BirthdayCampaigns(Section):
                 if r.get("name") == data["name"] and r.get("content") == data["content"]
             ]
 
-        created = self._create("/birthday_campaigns", data, find, unique=False)
-        return self._read(BirthdayCampaign.from_api, created, "POST /birthday_campaigns")
+        return self._create(
+            "/birthday_campaigns", data, find, BirthdayCampaign.from_api, unique=False
+        )
 
     def update(
         self,

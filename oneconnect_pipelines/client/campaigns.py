@@ -120,9 +120,7 @@ class Campaigns(Section):
                 if r.get("content") == data["content"]
             ]
 
-        return self._read(
-            self._build, self._create("/campaigns", data, find, unique=False), "POST /campaigns"
-        )
+        return self._create("/campaigns", data, find, self._build, unique=False)
 
     def update(
         self,

@@ -60,10 +60,14 @@ class Contacts(Section):
             )
             return found
 
-        created = self._create(
-            "/contacts", data, find, unique=True, holds=lambda found: _holds(found, data)
+        return self._create(
+            "/contacts",
+            data,
+            find,
+            Contact.from_api,
+            unique=True,
+            holds=lambda found: _holds(found, data),
         )
-        return self._read(Contact.from_api, created, "POST /contacts")
 
     def update(self, contact_id: int, **fields: Any) -> Contact:
         """Change only the fields given (``None`` or ``""`` clears one). Safe to replay."""
@@ -86,9 +90,8 @@ class Contacts(Section):
         return params
 
 
-def _holds(record: Record, sent: dict[str, str]) -> bool:
-    """Whether a contact as the API gives it holds every field as a create sent it."""
-    contact = Contact.from_api(record)
+def _holds(contact: Contact, sent: dict[str, str]) -> bool:
+    """Whether a contact holds every field as a create sent it."""
     return contact_form({name: getattr(contact, name) for name in sent}) == sent
 
 

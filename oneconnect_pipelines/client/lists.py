@@ -50,11 +50,10 @@ class Lists(Section):
             found = self._find(data["name"])
             return [found] if found else []
 
-        def holds(found: Record) -> bool:  # the members asked for, and no other
-            return {int(m["id"]) for m in found.get("members") or ()} == set(wanted)
+        def holds(found: ContactList) -> bool:  # the members asked for, and no other
+            return set(found.member_ids) == set(wanted)
 
-        created = self._create("/lists", data, find, unique=True, holds=holds)
-        return self._read(ContactList.from_api, created, "POST /lists")
+        return self._create("/lists", data, find, ContactList.from_api, unique=True, holds=holds)
 
     def update(
         self, list_id: int, *, name: str | None = None, members: Iterable[int] | None = None

@@ -37,9 +37,7 @@ class Titles(Section):
                 r for page in self._pages("/titles") for r in page if r.get("name") == data["name"]
             ]
 
-        return self._read(
-            Title.from_api, self._create("/titles", data, find, unique=True), "POST /titles"
-        )
+        return self._create("/titles", data, find, Title.from_api, unique=True)
 
     def delete(self, title_id: int) -> None:
         self._delete(f"/titles/{int(title_id)}")
@@ -72,8 +70,7 @@ class Templates(Section):
                 if r.get("title") == data["title"] and r.get("body") == data["body"]
             ]
 
-        created = self._create("/templates", data, find, unique=False)
-        return self._read(Template.from_api, created, "POST /templates")
+        return self._create("/templates", data, find, Template.from_api, unique=False)
 
     def delete(self, template_id: int) -> None:
         self._delete(f"/templates/{int(template_id)}")
