@@ -78,7 +78,6 @@ def seed_messages(
     kinds = rng.choices(
         (0, 1, 2), weights=(50, 40 if groups[0] else 0, 10 if groups[1] else 0), k=count
     )
-    rolls = [(rng.random(), rng.random()) for _ in range(count)]
     for index, created in enumerate(moments):
         message_id = index + 1
         kind, campaign_id = kinds[index], 0
@@ -87,10 +86,9 @@ def seed_messages(
             group = groups[kind - 1]
             known = bisect.bisect_right(made[kind - 1], created)  # those made by then
             if known:
-                which, whom = rolls[index]
-                sender = group[int(which * known)]
+                sender = group[int(rng.random() * known)]
                 campaign_id, content = sender.id, sender.content
-                destination = sender.numbers[int(whom * len(sender.numbers))]
+                destination = sender.numbers[int(rng.random() * len(sender.numbers))]
         birthday = int(kind == 2 and campaign_id != 0)
         outcome = message_outcome(message_id, platform.account.seed)
         settled = created + outcome.delay_s
