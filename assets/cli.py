@@ -22,6 +22,7 @@ import dagster as dg
 
 from oneconnect_pipelines.cli import add_simulator_command, run_simulator
 from oneconnect_pipelines.client import errors
+from oneconnect_pipelines.warehouse import Warehouse
 
 #: Where ``extract`` keeps its runs when DAGSTER_HOME is not set: ``make ui``'s instance.
 DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
@@ -117,15 +118,44 @@ def instance() -> dg.DagsterInstance:
 
 
 def failures(result: dg.ExecuteInProcessResult, verbose: bool) -> list[str]:
-    """Each failed step with the first line of its error (the whole error if verbose)."""
+    """Each failed step with the first line of what made it fail (the whole error if
+    verbose): Dagster's retries wrap it ("Exceeded max_retries of 2"), so the innermost
+    cause is the one to show."""
     lines = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
-            text = (error.to_string() if verbose else error.message).strip() if error else ""
+            if error is None:
+                lines.append(f"failed: {event.step_key}")
+                continue
+            root = error
+            while root.cause is not None:
+                root = root.cause
+            text = (error.to_string() if verbose else root.message).strip()
             shown = text if verbose else (text.splitlines() or ["failed"])[0]
             lines.append(f"failed: {event.step_key}: {shown}")
     return lines
+
+
+def writable_warehouse() -> Warehouse:
+    """``ONECONNECT_WAREHOUSE``, opened for writing once before anything else is done: an
+    unreachable server or a path that cannot be a file is one line at once, not a run
+    retried for minutes or a sync that wrote to the account and then could not log it."""
+    from oneconnect_pipelines.masking import mask_text
+    from oneconnect_pipelines.warehouse import open_warehouse
+
+    from .settings import SETTINGS
+
+    warehouse = open_warehouse(SETTINGS.warehouse)
+    try:
+        warehouse.check()
+    except Exception as exc:  # the backends' own errors: duckdb, ADBC/libpq, OSError
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CliError(
+            f"the warehouse {warehouse.url} cannot be written ({mask_text(said)}): check "
+            "ONECONNECT_WAREHOUSE"
+        ) from exc
+    return warehouse
 
 
 def messages_day(text: str) -> date:
@@ -171,6 +201,7 @@ def run_extract(args: argparse.Namespace) -> int:
 
     dagster_home()
     days = extract_days(args.date)
+    writable_warehouse()
     resource = oneconnect_resource(resolve=True)
     with resource.client() as client:
         client.balance()  # the account answers, with these credentials, before any run
@@ -217,7 +248,6 @@ def run_sync(args: argparse.Namespace) -> int:
     ``crm.sync_log`` and the rejected-rows report, as the sensor's runs do."""
     from oneconnect_pipelines.crm import sync_file
     from oneconnect_pipelines.crm.outcomes import record_outcomes, write_report
-    from oneconnect_pipelines.warehouse import open_warehouse
 
     from .crm_sync import CrmSyncConfig, sync_options
     from .resources import oneconnect_resource
@@ -234,10 +264,20 @@ def run_sync(args: argparse.Namespace) -> int:
             number_format=args.number_format,
         )
     )
+    # where the outcomes go, checked before the account is written to
+    warehouse = writable_warehouse()
+    reports = SETTINGS.export_dir / "crm_reports"
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(
+            f"the report folder {reports} cannot be made ({exc.strerror}): check "
+            "ONECONNECT_EXPORT_DIR"
+        ) from exc
     with oneconnect_resource(resolve=True).client() as client:
         sync = sync_file(client, args.file, options)
     run_id = f"cli-{uuid.uuid4().hex}"
-    record_outcomes(open_warehouse(SETTINGS.warehouse), sync, run_id, 1, args.dry_run)
+    record_outcomes(warehouse, sync, run_id, 1, args.dry_run)
     report = write_report(sync, SETTINGS.export_dir, run_id)
     counts = sync.result.counts
     if args.json:

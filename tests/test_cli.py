@@ -290,3 +290,53 @@ def test_a_region_the_normaliser_does_not_know_is_a_usage_error(tmp_path: Path) 
     result = oneconnect("sync", "export.csv", "--region", "XX", cwd=tmp_path)
     assert result.returncode == 2
     assert "argument --region: 'XX' is not a region" in result.stderr
+
+
+def test_a_failed_step_is_shown_by_what_made_it_fail_not_by_its_retries() -> None:
+    """Dagster's retries wrap the error ("Exceeded max_retries of 2"): that line was all
+    `oneconnect extract` printed, after minutes of retrying."""
+    import dagster as dg
+
+    from assets.cli import failures
+
+    @dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+    def broken() -> None:
+        raise ValueError("the real cause")
+
+    result = dg.materialize([broken], raise_on_error=False)
+    assert failures(result, verbose=False) == ["failed: broken: ValueError: the real cause"]
+
+
+def test_a_warehouse_that_cannot_be_written_is_one_line_before_any_run(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"ONECONNECT_WAREHOUSE": f"postgresql://nobody:secret@127.0.0.1:{port}/db"}
+    result = oneconnect("extract", env=env, cwd=tmp_path)
+    line = one_line(result, "extract")
+    assert line.startswith(
+        f"oneconnect extract: the warehouse postgresql://nobody:***@127.0.0.1:{port}/db "
+        "cannot be written ("
+    )
+    assert line.endswith("): check ONECONNECT_WAREHOUSE") and "secret" not in result.stderr
+    assert not (tmp_path / "data" / "dagster_home").exists()  # no run was started
+
+
+@pytest.mark.parametrize("setting", ["ONECONNECT_WAREHOUSE", "ONECONNECT_EXPORT_DIR"])
+def test_sync_checks_where_its_outcomes_go_before_it_writes_to_the_account(
+    setting: str, tmp_path: Path
+) -> None:
+    """It created the contacts, then failed to log them (a traceback), so the next run
+    could not tell what the last one did."""
+    export = tmp_path / "export.csv"
+    export.write_text("Mobile Phone,First Name\n0555123456,Anna\n")
+    blocker = tmp_path / "in-the-way"
+    blocker.mkdir() if setting == "ONECONNECT_WAREHOUSE" else blocker.write_text("a file")
+    simulator = Simulator.create(default_account(), SMALL, clock=SimClock(frozen=True))
+    with SimulatorThread(simulator) as thread:
+        env = {"ONECONNECT_BASE_URL": thread.base_url, setting: str(blocker)}
+        line = one_line(oneconnect("sync", str(export), env=env, cwd=tmp_path), "sync")
+        with httpx.Client(base_url=thread.base_url, auth=(EMAIL, API_KEY)) as client:
+            phones = {c["phone_number"] for c in client.get("/contacts").json()}
+    assert line.endswith(f"check {setting}")
+    assert "995555123456" not in phones

@@ -85,6 +85,11 @@ class Warehouse(Protocol):
         """(schema, table) of every table in ``schemas``, in order (no staging table)."""
         ...
 
+    def check(self) -> None:
+        """Open the warehouse as a write would, and close it: raises what that write would
+        (no server there, a folder where the file should be, no permission)."""
+        ...
+
 
 #: What a staging table's name adds to its table's: a whole-table write fills one and
 #: swaps it in. A write killed before the swap (SIGKILL, the OOM killer) can leave one,

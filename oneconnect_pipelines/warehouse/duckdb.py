@@ -133,6 +133,10 @@ class DuckDBWarehouse:
         with self.connect() as connection:
             return connection.sql(sql).to_arrow_table()
 
+    def check(self) -> None:
+        with self.connect(writing=True):
+            pass
+
     def tables(self, schemas: Iterable[str]) -> list[tuple[str, str]]:
         wanted = list(schemas)
         if not self.path.exists():

@@ -154,6 +154,10 @@ class PostgresWarehouse:
             cursor.execute(sql)
             return _plain(cursor.fetch_arrow_table())
 
+    def check(self) -> None:
+        with self.connect():
+            pass
+
     def tables(self, schemas: Iterable[str]) -> list[tuple[str, str]]:
         wanted = list(schemas)
         with self.connect() as connection, connection.cursor() as cursor:
