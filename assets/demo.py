@@ -45,7 +45,11 @@ def step(message: str) -> None:
 def main() -> int:
     from oneconnect_pipelines.simulator import SimulatorThread
 
-    from .sandbox import SIMULATOR_DB, SIZES, SandboxBusy, sandbox, sandbox_environment
+    try:
+        from .sandbox import SIMULATOR_DB, SIZES, SandboxBusy, sandbox, sandbox_environment
+    except ValueError as unusable:  # settings.SettingsError: one line naming the variable
+        print(f"make demo: {unusable}", file=sys.stderr)
+        return 1
 
     prepare_instance()
     step(

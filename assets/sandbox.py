@@ -28,7 +28,8 @@ SIZES = SeedSizes(contacts=5_000, lists=8, campaigns=8, birthday_campaigns=3, me
 
 
 class SandboxBusy(RuntimeError):
-    """Another process serves the sandbox's file."""
+    """The sandbox cannot be used now: another process serves its file, or its account
+    is in another zone than the code location's."""
 
 
 def sandbox_environment(base_url: str) -> dict[str, str]:
@@ -64,7 +65,16 @@ def sandbox(db: Path = SIMULATOR_DB) -> Iterator[Simulator]:
             raise SandboxBusy(
                 f"{db} is served by another process (a running `make ui`?): stop it first"
             ) from None
-        yield Simulator.create(demo_account(), SIZES, str(db))
+        simulator = Simulator.create(demo_account(), SIZES, str(db))
+        stored = simulator.platform.tz.key
+        if stored != SETTINGS.timezone:  # a file made before: it keeps its account's zone
+            raise SandboxBusy(
+                f"{db} holds an account in {stored}, but ONECONNECT_TIMEZONE is "
+                f"{SETTINGS.timezone} (the messages partitions would be cut in another zone "
+                f"than the account's): delete {db} to make it anew in {SETTINGS.timezone}, "
+                f"or set ONECONNECT_TIMEZONE={stored}"
+            )
+        yield simulator
 
 
 def main() -> int:

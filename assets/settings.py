@@ -70,7 +70,7 @@ class Settings:
                 _positive,
                 POSITIVE,
             ),
-            snapshot_cron=env.get("ONECONNECT_SNAPSHOT_CRON", defaults.snapshot_cron),
+            snapshot_cron=_parsed("ONECONNECT_SNAPSHOT_CRON", defaults.snapshot_cron, _cron, CRON),
         )
 
 
@@ -84,10 +84,19 @@ DAY = "a day (YYYY-MM-DD)"
 COUNT = "a whole number, 0 or more"
 POSITIVE = "a whole number, 1 or more"
 SECONDS = "a number of seconds, 0 or more"
+CRON = "a cron schedule Dagster takes (five fields, e.g. '0 1 * * *')"
 
 
 def _zone(text: str) -> str:
     ZoneInfo(text)  # a folder of tzdata ("America") is an OSError: below
+    return text
+
+
+def _cron(text: str) -> str:
+    from dagster._utils.schedules import is_valid_cron_string  # what the schedule requires
+
+    if not is_valid_cron_string(text):
+        raise ValueError(text)
     return text
 
 

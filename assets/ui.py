@@ -19,8 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .sandbox import sandbox_environment
-
 DAGSTER_HOME = Path("data/dagster_home")
 PORTS = {"ONECONNECT_SIMULATOR_PORT": 8765, "DAGSTER_PORT": 3000}
 DAGSTER_DEV = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]
@@ -48,6 +46,8 @@ def ports() -> dict[str, int] | str:
         if not text.isdigit() or not 0 < int(text) < 65536:
             return f"{name}={text!r} is not a port number"
         port = int(text)
+        if port in chosen.values():
+            return f"{name}={port} is the port of the other server too: choose another"
         if taken(port):
             return (
                 f"port {port} is taken (another `make ui` or dagster dev?): stop it, or "
@@ -62,6 +62,11 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def main() -> int:
+    try:
+        from .sandbox import sandbox_environment  # reads the settings
+    except ValueError as unusable:  # settings.SettingsError: one line naming the variable
+        print(f"make ui: {unusable}", file=sys.stderr)
+        return 1
     chosen = ports()
     if isinstance(chosen, str):
         print(f"make ui: {chosen}", file=sys.stderr)

@@ -84,6 +84,57 @@ def test_a_taken_port_is_named_before_anything_starts(tmp_path: Path, taken_port
     assert not (tmp_path / "data" / "simulator.db").exists()  # nothing was started
 
 
+def test_one_port_for_both_servers_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    """It started both; the UI's webserver could not bind, the simulator answered 404 at
+    the UI's address, and make ui kept running."""
+    port = free_port()
+    process = ui(tmp_path, ONECONNECT_SIMULATOR_PORT=port, DAGSTER_PORT=port)
+    assert process.wait(60) == 1
+    said = (tmp_path / "ui.log").read_text()
+    assert f"make ui: DAGSTER_PORT={port} is the port of the other server too" in said
+    assert not (tmp_path / "data" / "simulator.db").exists()
+
+
+@pytest.mark.parametrize("module", ["assets.ui", "assets.demo"])
+def test_a_setting_that_cannot_be_used_is_one_line(tmp_path: Path, module: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECONNECT_", "DAGSTER_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=tmp_path,
+        env={**env, "ONECONNECT_TIMEZONE": "Europe/Tbilisi", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    command = "make ui" if module == "assets.ui" else "make demo"
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"{command}: ONECONNECT_TIMEZONE='Europe/Tbilisi' is not a timezone name "
+        "(an IANA name like Europe/Berlin)"
+    )
+
+
+def test_a_sandbox_made_in_another_zone_is_refused_naming_both(tmp_path: Path) -> None:
+    """The sandbox kept the zone it was made in while the code location followed
+    ONECONNECT_TIMEZONE: every messages partition failed, after minutes of retries."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECONNECT_", "DAGSTER_"))}
+    probe = "from assets.sandbox import sandbox\nwith sandbox():\n    print('opened')\n"
+    for zone, code in (("Asia/Tbilisi", 0), ("Europe/Berlin", 1)):
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=tmp_path,
+            env={**env, "ONECONNECT_TIMEZONE": zone, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert (done.returncode, "opened" in done.stdout) == (code, code == 0), done.stderr
+    assert (
+        "data/simulator.db holds an account in Asia/Tbilisi, but ONECONNECT_TIMEZONE is "
+        "Europe/Berlin" in done.stderr
+    )
+
+
 def test_sigterm_stops_the_simulator_webserver_daemon_and_code_server(tmp_path: Path) -> None:
     web, sim = free_port(), free_port()
     process = ui(tmp_path, ONECONNECT_SIMULATOR_PORT=sim, DAGSTER_PORT=web)

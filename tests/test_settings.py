@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assets.settings import ZONE, Settings, SettingsError
+from assets.settings import CRON, ZONE, Settings, SettingsError
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,8 @@ from assets.settings import ZONE, Settings, SettingsError
         ("ONECONNECT_CRM_SENSOR_INTERVAL_S", "0", "a whole number, 1 or more"),
         ("ONECONNECT_CRM_RETRY_BACKOFF_S", "nan", "a number of seconds, 0 or more"),
         ("ONECONNECT_CRM_RETRY_BACKOFF_S", "-5", "a number of seconds, 0 or more"),
+        ("ONECONNECT_SNAPSHOT_CRON", "0 25 * * *", CRON),  # was a traceback from Dagster
+        ("ONECONNECT_SNAPSHOT_CRON", "nightly", CRON),
     ],
 )
 def test_a_value_that_cannot_be_used_names_the_variable(
@@ -39,9 +41,11 @@ def test_usable_values_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
         "ONECONNECT_MESSAGES_LOOKBACK_DAYS": "0",
         "ONECONNECT_CRM_RETRY_ATTEMPTS": "1",
         "ONECONNECT_CRM_RETRY_BACKOFF_S": "0",
+        "ONECONNECT_SNAPSHOT_CRON": "30 2 * * 1-5",
     }.items():
         monkeypatch.setenv(name, value)
     settings = Settings.from_environment()
     assert (settings.timezone, settings.messages_start) == ("America/New_York", "2026-03-01")
     assert (settings.messages_lookback_days, settings.crm_retry_attempts) == (0, 1)
     assert settings.crm_retry_backoff_s == 0.0
+    assert settings.snapshot_cron == "30 2 * * 1-5"
