@@ -8,6 +8,8 @@ needs Dagster. ``python -m oneconnect_pipelines.cli simulator`` works without it
 from __future__ import annotations
 
 import argparse
+import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -20,20 +22,22 @@ def add_simulator_command(commands: argparse._SubParsersAction[argparse.Argument
         description="Serve a simulated OneConnect account over HTTP.",
     )
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    sim.add_argument("--port", type=_port, default=8765, help="0 picks a free port")
     sim.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
     sim.add_argument("--plan", default="business", choices=("basic", "premium", "business"))
     sim.add_argument("--email", default="demo@example.com")
     sim.add_argument("--api-key", default="demo-key")
-    sim.add_argument("--timezone", default="Asia/Tbilisi", help="the account's timezone")
-    sim.add_argument("--balance", type=int, default=100_000, help="SMS balance")
-    sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--contacts", type=int, default=500)
-    sim.add_argument("--lists", type=int, default=8)
-    sim.add_argument("--campaigns", type=int, default=8)
-    sim.add_argument("--birthday-campaigns", type=int, default=3)
-    sim.add_argument("--messages", type=int, default=5000)
-    sim.add_argument("--message-days", type=int, default=90, help="days of message history")
+    sim.add_argument(
+        "--timezone", type=_zone, default="Asia/Tbilisi", help="the account's timezone"
+    )
+    sim.add_argument("--balance", type=_count, default=100_000, help="SMS balance")
+    sim.add_argument("--seed", type=_count, default=1)
+    sim.add_argument("--contacts", type=_count, default=500)
+    sim.add_argument("--lists", type=_count, default=8)
+    sim.add_argument("--campaigns", type=_count, default=8)
+    sim.add_argument("--birthday-campaigns", type=_count, default=3)
+    sim.add_argument("--messages", type=_count, default=5000)
+    sim.add_argument("--message-days", type=_count, default=90, help="days of message history")
     sim.add_argument(
         "--title-activation-s",
         type=float,
@@ -55,6 +59,37 @@ def add_simulator_command(commands: argparse._SubParsersAction[argparse.Argument
     sim.add_argument("--retry-after-s", type=float, default=1.0)
     sim.add_argument("--drop-rate", type=float, default=0.0)
     sim.add_argument("--rps-limit", type=float, default=None)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 0 or more")
+    return int(text)
+
+
+def _zone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text)
+    except (KeyError, ValueError, OSError):  # unknown (ZoneInfoNotFoundError), a folder
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a timezone name (an IANA name like Europe/Berlin)"
+        ) from None
+
+
+def _taken(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def _error_rates(items: Sequence[str]) -> dict[int, float]:
@@ -108,7 +143,7 @@ def run_simulator(args: argparse.Namespace) -> int:
         email=args.email,
         api_key=args.api_key,
         plan=plan_named(args.plan),
-        timezone=ZoneInfo(args.timezone),
+        timezone=args.timezone,
         sms_balance=args.balance,
         title_activation_s=args.title_activation_s,
         seed=args.seed,
@@ -121,7 +156,18 @@ def run_simulator(args: argparse.Namespace) -> int:
         messages=args.messages,
         message_days=args.message_days,
     )
-    simulator = Simulator.create(account, sizes, args.db, SimClock(frozen=args.frozen), faults)
+    if args.port and _taken(args.host, args.port):  # before seeding, not after
+        print(
+            f"oneconnect simulator: port {args.port} on {args.host} is taken (a running "
+            "`make ui` or simulator?): stop it, or pass another --port",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        simulator = Simulator.create(account, sizes, args.db, SimClock(frozen=args.frozen), faults)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"oneconnect simulator: --db {args.db} cannot be used ({exc})", file=sys.stderr)
+        return 1
     serve(simulator, args.host, args.port)
     return 0
 

@@ -119,6 +119,56 @@ def test_bad_error_rates_are_refused_with_exit_code_2(rate: str, explains: str) 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("options", "explains"),
+    [
+        (["--timezone", "Europe/Tbilsi"], "argument --timezone: 'Europe/Tbilsi' is not a timezone"),
+        (["--port", "70000"], "argument --port: '70000' is not a port number (0 to 65535)"),
+        (["--contacts", "-5"], "argument --contacts: '-5' is not a whole number, 0 or more"),
+    ],
+)
+def test_malformed_simulator_arguments_are_usage_errors(options: list[str], explains: str) -> None:
+    result = subprocess.run(
+        [*command(), "simulator", "--port", "0", *options],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert explains in result.stderr
+
+
+def test_a_taken_port_or_an_unusable_db_is_one_line(tmp_path: Path) -> None:
+    """Both were tracebacks (uvicorn's, after seeding; sqlite's)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        taken = subprocess.run(
+            [*command(), "simulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    missing = tmp_path / "no-such-folder" / "sim.db"
+    unusable = subprocess.run(
+        [*command(), "simulator", "--port", "0", "--db", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    for result in (taken, unusable):
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stdout == ""  # never announced as ready
+    assert taken.stderr.strip() == (
+        f"oneconnect simulator: port {port} on 127.0.0.1 is taken (a running `make ui` or "
+        "simulator?): stop it, or pass another --port"
+    )
+    assert unusable.stderr.strip().startswith(
+        f"oneconnect simulator: --db {missing} cannot be used ("
+    )
+
+
 # ------------------------------------------------------------------ errors, as a user sees them
 def oneconnect(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
