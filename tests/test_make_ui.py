@@ -89,7 +89,12 @@ def test_one_port_for_both_servers_is_refused_before_anything_starts(tmp_path: P
     the UI's address, and make ui kept running."""
     port = free_port()
     process = ui(tmp_path, ONECONNECT_SIMULATOR_PORT=port, DAGSTER_PORT=port)
-    assert process.wait(60) == 1
+    try:
+        assert process.wait(60) == 1
+    finally:  # if it did start everything, stop the whole tree as make ui's user would
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
     said = (tmp_path / "ui.log").read_text()
     assert f"make ui: DAGSTER_PORT={port} is the port of the other server too" in said
     assert not (tmp_path / "data" / "simulator.db").exists()
