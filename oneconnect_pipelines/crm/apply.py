@@ -126,9 +126,7 @@ def apply_plan(
     unmade = sum(
         o == "created" and pd.isna(cid) for cid, o in zip(contact_ids, outcomes, strict=True)
     )
-    changes = [
-        _sync_list_or_error(client, name, members, unmade, plan, options) for name in options.lists
-    ]
+    changes = [_sync_list(client, name, members, unmade, plan, options) for name in options.lists]
     return SyncResult(rows, changes, writes + sum(change.writes for change in changes))
 
 
@@ -149,20 +147,6 @@ def failure_reason(error: OneConnectError) -> str:
     return f"{type(error).__name__}: {error.message}"
 
 
-def _sync_list_or_error(
-    client: OneConnect,
-    name: str,
-    members: set[int],
-    unmade: int,
-    plan: SyncPlan,
-    options: ApplyOptions,
-) -> ListChange:
-    try:
-        return _sync_list(client, name, members, unmade, plan, options)
-    except OneConnectError as error:
-        return ListChange(name, None, False, 0, 0, error=failure_reason(error))
-
-
 def _sync_list(
     client: OneConnect,
     name: str,
@@ -173,31 +157,34 @@ def _sync_list(
 ) -> ListChange:
     """Create the list if missing, add the members it lacks (and, in a dry run, the
     ``unmade`` contacts it would create), in mirror mode remove the members no row of the
-    file names."""
-    current = client.lists.membership(name)
-    have = set(current.member_ids) if current else set()
-    add = sorted(members - have)
-    remove, note = _removals(have - members, plan) if options.mirror else ([], None)
-    kept = len(have - members) - len(remove) if options.mirror else 0
-    if options.dry_run:
+    file names; what went wrong on the server is recorded, not raised."""
+    try:
+        current = client.lists.membership(name)
+        have = set(current.member_ids) if current else set()
+        add = sorted(members - have)
+        remove, note = _removals(have - members, plan) if options.mirror else ([], None)
+        kept = len(have - members) - len(remove) if options.mirror else 0
+        if options.dry_run:
+            return ListChange(
+                name,
+                current.id if current else None,
+                current is None,
+                len(add) + unmade,
+                len(remove),
+                kept=kept,
+                note=note,
+            )
+        target = current or client.lists.create(name)
+        writes = int(current is None)
+        if add:
+            writes += client.lists.add_members(target.id, add, batch_size=options.batch_size)
+        if remove:
+            writes += client.lists.remove_members(target.id, remove, batch_size=options.batch_size)
         return ListChange(
-            name,
-            current.id if current else None,
-            current is None,
-            len(add) + unmade,
-            len(remove),
-            kept=kept,
-            note=note,
+            name, target.id, current is None, len(add), len(remove), writes, kept=kept, note=note
         )
-    target = current or client.lists.create(name)
-    writes = int(current is None)
-    if add:
-        writes += client.lists.add_members(target.id, add, batch_size=options.batch_size)
-    if remove:
-        writes += client.lists.remove_members(target.id, remove, batch_size=options.batch_size)
-    return ListChange(
-        name, target.id, current is None, len(add), len(remove), writes, kept=kept, note=note
-    )
+    except OneConnectError as error:
+        return ListChange(name, None, False, 0, 0, error=failure_reason(error))
 
 
 def _removals(unsynced: set[int], plan: SyncPlan) -> tuple[list[int], str | None]:
