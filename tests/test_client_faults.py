@@ -238,6 +238,22 @@ def test_a_record_read_back_after_a_lost_create_is_named_never_quoted(
         assert shown not in "".join(said)
 
 
+def test_a_create_is_not_refused_for_an_unreadable_record_that_was_there_before() -> None:
+    """Templates may repeat: the matches there before the create are noted by id only, so
+    one the client cannot read otherwise does not stop a new one from being made."""
+    stamp = "2026-12-01 10:00:00 +0400"
+    odd = {"id": 3, "title": "Hi", "body": "Hello", "created_at": "yesterday", "updated_at": stamp}
+    made = {**odd, "id": 4, "created_at": stamp}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=made if request.method == "POST" else [odd])
+
+    transport = httpx.MockTransport(answer)
+    base = "http://oneconnect.test/api/v1"
+    with OneConnect(base, EMAIL, API_KEY, timezone=TZ, retry=FAST, transport=transport) as oc:
+        assert oc.templates.create("Hi", "Hello").id == 4
+
+
 #: Creates whose text has whitespace around it (read from a file, a YAML block): the
 #: resource's path, the field that finds it and its text as the server keeps it (stripped).
 PADDED_CREATES: dict[str, tuple[Callable[[OneConnect], Any], str, str, str]] = {

@@ -273,6 +273,6 @@ def test_an_account_contact_whose_id_is_no_number_is_named_never_quoted(tmp_path
     rows = load(tmp_path, [["0555123456", "Ana", "", "", "", "", ""]])
     with pytest.raises(ResponseError) as raised:
         run(rows, [contact(1, "995555000001"), {**contact(2, "995555000002"), "id": "995 599 1"}])
-    assert str(raised.value) == "cannot read a contact of the account at id: not a whole number"
+    assert str(raised.value) == "cannot read a contact at id: not a whole number"
     assert (raised.value.resource, raised.value.field) == ("contact", "id")
     assert run(rows, [{**contact(1, "995555123456"), "id": "1"}]).rows["contact_id"].tolist() == [1]

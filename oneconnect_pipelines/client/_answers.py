@@ -104,6 +104,22 @@ def _text(response: httpx.Response, redact: Redact) -> str:
     return redact(response.text[:_REDACTED_SPAN])
 
 
+def read_id(record: Any, resource: str, call: str = "") -> int:
+    """A raw record's id, read as the client reads one (a number, or digits sent as text);
+    a ``ResponseError`` naming the field, never the value (it may be a phone number)."""
+    value = record.get("id") if isinstance(record, Mapping) else None
+    if type(value) is int:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    raise e.ResponseError(
+        f"cannot read a {resource} at id: not a whole number",
+        call=call,
+        resource=resource,
+        field="id",
+    )
+
+
 def read_record(build: Callable[[Any], T], record: Any, resource: str, call: str) -> T:
     """``build(record)``, or a ``ResponseError`` naming the resource, the record's id and
     the field it cannot read, never the value (a birthday, a number). The error is raised

@@ -13,7 +13,7 @@ import msgspec
 
 from oneconnect_pipelines.formats import format_birthday, join_ids
 
-from ._answers import UNREADABLE, read_record
+from ._answers import UNREADABLE, read_id, read_record
 from ._arrow import WirePage, arrow_page, keep_wire, wire_ids
 from ._pagination import Page, keep_records, record_ids
 from ._requester import Requester
@@ -142,7 +142,9 @@ class Section:
             return [self._read(build, record, call) for record in find()]
 
         lost: OutcomeUnknownError | None = None
-        before = set() if unique else {record.id for record in found()}
+        # the matches there before: only their ids count (one unreadable otherwise is no
+        # reason to refuse this create)
+        before = set() if unique else {read_id(r, self.resource, call) for r in find()}
         for _ in range(self._requester.retry.max_attempts):
             try:
                 created: Record = self._requester.call(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..client.errors import ResponseError
+from ..client._answers import read_id
 from ..formats import CONTACT_TEXT_FIELDS, FormatError, parse_birthday
 from ..masking import mask_email, mask_phone
 from ..schemas import TEXT
@@ -239,21 +239,8 @@ def _comparable(record: Mapping[str, Any], phones: PhoneNormaliser) -> _Contact:
         numbers = numbers.split(",")
     keys = {phones.key(str(n).strip()) for n in numbers if str(n).strip()}
     values["additional_numbers"] = sorted(k for k in keys if k) or None
-    return _Contact(_contact_id(record), phones.key(_clean(record.get("phone_number"))), values)
-
-
-def _contact_id(record: Mapping[str, Any]) -> int:
-    """An account contact's id, read as the client reads one (a number, or digits sent as
-    text); a ``ResponseError`` naming the field, never the value, when it is neither."""
-    value = record.get("id")
-    if type(value) is int:
-        return value
-    if type(value) is str and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
-    raise ResponseError(
-        "cannot read a contact of the account at id: not a whole number",
-        resource="contact",
-        field="id",
+    return _Contact(
+        read_id(record, "contact"), phones.key(_clean(record.get("phone_number"))), values
     )
 
 
