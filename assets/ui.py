@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from oneconnect_pipelines.cli import port_taken
 
 DAGSTER_HOME = Path("data/dagster_home")
 PORTS = {"ONECONNECT_SIMULATOR_PORT": 8765, "DAGSTER_PORT": 3000}
@@ -26,16 +27,6 @@ DAGSTER_DEV = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]
 
 class Stop(Exception):
     """SIGTERM or SIGINT: stop everything."""
-
-
-def taken(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def ports() -> dict[str, int] | str:
@@ -48,7 +39,7 @@ def ports() -> dict[str, int] | str:
         port = int(text)
         if port in chosen.values():
             return f"{name}={port} is the port of the other server too: choose another"
-        if taken(port):
+        if port_taken("127.0.0.1", port):
             return (
                 f"port {port} is taken (another `make ui` or dagster dev?): stop it, or "
                 f"set {name} to a free port"

@@ -82,7 +82,9 @@ def _zone(text: str) -> ZoneInfo:
         ) from None
 
 
-def _taken(host: str, port: int) -> bool:
+def port_taken(host: str, port: int) -> bool:
+    """Whether a server already listens on ``host:port`` (checked before anything starts,
+    so a taken port is named rather than met as a server's traceback)."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -156,7 +158,7 @@ def run_simulator(args: argparse.Namespace) -> int:
         messages=args.messages,
         message_days=args.message_days,
     )
-    if args.port and _taken(args.host, args.port):  # before seeding, not after
+    if args.port and port_taken(args.host, args.port):  # before seeding, not after
         print(
             f"oneconnect simulator: port {args.port} on {args.host} is taken (a running "
             "`make ui` or simulator?): stop it, or pass another --port",

@@ -33,6 +33,8 @@ from .seed_words import (
 from .timetable import next_birthday_run
 
 DAY = 86400.0
+#: What the seeded birthday campaigns send.
+GREETING = "Happy birthday! A 10% gift is waiting for you this week."
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,3 @@ def _birthday_campaigns(
         )
         made.append(sender_of(index + 1, GREETING, created, lists, targets, numbers))
     return made
-
-
-GREETING = "Happy birthday! A 10% gift is waiting for you this week."
