@@ -12,7 +12,9 @@ The failed runs still waiting carry ``crm/retry_state=open``; a run the sensor s
 (retried by a later attempt, given up, not retriable) is tagged ``settled``. So each
 tick looks at the waiting ones only, oldest first, however many other syncs failed: a
 window of the newest failed runs let a waiting file drop out of sight for good once 200
-newer failures (settled ones included) had come.
+newer failures (settled ones included) had come. While a failed run is open, the drop
+sensor starts no later export (``crm_sync.unsettled_sync``): a retry never comes after,
+and undoes, a newer export.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from oneconnect_pipelines.storage import location
 
 from .crm_sync import (
     ATTEMPT_TAG,
+    DROP_TAG,
     FILE_TAG,
     OPEN,
     RETRY_STATE_TAG,
@@ -79,8 +82,9 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         if not sha:
             continue
         attempt = int(run.tags.get(ATTEMPT_TAG, "1"))
+        drop = run.tags.get(DROP_TAG, sha)  # a run made before drops were tagged: its content
         latest = instance.get_run_records(
-            filters=dg.RunsFilter(job_name=crm_contacts_sync.name, tags={SHA_TAG: sha}), limit=1
+            filters=dg.RunsFilter(job_name=crm_contacts_sync.name, tags={DROP_TAG: drop}), limit=1
         )
         verdict = None
         if latest and latest[0].dagster_run.run_id != run.run_id:
@@ -106,11 +110,12 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             continue
         requests.append(
             dg.RunRequest(
-                run_key=f"{sha}:{attempt + 1}",
+                run_key=f"{drop}:{attempt + 1}",
                 run_config=run.run_config,
                 tags={
                     FILE_TAG: name,
                     SHA_TAG: sha,
+                    DROP_TAG: drop,
                     ATTEMPT_TAG: str(attempt + 1),
                     RETRY_STATE_TAG: OPEN,
                 },

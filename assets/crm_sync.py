@@ -18,9 +18,9 @@ from oneconnect_pipelines.crm import (
     sync_file,
 )
 from oneconnect_pipelines.crm.apply import ApplyOptions, SyncResult
-from oneconnect_pipelines.crm.dropfolder import FolderState, scan
+from oneconnect_pipelines.crm.dropfolder import FolderState, ReadyFile, scan
 from oneconnect_pipelines.crm.outcomes import SYNC_LOG, record_outcomes, write_report
-from oneconnect_pipelines.storage import Location, location, shown
+from oneconnect_pipelines.storage import location, shown
 
 from .metadata import API_POOL
 from .resources import OneConnectResource
@@ -71,6 +71,8 @@ class CrmSyncConfig(dg.Config):
 #: Run tags: the file's name and full SHA-256, which attempt this is, and (set by the op)
 #: that a whole-file error makes retrying pointless.
 FILE_TAG, SHA_TAG, ATTEMPT_TAG, RETRY_TAG = "crm/file", "crm/sha256", "crm/attempt", "crm/retry"
+#: The drop a run is an attempt at (``ReadyFile.drop``); retries carry it on.
+DROP_TAG = "crm/drop"
 #: A sensor's run, failed, is ``open`` (its file may get another attempt) until the retry
 #: sensor settles it: the retry sensor finds what waits by this tag, whatever else failed.
 RETRY_STATE_TAG, OPEN, SETTLED = "crm/retry_state", "open", "settled"
@@ -234,40 +236,114 @@ def crm_contacts_sync() -> None:
     sync_crm_file()
 
 
-def run_request(path: Location, sha256: str) -> dg.RunRequest:
-    """The first attempt at a file: keyed by its content, which the run checks again."""
+def run_request(file: ReadyFile) -> dg.RunRequest:
+    """The first attempt at a drop: keyed by the drop (content, name, write time), so the
+    same drop is never run twice, and the content checked again by the run."""
+    config = {"path": str(file.path), "sha256": file.sha256}
     return dg.RunRequest(
-        run_key=sha256,
-        run_config={"ops": {"sync_crm_file": {"config": {"path": str(path), "sha256": sha256}}}},
-        tags={FILE_TAG: path.name, SHA_TAG: sha256, ATTEMPT_TAG: "1", RETRY_STATE_TAG: OPEN},
+        run_key=file.drop,
+        run_config={"ops": {"sync_crm_file": {"config": config}}},
+        tags={
+            FILE_TAG: file.path.name,
+            SHA_TAG: file.sha256,
+            DROP_TAG: file.drop,
+            ATTEMPT_TAG: "1",
+            RETRY_STATE_TAG: OPEN,
+        },
     )
+
+
+#: A sensor's sync that has not settled: on its way or running, or failed with
+#: ``crm/retry_state=open`` (crm_retry_sensor may try it again).
+UNSETTLED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+    dg.DagsterRunStatus.FAILURE,
+]
+#: Open runs looked at for one that has not settled (those failed for good settle at the
+#: retry sensor's next tick).
+OPEN_RUNS = 1000
+
+
+def unsettled_sync(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
+    """The oldest sync of a dropped export that has not settled, if any. A failure that is
+    not to be retried (bad data stays bad) has settled, whether or not crm_retry_sensor
+    has reported it yet."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            job_name=crm_contacts_sync.name, statuses=UNSETTLED, tags={RETRY_STATE_TAG: OPEN}
+        ),
+        limit=OPEN_RUNS,
+        ascending=True,
+    )
+    final = dg.DagsterRunStatus.FAILURE
+    runs = (record.dagster_run for record in records)
+    return next((r for r in runs if r.status != final or r.tags.get(RETRY_TAG) != "no"), None)
 
 
 @dg.sensor(
     job=crm_contacts_sync,
     minimum_interval_seconds=SETTINGS.crm_sensor_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches the CRM drop folder (ONECONNECT_CRM_DROP_DIR) and starts one sync "
-    "per new or changed export, once it is complete (a NAME.done marker, or unchanged "
-    "since the last tick).",
+    description="Watches the CRM drop folder (ONECONNECT_CRM_DROP_DIR) and syncs each new "
+    "or changed export once it is complete (a NAME.done marker, or unchanged since the "
+    "last tick): one at a time, in the order they were written, each after the one "
+    "before has settled (succeeded, or failed for good), so an older export never "
+    "undoes a newer one.",
 )
 def crm_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     folder = SETTINGS.crm_drop_dir
-    previous = FolderState.from_json(json.loads(context.cursor) if context.cursor else None)
-    ready, state = scan(folder, previous)
-    requests = [run_request(file.path, file.sha256) for file in ready]
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    ready, state = scan(folder, FolderState.from_json(cursor))
+    waiting = _queued(cursor.get("waiting", []), ready, state, context.log)
     unreadable = "; ".join(f"{name}: {why}" for name, why in sorted(state.unreadable.items()))
     if unreadable:  # the other files went ahead; these are tried again every tick
         context.log.warning(f"cannot read, tried again next tick: {unreadable}")
+    busy = unsettled_sync(context.instance) if waiting else None
+    requests = [run_request(waiting.pop(0))] if waiting and busy is None else []
     skip = None
-    if not requests:
+    if busy is not None:
+        skip = (
+            f"{len(waiting)} export(s) wait ({_named(waiting)}) until run {busy.run_id[:8]} "
+            f"for {busy.tags.get(FILE_TAG, '?')} settles: exports are synced one at a time, "
+            "in the order they were written"
+        )
+    elif not requests:
         where = shown(folder)
         skip = (
             f"no new complete export in {where} ({len(state.files)} file(s) known)"
             if state.files or folder.is_dir()
             else f"the drop folder {where} does not exist or is empty (ONECONNECT_CRM_DROP_DIR)"
         )
-        skip += f"; cannot read {unreadable}" if unreadable else ""
-    return dg.SensorResult(
-        run_requests=requests, skip_reason=skip, cursor=json.dumps(state.to_json())
-    )
+    elif waiting:
+        context.log.info(f"{len(waiting)} more export(s) wait their turn: {_named(waiting)}")
+    if skip is not None and unreadable:
+        skip += f"; cannot read {unreadable}"
+    cursor = {**state.to_json(), "waiting": [file.to_json() for file in waiting]}
+    return dg.SensorResult(run_requests=requests, skip_reason=skip, cursor=json.dumps(cursor))
+
+
+def _queued(
+    known: list[list[Any]], ready: list[ReadyFile], state: FolderState, log: Any
+) -> list[ReadyFile]:
+    """The exports waiting their turn, in order: those of earlier ticks, then ``ready``. A
+    waiting export whose file has new content gives way to it; one whose content is gone
+    (rewritten, removed) is dropped, with a warning: its run could only fail."""
+    renewed = {file.path.name for file in ready}
+    waiting = []
+    for file in map(ReadyFile.from_json, known):
+        if file.path.name in renewed:
+            continue
+        if state.holds(file):
+            waiting.append(file)
+        else:
+            log.warning(f"{file.path.name} changed or went away before its turn: not synced")
+    return waiting + ready
+
+
+def _named(files: list[ReadyFile], first: int = 5) -> str:
+    names = ", ".join(file.path.name for file in files[:first])
+    return names + (f" and {len(files) - first} more" if len(files) > first else "")

@@ -26,6 +26,7 @@ from assets.resources import OneConnectResource
 from assets.settings import SETTINGS
 from assets.warehouse import WarehouseResource
 from oneconnect_pipelines.client import OneConnect
+from oneconnect_pipelines.crm.dropfolder import ReadyFile, content_hash
 from oneconnect_pipelines.storage import Location
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
@@ -98,6 +99,7 @@ class Deployment:
             "warehouse": WarehouseResource(url=str(warehouse)),
         }
         self.cursors: dict[str, str | None] = {}
+        self.keys: set[str | None] = set()
         self.runs: list[dg.ExecuteInProcessResult] = []
         self.skips: list[str] = []
 
@@ -110,7 +112,10 @@ class Deployment:
         self.cursors[sensor.name] = result.cursor
         self.skip = result.skip_reason.skip_message if result.skip_reason else None
         self.skips.append(self.skip or "")
-        return list(result.run_requests or [])
+        # as Dagster's daemon does: one run per run key, whatever later ticks request
+        requests = [r for r in result.run_requests or [] if r.run_key not in self.keys]
+        self.keys.update(r.run_key for r in requests)
+        return requests
 
     def execute(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
         result = crm_contacts_sync.execute_in_process(
@@ -433,10 +438,10 @@ def test_a_waiting_file_is_retried_however_many_other_syncs_failed_since(
     (request,) = deployment.tick(crm_drop_sensor)
     assert not deployment.execute(request).success
     account.admin.put("/faults", json={})
-    for name in ("x.csv", "y.csv", "z.csv"):  # newer failures, settled at once
-        (drop / name).write_text(f"Anna,0555 12 34 56,{name}\n")
-        (drop / f"{name}.done").write_text("")
-        (failing,) = deployment.tick(crm_drop_sensor)
+    for name in ("x.csv", "y.csv", "z.csv"):  # newer failures, settled at once (made as
+        path = drop / name  # before the drop sensor waited: it would hold these now)
+        path.write_text(f"Anna,0555 12 34 56,{name}\n")
+        failing = crm_sync.run_request(ReadyFile(path, content_hash(path), 0, name))
         assert not deployment.execute(failing).success
     retried = []
     for _ in range(3):
@@ -445,3 +450,104 @@ def test_a_waiting_file_is_retried_however_many_other_syncs_failed_since(
             assert deployment.execute(request).success
     assert retried == ["waiting.csv"]
     assert [c["first_name"] for c in account.api.get("/contacts").json()] == ["Anna"]
+
+
+def first_name(account: Sim, number: str) -> str | None:
+    (contact,) = account.api.get("/contacts", params={"phone_number": number}).json()
+    name: str | None = contact["first_name"]
+    return name
+
+
+def sync_every_drop(deployment: Deployment) -> None:
+    """Tick the drop sensor and run what it requests until it requests nothing more."""
+    while requests := deployment.tick(crm_drop_sensor):
+        for request in requests:
+            assert deployment.execute(request).success
+
+
+@pytest.mark.parametrize("names", [("day1.csv", "day2.csv", "day3.csv"), ("export.csv",) * 3])
+def test_an_export_back_at_an_earlier_content_is_synced_again(
+    account: Sim, drop: Path, tmp_path: Path, names: tuple[str, str, str]
+) -> None:
+    """A, B, then A again (Anna renamed, then renamed back; dated files or one name
+    rewritten): the third export is a drop of its own, and the account ends as it says.
+    Keyed by content alone, Dagster never ran it and Anna stayed Annette."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    for name, first in zip(names, ["Anna", "Annette", "Anna"], strict=True):
+        drop_file(drop, [f"{first},0555123456,,"], name)
+        sync_every_drop(deployment)
+        assert first_name(account, "995555123456") == first
+    assert len(deployment.runs) == 3
+
+
+def test_a_newer_export_waits_until_the_failed_older_one_settles(
+    account: Sim, any_drop: Location, tmp_path: Path
+) -> None:
+    """Monday's export fails (the API is down); Tuesday's, dropped before Monday's retry,
+    waits for it: the retry cannot come after Tuesday's sync and undo it."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    drop_file(any_drop, ["Anna,0555123456,,"], "monday.csv")
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    (monday,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(monday).success
+    account.admin.put("/faults", json={})
+    drop_file(any_drop, ["Annette,0555123456,,"], "tuesday.csv")
+
+    assert deployment.tick(crm_drop_sensor) == []
+    run_id = deployment.runs[0].run_id[:8]
+    assert f"1 export(s) wait (tuesday.csv) until run {run_id} for monday.csv settles" in (
+        deployment.skip or ""
+    )
+    (retry,) = deployment.tick(crm_retry_sensor)
+    assert retry.tags[ATTEMPT_TAG] == "2" and deployment.execute(retry).success
+    assert first_name(account, "995555123456") == "Anna"
+    assert deployment.tick(crm_drop_sensor) == []  # attempt 1 is settled at the next retry tick
+    assert deployment.tick(crm_retry_sensor) == []
+    (tuesday,) = deployment.tick(crm_drop_sensor)
+    assert tuesday.tags[FILE_TAG] == "tuesday.csv" and deployment.execute(tuesday).success
+    assert first_name(account, "995555123456") == "Annette"
+    assert deployment.tick(crm_retry_sensor) == [] and deployment.tick(crm_drop_sensor) == []
+
+
+def test_exports_ready_at_once_are_synced_one_at_a_time_oldest_written_first(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """Two exports found in one tick, their names in the other order than their writes:
+    the older is synced first, the newer only after it, so the newer one's values stay."""
+    older = drop_file(drop, ["Old,0555123456,,"], "b.csv")
+    newer = drop_file(drop, ["New,0555123456,,"], "a.csv")
+    for path, written in ((older, 1_700_000_000), (newer, 1_700_000_100)):
+        os.utime(path, (written, written))
+        os.utime(drop / f"{path.name}.done", (written + 1, written + 1))
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    sync_every_drop(deployment)
+    assert [run.dagster_run.tags[FILE_TAG] for run in deployment.runs] == ["b.csv", "a.csv"]
+    assert first_name(account, "995555123456") == "New"
+
+
+def test_an_export_rewritten_or_removed_before_its_turn_is_not_synced_as_it_was(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """While a failed sync holds the queue, one waiting export is rewritten (its new
+    content takes its place) and another removed (dropped from the queue, with a warning:
+    its run could only fail)."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    drop_file(drop, ["Anna,0555123456,,"], "monday.csv")
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    (monday,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(monday).success
+    account.admin.put("/faults", json={})
+    drop_file(drop, ["Bob,0555123457,,"], "tuesday.csv")
+    removed = drop_file(drop, ["Carl,0555123458,,"], "wednesday.csv")
+    assert deployment.tick(crm_drop_sensor) == []
+    assert "2 export(s) wait (tuesday.csv, wednesday.csv)" in (deployment.skip or "")
+    drop_file(drop, ["Bea,0555123457,,"], "tuesday.csv")  # rewritten, marked anew
+    removed.unlink()
+    assert deployment.tick(crm_drop_sensor) == []
+    assert "1 export(s) wait (tuesday.csv)" in (deployment.skip or "")
+    for request in deployment.tick(crm_retry_sensor):
+        assert deployment.execute(request).success
+    assert deployment.tick(crm_retry_sensor) == []  # settles the failed attempt
+    sync_every_drop(deployment)
+    names = sorted(c["first_name"] for c in account.api.get("/contacts").json())
+    assert names == ["Anna", "Bea"]

@@ -6,9 +6,11 @@ A file is ready when it is a regular file directly in the folder (no symlinks, n
 resolving outside it) with an accepted suffix, and is complete: a ``NAME.done`` marker
 written after it sits beside it (one older than the file speaks of an earlier version,
 and the file may be being rewritten), or it did not change between two scans. Each
-ready file is identified by the SHA-256 of its content (the sync run's key), so a
-changed file under the same name is new, and the same content again is a run Dagster
-has already seen.
+ready file is identified by the SHA-256 of its content, so a changed file under the same
+name is new; a drop (``ReadyFile.drop``: content, name and write time) is what a sync run
+is keyed by, so the same drop seen again is a run Dagster has already made, while an
+export that returns to an earlier content (A, B, then A again) is a drop of its own.
+Files that become ready in one scan come in the order they were written.
 
 A scan does not read a file again while its size, modification time, change time and
 inode stay as they were when it was hashed, so a scan over thousands of processed files
@@ -39,7 +41,7 @@ from typing import Any
 
 from upath import UPath
 
-from ..storage import Location, listing
+from ..storage import Location, listing, location
 from .read import CrmFileError
 
 #: ``.json`` is read as JSON Lines (one object per line), as ``oneconnect sync`` reads it.
@@ -55,6 +57,22 @@ class ReadyFile:
     path: Location
     sha256: str
     size: int
+    #: When it was written: the file's mtime in ns, or the object's modified time.
+    written: int | str
+
+    @property
+    def drop(self) -> str:
+        """This drop of the file: its content, name and write time. The same drop scanned
+        again (a lost cursor) has the same key; content that comes back is a new drop."""
+        return f"{self.sha256}:{self.path.name}:{self.written}"
+
+    def to_json(self) -> list[Any]:
+        return [str(self.path), self.sha256, self.size, self.written]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> ReadyFile:
+        path, sha256, size, written = data
+        return cls(location(path), sha256, size, written)
 
 
 @dataclass
@@ -68,6 +86,11 @@ class FolderState:
 
     def to_json(self) -> dict[str, Any]:
         return {"files": self.files, "unreadable": self.unreadable}
+
+    def holds(self, file: ReadyFile) -> bool:
+        """``file``'s content is still what the scan found under its name."""
+        seen = self.files.get(file.path.name)
+        return seen is not None and seen[4] == file.sha256
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> FolderState:
@@ -87,10 +110,10 @@ def content_hash(path: Location) -> str:
 
 def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], FolderState]:
     """The files that became ready in ``folder`` since ``previous`` (each with its content
-    hash: new files, and files whose content changed) and the state to pass to the next
-    scan. A file handed out once is not handed out again while its content stays the same.
-    A complete file that cannot be read is left out and put in the state's ``unreadable``;
-    it is tried again at every scan."""
+    hash: new files, and files whose content changed), oldest write first, and the state
+    to pass to the next scan. A file handed out once is not handed out again while its
+    content stays the same. A complete file that cannot be read is left out and put in
+    the state's ``unreadable``; it is tried again at every scan."""
     ready: list[ReadyFile] = []
     state = FolderState()
     files = _local_files(folder) if isinstance(folder, Path) else _stored_files(folder)
@@ -125,9 +148,9 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
                 digest, hashed_at = (seen[4] if seen is not None else ""), 0
             else:
                 if seen is None or digest != seen[4]:  # newly complete, or changed
-                    ready.append(ReadyFile(path, digest, identity[0]))
+                    ready.append(ReadyFile(path, digest, identity[0], identity[1]))
         state.files[name] = [*identity, digest, hashed_at]
-    return ready, state
+    return sorted(ready, key=lambda file: (file.written, file.path.name)), state
 
 
 #: A folder's regular files (markers included): name -> (path, identity).
