@@ -6,7 +6,8 @@ file, with a backoff that doubles from ``ONECONNECT_CRM_RETRY_BACKOFF_S``, until
 attempt succeeds or ``ONECONNECT_CRM_RETRY_ATTEMPTS`` were made. Each attempt re-plans
 the whole file against the account, so it writes only what is still missing. Not
 retried: a file whose content changed or that is gone (the drop sensor hands out new
-content itself), a whole-file error (bad data stays bad), and runs started by hand.
+content itself; the file is read to tell only when the next attempt is due), a
+whole-file error (bad data stays bad), and runs started by hand.
 
 The failed runs still waiting carry ``crm/retry_state=open``; a run the sensor settles
 (retried by a later attempt, given up, not retriable) is tagged ``settled``. So each
@@ -86,6 +87,7 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         latest = instance.get_run_records(
             filters=dg.RunsFilter(job_name=crm_contacts_sync.name, tags={DROP_TAG: drop}), limit=1
         )
+        due = (record.end_time or now) + backoff_s(attempt)
         verdict = None
         if latest and latest[0].dagster_run.run_id != run.run_id:
             verdict = ""  # a later attempt exists: it speaks for the file
@@ -96,7 +98,7 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
                 f"{name}: gave up after {attempt} attempts; its failed rows are in "
                 f"crm.sync_log (run {run.run_id[:8]})"
             )
-        elif not _unchanged(run.run_config, sha):
+        elif now >= due and not _unchanged(run.run_config, sha):  # read only when due
             verdict = f"{name}: not retried, it changed or is gone since attempt {attempt}"
         if verdict is not None:
             instance.add_run_tags(run.run_id, {RETRY_STATE_TAG: SETTLED})
@@ -104,7 +106,6 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
                 context.log.warning(verdict)
                 notes.append(verdict)
             continue
-        due = (record.end_time or now) + backoff_s(attempt)
         if now < due:
             notes.append(f"{name}: attempt {attempt + 1} in {due - now:.0f} s")
             continue

@@ -551,3 +551,32 @@ def test_an_export_rewritten_or_removed_before_its_turn_is_not_synced_as_it_was(
     sync_every_drop(deployment)
     names = sorted(c["first_name"] for c in account.api.get("/contacts").json())
     assert names == ["Anna", "Bea"]
+
+
+def test_a_failed_export_is_not_read_again_while_its_backoff_runs(
+    account: Sim, any_drop: Location, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry sensor reads a failed export (to see it is unchanged) only when its next
+    attempt is due: on S3 every tick of an hour's backoff was a download of the file."""
+    drop_file(any_drop, ["Anna,0555123456,,"])
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    (request,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(request).success
+    account.admin.put("/faults", json={})
+    read: list[str] = []
+
+    def counted(path: Location) -> str:
+        read.append(path.name)
+        return content_hash(path)
+
+    monkeypatch.setattr(crm_retry, "content_hash", counted)
+    waiting = dataclasses.replace(SETTINGS, crm_retry_backoff_s=3600.0, crm_retry_attempts=5)
+    monkeypatch.setattr(crm_retry, "SETTINGS", waiting)
+    for _ in range(3):
+        assert deployment.tick(crm_retry_sensor) == []
+        assert "export.csv: attempt 2 in 3" in (deployment.skip or "")
+    assert read == []
+    monkeypatch.setattr(crm_retry, "SETTINGS", dataclasses.replace(waiting, crm_retry_backoff_s=0))
+    (retry,) = deployment.tick(crm_retry_sensor)
+    assert read == ["export.csv"] and deployment.execute(retry).success
