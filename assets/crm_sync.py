@@ -303,6 +303,8 @@ def crm_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     if unreadable:  # the other files went ahead; these are tried again every tick
         context.log.warning(f"cannot read, tried again next tick: {unreadable}")
     busy = unsettled_sync(context.instance) if waiting else None
+    if waiting and busy is None:  # drops run before (a lost cursor hands them out again)
+        waiting = _not_run(waiting, context.instance, context.log)
     requests = [run_request(waiting.pop(0))] if waiting and busy is None else []
     skip = None
     if busy is not None:
@@ -342,6 +344,16 @@ def _queued(
         else:
             log.warning(f"{file.path.name} changed or went away before its turn: not synced")
     return waiting + ready
+
+
+def _not_run(waiting: list[ReadyFile], instance: dg.DagsterInstance, log: Any) -> list[ReadyFile]:
+    """``waiting`` without the drops that have a run already: Dagster would not run them
+    again (their run key is taken), and one such request per tick would hold the queue."""
+    ran = {value for _, values in instance.get_run_tags([DROP_TAG]) for value in values}
+    fresh = [file for file in waiting if file.drop not in ran]
+    if len(fresh) < len(waiting):
+        log.info(f"{len(waiting) - len(fresh)} export(s) synced before: not requested again")
+    return fresh
 
 
 def _named(files: list[ReadyFile], first: int = 5) -> str:

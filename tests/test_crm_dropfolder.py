@@ -137,7 +137,20 @@ def test_the_same_bytes_written_again_are_not_handed_out_again(drop: Location) -
     path.write_text("Phone\n0555123456\n")
     again, state = ready_once(drop, state)
     assert state.files["export.csv"][:4] != before  # it was seen to be written again...
-    assert again == []  # ...and hashed: the same content is not a new export
+    assert again == []  # (its marker is older: it may be being written)
+    still, state = ready_once(drop, state)
+    assert still == []  # ...and, still, hashed: the same content is not a new export
+    touched = drop / "touched.csv"  # unmarked, then touched once handed out
+    touched.write_text("Phone\n0555123457\n")
+    first_sight, state = ready_once(drop, state)
+    assert first_sight == []
+    first, state = ready_once(drop, state)
+    assert first == ["touched.csv"]
+    time.sleep(1.1)
+    touched.write_text("Phone\n0555123457\n")
+    for _ in range(3):  # changed, still, trusted: never handed out again
+        again, state = ready_once(drop, state)
+        assert again == []
 
 
 def test_a_missing_folder_has_no_files(drop: Location) -> None:

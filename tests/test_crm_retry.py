@@ -580,3 +580,21 @@ def test_a_failed_export_is_not_read_again_while_its_backoff_runs(
     monkeypatch.setattr(crm_retry, "SETTINGS", dataclasses.replace(waiting, crm_retry_backoff_s=0))
     (retry,) = deployment.tick(crm_retry_sensor)
     assert read == ["export.csv"] and deployment.execute(retry).success
+
+
+def test_a_lost_cursor_does_not_hold_a_new_export_behind_the_synced_ones(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """The drop sensor's cursor is lost (reset) over a folder of synced exports: the scan
+    hands them all out again; they are not requested again (their run keys are taken),
+    and the new export is requested at the first tick, not after one tick per old one."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    for index in range(3):
+        drop_file(drop, [f"P{index},055512345{index},,"], f"day{index}.csv")
+        sync_every_drop(deployment)
+    deployment.cursors[crm_drop_sensor.name] = None
+    drop_file(drop, ["New,0555123459,,"], "day3.csv")
+    (request,) = deployment.tick(crm_drop_sensor)
+    assert request.tags[FILE_TAG] == "day3.csv"
+    assert deployment.execute(request).success
+    assert deployment.tick(crm_drop_sensor) == [] and len(deployment.runs) == 4

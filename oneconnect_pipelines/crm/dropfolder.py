@@ -135,19 +135,20 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
         if still and seen is not None and seen[4] and seen[2] < seen[5] - RACY_NS:
             state.files[name] = seen  # hashed when it had been still for a while: trusted
             continue
-        digest, hashed_at = "", 0
+        # Until it is hashed again, the name keeps the content last handed out under it
+        # (hashed_at 0: never trusted), so the same bytes written again, or a file merely
+        # touched, are not a new export once it is complete again.
+        last = seen[4] if seen is not None else ""
+        digest, hashed_at = last, 0
         marked = name in markers and markers[name] >= identity[1]  # written after it
         if marked or still:
-            hashed_at = time.time_ns()
+            started = time.time_ns()  # before reading: a write meanwhile is racy
             try:
-                digest = content_hash(path)
+                digest, hashed_at = content_hash(path), started
             except OSError as exc:  # not ours to read (yet): the others still go ahead
                 state.unreadable[name] = exc.strerror or type(exc).__name__
-                # hashed_at 0: never trusted, so hashed again next scan; the old hash
-                # kept, so the same content readable again is not handed out twice
-                digest, hashed_at = (seen[4] if seen is not None else ""), 0
             else:
-                if seen is None or digest != seen[4]:  # newly complete, or changed
+                if digest != last:  # newly complete, or changed
                     ready.append(ReadyFile(path, digest, identity[0], identity[1]))
         state.files[name] = [*identity, digest, hashed_at]
     return sorted(ready, key=lambda file: (file.written, file.path.name)), state
