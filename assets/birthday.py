@@ -158,20 +158,24 @@ def _last_real_config(instance: dg.DagsterInstance) -> dict[str, Any]:
     after the next contact sync. A run that failed over one list (a typo in its name)
     still wrote the others' campaigns, so it counts too; one that left no list as its
     config wants (a blank greeting, a missing template) does not."""
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name=birthday_campaigns_sync.name,
-            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
-        ),
-        limit=20,
+    finished = dg.RunsFilter(
+        job_name=birthday_campaigns_sync.name,
+        statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
     )
-    for run in runs:  # newest first
-        config = op_config(run.run_config, OP)
-        succeeded = run.status is dg.DagsterRunStatus.SUCCESS
-        took_effect = succeeded or int(run.tags.get(IN_EFFECT_TAG, "0")) > 0
-        if took_effect and not config.get("dry_run"):
-            return {key: config[key] for key in CARRIED_OVER if key in config}
+    cursor = None
+    while runs := instance.get_runs(filters=finished, cursor=cursor, limit=RUNS_PAGE):
+        for run in runs:  # newest first, as far back as it takes (dry runs are skipped)
+            config = op_config(run.run_config, OP)
+            succeeded = run.status is dg.DagsterRunStatus.SUCCESS
+            took_effect = succeeded or int(run.tags.get(IN_EFFECT_TAG, "0")) > 0
+            if took_effect and not config.get("dry_run"):
+                return {key: config[key] for key in CARRIED_OVER if key in config}
+        cursor = runs[-1].run_id
     return {}
+
+
+#: Runs read at a time looking for the last one that took effect.
+RUNS_PAGE = 20
 
 
 @dg.run_status_sensor(

@@ -399,3 +399,19 @@ def test_an_update_sends_only_the_changed_field_and_a_refused_write_is_recorded(
         {"content": [GREETING]},
     )
     assert "404" in result.items[1].reason or "not found" in result.items[1].reason.lower()
+
+
+def test_the_sensor_keeps_a_paused_greeting_however_many_dry_runs_came_since(
+    account: Sim, drop: Path
+) -> None:
+    """Greetings paused with a greeting of their own, then texts tried in 21 dry runs: the
+    sensor's next run keeps them paused with that greeting. It looked at the 20 newest
+    runs only, dry ones included, and then went back to the defaults: greetings resumed."""
+    instance = dg.DagsterInstance.ephemeral()
+    crm = crm_run(account, drop, instance)
+    assert run(account, instance, lists=["CRM customers"], content=GREETING, active=False).success
+    for attempt in range(21):
+        text = f"Try {attempt}"
+        assert run(account, instance, lists=["CRM customers"], content=text, dry_run=True).success
+    config = evaluate(instance, crm).run_config["ops"][OP]["config"]
+    assert config == {"content": GREETING, "active": False, "lists": ["CRM customers"]}
