@@ -84,12 +84,10 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             continue
         attempt = int(run.tags.get(ATTEMPT_TAG, "1"))
         drop = run.tags.get(DROP_TAG, sha)  # a run made before drops were tagged: its content
-        latest = instance.get_run_records(
-            filters=dg.RunsFilter(job_name=crm_contacts_sync.name, tags={DROP_TAG: drop}), limit=1
-        )
-        due = (record.end_time or now) + backoff_s(attempt)
+        ended = record.end_time or record.update_timestamp.timestamp()
+        due = ended + backoff_s(attempt)
         verdict = None
-        if latest and latest[0].dagster_run.run_id != run.run_id:
+        if _speaker(instance, sha, drop) != run.run_id:
             verdict = ""  # a later attempt exists: it speaks for the file
         elif run.tags.get(RETRY_TAG) == "no":
             verdict = f"{name}: not retried, the file itself cannot be synced (see the run)"
@@ -126,6 +124,22 @@ def crm_retry_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         run_requests=requests,
         skip_reason=None if requests else ("; ".join(notes) or "no failed CRM sync to retry"),
     )
+
+
+def _speaker(instance: dg.DagsterInstance, sha: str, drop: str) -> str:
+    """The run that speaks for a drop: its highest attempt, the latest of equals (a run
+    re-executed by hand carries its parent's tags, attempt number included). Its next
+    attempt's run key is the only one not taken; asking for a taken one, Dagster runs
+    nothing, and the run would wait forever."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=crm_contacts_sync.name, tags={SHA_TAG: sha})
+    )
+    attempts = [r for r in records if r.dagster_run.tags.get(DROP_TAG, sha) == drop]
+    best = max(
+        attempts,
+        key=lambda r: (int(r.dagster_run.tags.get(ATTEMPT_TAG, "1")), r.create_timestamp),
+    )
+    return best.dagster_run.run_id
 
 
 def _unchanged(run_config: Mapping[str, Any], sha: str) -> bool:

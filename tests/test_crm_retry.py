@@ -118,6 +118,7 @@ class Deployment:
         return requests
 
     def execute(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+        self.keys.add(request.run_key)  # a run with this key exists now
         result = crm_contacts_sync.execute_in_process(
             run_config=request.run_config,
             tags=request.tags,
@@ -598,3 +599,75 @@ def test_a_lost_cursor_does_not_hold_a_new_export_behind_the_synced_ones(
     assert request.tags[FILE_TAG] == "day3.csv"
     assert deployment.execute(request).success
     assert deployment.tick(crm_drop_sensor) == [] and len(deployment.runs) == 4
+
+
+def test_a_synced_export_renamed_is_not_synced_again(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """Monday's export synced, then Tuesday's; Monday's file is renamed (archived under
+    another name): the same drop, so it is not synced again over Tuesday's values."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb")
+    monday = drop_file(drop, ["Anna,0555123456,,"], "contacts.csv")
+    sync_every_drop(deployment)
+    drop_file(drop, ["Annette,0555123456,,"], "contacts-2.csv")
+    sync_every_drop(deployment)
+    monday.rename(drop / "contacts-1.csv")
+    for _ in range(3):
+        assert deployment.tick(crm_drop_sensor) == []
+    assert first_name(account, "995555123456") == "Annette"
+
+
+def test_a_failed_run_re_executed_by_hand_does_not_hold_the_queue(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """Attempt 3 was requested while attempt 2 waited; a person re-executes attempt 2 (the
+    UI copies its tags, attempt number included) and it fails. Attempt 3 speaks for the
+    file: the re-execution is settled, not retried as a third attempt 3 (a run key
+    Dagster has taken: nothing would run, and the drop queue would wait forever)."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    drop_file(drop, ["Anna,0555123456,,"], "monday.csv")
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    (first,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(first).success
+    (second,) = deployment.tick(crm_retry_sensor)
+    assert not deployment.execute(second).success
+    (third,) = deployment.tick(crm_retry_sensor)
+    assert third.tags[ATTEMPT_TAG] == "3" and not deployment.execute(third).success
+    parent = deployment.runs[1].dagster_run
+    copied = {k: v for k, v in parent.tags.items() if not k.startswith("dagster/")}
+    assert not deployment.execute(dg.RunRequest(run_config=parent.run_config, tags=copied)).success
+    account.admin.put("/faults", json={})
+    drop_file(drop, ["Annette,0555123456,,"], "tuesday.csv")
+    for _ in range(4):
+        for sensor in (crm_retry_sensor, crm_drop_sensor):
+            for request in deployment.tick(sensor):
+                assert deployment.execute(request).success
+    tagged = [run.dagster_run.tags for run in deployment.runs]
+    attempts = [(tags[FILE_TAG], tags[ATTEMPT_TAG]) for tags in tagged]
+    assert attempts[4:] == [("monday.csv", "4"), ("tuesday.csv", "1")]
+    assert first_name(account, "995555123456") == "Annette"
+
+
+def test_a_failure_from_before_drops_were_tagged_is_settled_by_its_later_attempt(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """After an upgrade: attempt 1 of Monday's export (keyed and tagged by content only, as
+    before) failed and its attempt 2 succeeded, but attempt 1 was not settled yet. It is
+    settled now (its later attempt found by content), so Tuesday's export goes ahead."""
+    deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
+    path = drop_file(drop, ["Anna,0555123456,,"], "monday.csv")
+    sha = content_hash(path)
+    config = {"ops": {"sync_crm_file": {"config": {"path": str(path), "sha256": sha}}}}
+    old = {FILE_TAG: path.name, "crm/sha256": sha, ATTEMPT_TAG: "1", "crm/retry_state": "open"}
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    assert not deployment.execute(dg.RunRequest(run_key=sha, run_config=config, tags=old)).success
+    account.admin.put("/faults", json={})
+    again = dg.RunRequest(run_key=f"{sha}:2", run_config=config, tags={**old, ATTEMPT_TAG: "2"})
+    assert deployment.execute(again).success
+    deployment.tick(crm_drop_sensor)  # first sight of the folder; monday.csv is marked done
+    drop_file(drop, ["Annette,0555123456,,"], "tuesday.csv")
+    for _ in range(3):
+        for sensor in (crm_retry_sensor, crm_drop_sensor):
+            for request in deployment.tick(sensor):
+                assert deployment.execute(request).success
+    assert first_name(account, "995555123456") == "Annette"

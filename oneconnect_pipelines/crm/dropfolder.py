@@ -7,9 +7,10 @@ resolving outside it) with an accepted suffix, and is complete: a ``NAME.done`` 
 written after it sits beside it (one older than the file speaks of an earlier version,
 and the file may be being rewritten), or it did not change between two scans. Each
 ready file is identified by the SHA-256 of its content, so a changed file under the same
-name is new; a drop (``ReadyFile.drop``: content, name and write time) is what a sync run
-is keyed by, so the same drop seen again is a run Dagster has already made, while an
-export that returns to an earlier content (A, B, then A again) is a drop of its own.
+name is new; a drop (``ReadyFile.drop``: content and write time) is what a sync run is
+keyed by, so the same drop seen again (renamed, say) is a run Dagster has already made,
+while an export that returns to an earlier content (A, B, then A again) is a drop of
+its own.
 Files that become ready in one scan come in the order they were written.
 
 A scan does not read a file again while its size, modification time, change time and
@@ -62,9 +63,10 @@ class ReadyFile:
 
     @property
     def drop(self) -> str:
-        """This drop of the file: its content, name and write time. The same drop scanned
-        again (a lost cursor) has the same key; content that comes back is a new drop."""
-        return f"{self.sha256}:{self.path.name}:{self.written}"
+        """This drop of an export: its content and write time. The same drop scanned again
+        (a lost cursor, the file renamed, restored with its times) has the same key;
+        content that comes back in a new write is a new drop."""
+        return f"{self.sha256}:{self.written}"
 
     def to_json(self) -> list[Any]:
         return [str(self.path), self.sha256, self.size, self.written]
