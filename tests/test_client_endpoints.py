@@ -849,6 +849,20 @@ def test_wrong_key_raises_authentication_error(sim: Sim) -> None:
     assert client.stats.snapshot()["requests"] == 1  # a 401 is not retried
 
 
+def test_a_csv_export_refused_raises_its_error_rather_than_returning_it_as_csv(
+    sim: Sim,
+) -> None:
+    """A wrong key's 401 (and an IP off the allow-list) is an error, not the CSV text
+    ``{"error_code":401,...}`` handed to the caller as the export."""
+    with OneConnect(sim.base_url, EMAIL, "not-the-key", timezone=TZ) as client:
+        for section in (client.contacts, client.lists, client.titles):
+            with pytest.raises(e.AuthenticationError, match="_csv"):
+                section.export_csv()
+    sim.reset(ip_allowlist=["10.9.9.9"])
+    with make_client(sim) as client, pytest.raises(e.PermissionDeniedError):
+        client.contacts.export_csv()
+
+
 def test_ip_not_on_the_allow_list_raises_permission_denied(sim: Sim) -> None:
     sim.reset(ip_allowlist=["10.9.9.9"])
     with make_client(sim) as client, pytest.raises(e.PermissionDeniedError) as caught:

@@ -48,6 +48,14 @@ def decode(response: httpx.Response, call: str, redact: Redact) -> Any:
     return payload
 
 
+def text_answer(response: httpx.Response, call: str, redact: Redact) -> str:
+    """The body of an answer that is text (a CSV export), or the exception an error
+    answer stands for: an error status, or a JSON error object in place of the text."""
+    if response.status_code >= 400 or response.content.lstrip()[:1] == b"{":
+        decode(response, call, redact)  # raises for an error answer
+    return response.text
+
+
 def status_error(
     response: httpx.Response,
     call: str,

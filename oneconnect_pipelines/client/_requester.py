@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ._answers import text_answer
 from ._pagination import iter_pages
 from ._request_loop import RequestLoop, RetryPolicy
 
@@ -48,8 +49,10 @@ class Requester:
         """The decoded JSON answer (``RequestLoop.call``)."""
         return self.loop.call(method, path, **options)
 
-    def send(self, method: str, path: str, **options: Any) -> httpx.Response:
-        return self.loop.send(method, path, **options)
+    def text(self, path: str) -> str:
+        """The text answer of ``GET path`` (a CSV export), or the exception an error
+        answer stands for (a wrong key's 401 is not CSV)."""
+        return text_answer(self.loop.send("GET", path), f"GET {path}", self.loop.redact)
 
     def decode(self, response: httpx.Response, call: str) -> Any:
         return self.loop.decode(response, call)

@@ -48,7 +48,7 @@ class Contacts(Section):
 
     def export_csv(self) -> str:
         """``/contacts_csv``: every contact as CSV text, as OneConnect renders it."""
-        return self._requester.send("GET", "/contacts_csv").text
+        return self._requester.text("/contacts_csv")
 
     def create(self, phone_number: str, **fields: Any) -> Contact:
         """A new contact. A lost answer is reconciled by phone number, never duplicated."""

@@ -39,7 +39,7 @@ class Lists(Section):
         return self._read(ListMembership.from_api, record, "GET /lists") if record else None
 
     def export_csv(self) -> str:
-        return self._requester.send("GET", "/lists_csv").text
+        return self._requester.text("/lists_csv")
 
     def create(self, name: str, members: Iterable[int] = ()) -> ContactList:
         """A new list. A lost answer is reconciled by name (list names are unique)."""

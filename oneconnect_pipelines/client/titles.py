@@ -19,7 +19,7 @@ class Titles(Section):
         return self._pages("/titles")
 
     def export_csv(self) -> str:
-        return self._requester.send("GET", "/titles_csv").text
+        return self._requester.text("/titles_csv")
 
     def get(self, title_id: int) -> Title:
         return self._one(Title.from_api, "GET", f"/titles/{int(title_id)}")
