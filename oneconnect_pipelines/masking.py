@@ -30,10 +30,11 @@ _NAMED_DATES = re.compile(
 )
 #: An e-mail address, with or without a dot in its domain (anna@localhost).
 _EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+")
-#: A URL's query in free text (a log line, an error naming its request). Its values are
-#: URL-encoded, which hides an e-mail's ``@`` (%40) and a birthday's ``/`` (%2F) from the
-#: patterns above: they are decoded first.
-_QUERY = re.compile(r"(?<=\?)([^\s?#\"'<>]+)")
+#: A URL's query in free text (a log line, an error naming its request), or a form body
+#: (``name=value&...``, a server echoing the request it refused). Its values are
+#: URL-encoded, which hides an e-mail's ``@`` (%40), a birthday's ``/`` (%2F) and the
+#: spaces of a grouped number (``+``) from the patterns above: they are decoded first.
+_QUERY = re.compile(r"((?<=\?)[^\s?#\"'<>]+|(?<![^\s\"'(\[{,;])[A-Za-z_][\w.\[\]-]*=[^\s?#\"'<>]*)")
 #: Characters a masked query value keeps as they are, so that a log line stays readable.
 _READABLE = "*@.,/:-"
 

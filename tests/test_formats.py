@@ -230,8 +230,16 @@ def test_a_number_written_in_groups_is_masked_as_one(
         ("born 05/06/1987 00:00", "born **/**/**** **:**"),
         ("born 1987-06-05 00:00:00 (5 June 1987)", "born ****-**-** **:**:** (* June ****)"),
         ("born June 5, 1987 or 5th Jun. 1987", "born June *, **** or *th Jun. ****"),
+        # a form body a server echoed back: its values URL-encoded
+        (
+            "refused: phone_number=995551234567&email=anna.k%40example.com",
+            "refused: phone_number=9955******67&email=a*****@example.com",
+        ),
+        ("sent to=x&destination=%2B995+555+12+34+56", "sent to=x&destination=9955******56"),
+        ("birthday=05%2F06%2F1987 and first_name=Anna", "birthday=**/**/**** and first_name=Anna"),
         # what is not personal stays readable
         ("127.0.0.1:8000 at 21:37:45, rows 1, 10 (id 2, 11)", None),
+        ("retry with per_page=1000&page=2 (x=1+2)", None),
         ("GET /api/v1/contacts?page=2 HTTP/1.1 200, 12.5 s", None),
         ("look for reference oc-7889-1234-5678-4d74-be0e-3f93-c942-4092", None),
     ],
