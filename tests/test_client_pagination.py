@@ -475,3 +475,32 @@ def test_a_listing_that_ends_early_retries_nothing_in_the_background(listing: st
         started = time.monotonic()
         assert [len(page) for page in oc.templates.pages()] == [0]  # threads free again
         assert time.monotonic() - started < 0.5
+
+
+def test_a_listing_left_early_holds_up_no_later_call_under_a_rate_limit() -> None:
+    """At 2 requests a second, a listing is left after its first records while its pages
+    ahead wait their turns: the next call goes out within a turn (the abandoned pages'
+    turns were reserved, and it waited behind all of them)."""
+    server = PagedServer(collection(400))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return (
+            httpx.Response(200, json={}) if request.url.path.endswith("/ping") else server(request)
+        )
+
+    with OneConnect(
+        "http://oneconnect.test/api/v1",
+        "ops@example.com",
+        "key",
+        timezone="UTC",
+        per_page=10,
+        concurrency=6,
+        rate_limit=2.0,
+        transport=httpx.MockTransport(answer),
+    ) as oc:
+        for _ in itertools.islice(oc.templates.pages(), 1):
+            pass
+        time.sleep(0.7)  # the window has opened: pages ahead wait their turns
+        started = time.monotonic()
+        assert oc.call("GET", "/ping") == {}
+        assert time.monotonic() - started < 0.8

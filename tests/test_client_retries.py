@@ -256,15 +256,32 @@ def test_a_429_pauses_every_request_of_the_client() -> None:
     # another thread asking during the pause waits it out too
     limiter = client._loop.limiter
     limiter.pause(5.0)
-    limiter.acquire()
+    limiter.acquire(threading.Event())
     assert clock.sleeps == [5.0, 5.0]
+
+
+def test_a_request_waiting_its_turn_when_a_429_comes_waits_out_the_pause() -> None:
+    """A 429 (Retry-After: 5) is answered while the next request waits its turn of the
+    rate: that request goes out after the pause, not into it."""
+
+    class AnsweredMeanwhile(FakeClock):
+        def sleep(self, seconds: float, interrupt: threading.Event) -> None:
+            super().sleep(seconds, interrupt)
+            if len(self.sleeps) == 1:
+                limiter.pause(5.0)
+
+    clock = AnsweredMeanwhile()
+    limiter = RateLimiter(10.0, clock)
+    limiter.acquire(threading.Event())
+    limiter.acquire(threading.Event())
+    assert clock.sleeps == pytest.approx([0.1, 5.0]) and clock.now == pytest.approx(1005.1)
 
 
 def test_rate_limiter_alone_spaces_calls_evenly() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2.0, clock, threading.Event())
+    limiter = RateLimiter(2.0, clock)
     for _ in range(5):
-        limiter.acquire()
+        limiter.acquire(threading.Event())
     assert clock.sleeps == [0.5, 0.5, 0.5, 0.5]
 
 

@@ -14,6 +14,7 @@ once instead of sleeping out a minute's Retry-After.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -133,25 +134,30 @@ class Timeouts:
 class RateLimiter:
     """Requests per second shared by every thread of a client; a 429 pauses them all."""
 
-    def __init__(self, rate: float | None, clock: Clock, interrupt: threading.Event) -> None:
+    def __init__(self, rate: float | None, clock: Clock) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate_limit must be positive (or None for no limit)")
         self.rate = rate
+        self._spacing = 0.0 if rate is None else 1.0 / rate
         self._clock = clock
-        self._interrupt = interrupt
         self._lock = threading.Lock()
-        self._next_slot = 0.0
+        self._last = -math.inf
         self._paused_until = 0.0
 
-    def acquire(self) -> None:
-        with self._lock:
-            now = self._clock.monotonic()
-            start = max(now, self._paused_until)
-            if self.rate is not None:
-                start = max(start, self._next_slot)
-                self._next_slot = start + 1.0 / self.rate
-        if start > now:
-            self._clock.sleep(start - now, self._interrupt)
+    def acquire(self, interrupt: threading.Event) -> None:
+        """Wait for a request's turn: past any pause (one a 429 starts meanwhile too) and
+        ``1 / rate`` after the request before. No turn is reserved ahead, so a request
+        that stops waiting (``interrupt``: its listing was left, the client closed)
+        holds up no other; reserved turns of abandoned pages made the next call wait
+        seconds for nothing, and turns taken before a pause went out during it."""
+        while not interrupt.is_set():
+            with self._lock:
+                now = self._clock.monotonic()
+                start = max(self._paused_until, self._last + self._spacing)
+                if start <= now:
+                    self._last = now
+                    return
+            self._clock.sleep(start - now, interrupt)
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -216,7 +222,7 @@ class RequestLoop:
         self.stats = CallStats()
         #: Set by ``close``: ends every wait of the loop and wakes listings' readers.
         self.closing = Closing()
-        self.limiter = RateLimiter(rate_limit, clock, self.closing.event)
+        self.limiter = RateLimiter(rate_limit, clock)
         self._attempt_timeout = timeouts.attempt
         self._rng = random.Random(seed)
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -277,7 +283,7 @@ class RequestLoop:
         while True:
             attempt += 1
             self._check(call, abandoned)
-            self.limiter.acquire()
+            self.limiter.acquire(interrupt)
             self._check(call, abandoned)
             self.stats.add(requests=1)
             retry_after: float | None = None
