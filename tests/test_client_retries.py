@@ -373,3 +373,28 @@ def test_close_cuts_retry_waits_short_and_ends_the_download_threads() -> None:
     assert len(seen) == sent  # no retry went out after the close
     with pytest.raises(errors.ClientClosedError):
         next(listing)
+
+
+def test_a_redirect_says_where_to_rather_than_that_the_answer_was_not_json() -> None:
+    """An http:// base URL that the server moves to https://: its 301 names the status
+    and where it points (it was ``expected JSON, got ''``)."""
+    moved = httpx.Response(301, headers={"Location": "https://oneconnect.test/api/v1/balance"})
+    handler, _ = scripted(moved)
+    client = client_for(handler, FakeClock())
+    with pytest.raises(errors.HTTPStatusError) as raised:
+        client.balance()
+    assert raised.value.status_code == 301
+    assert "redirected to https://oneconnect.test/api/v1/balance" in str(raised.value)
+    with pytest.raises(errors.HTTPStatusError, match="redirected"):
+        client.contacts.export_csv()
+
+
+def test_an_odd_answer_to_a_send_or_a_code_is_named_not_a_python_error() -> None:
+    """A 2xx send is taken as sent whatever its body says (raising could make the caller
+    send again); a code answer without its code is a ResponseError naming the call."""
+    handler, _ = scripted(ok([1, 2]))
+    receipt = client_for(handler, FakeClock()).messages.send("hi", destinations=["0555123456"])
+    assert receipt.message == "OK"
+    handler, _ = scripted(ok({}))
+    with pytest.raises(errors.ResponseError, match="POST /mfa/sms_auth"):
+        client_for(handler, FakeClock()).messages.sms_auth("0555123456")

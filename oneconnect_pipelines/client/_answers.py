@@ -32,6 +32,10 @@ _REDACTED_SPAN = 1 << 16
 
 def decode(response: httpx.Response, call: str, redact: Redact) -> Any:
     """JSON of a response, or the exception its status and body stand for."""
+    if 300 <= response.status_code < 400:  # not followed: a base URL that moved
+        where = response.headers.get("location", "elsewhere")
+        note = f"redirected to {redact(where)}: is the base URL right?"
+        raise status_error(response, call, None, redact, note=note)
     try:
         payload = orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -51,7 +55,7 @@ def decode(response: httpx.Response, call: str, redact: Redact) -> Any:
 def text_answer(response: httpx.Response, call: str, redact: Redact) -> str:
     """The body of an answer that is text (a CSV export), or the exception an error
     answer stands for: an error status, or a JSON error object in place of the text."""
-    if response.status_code >= 400 or response.content.lstrip()[:1] == b"{":
+    if response.status_code >= 300 or response.content.lstrip()[:1] == b"{":
         decode(response, call, redact)  # raises for an error answer
     return response.text
 

@@ -140,7 +140,7 @@ class Messages(Section):
                 call=unknown.call,
                 reference="",
             ) from unknown
-        return SmsCode(code=str(answer["code"]), phone_number=str(answer["phone_number"]))
+        return self._read(_sms_code, answer, "POST /mfa/sms_auth")
 
     def _send(self, path: str, fields: dict[str, str], reference: str | None) -> SendReceipt:
         reference = reference or new_reference()
@@ -155,7 +155,9 @@ class Messages(Section):
                 call=unknown.call,
                 reference=reference,
             ) from unknown
-        return SendReceipt(reference=reference, message=str(answer.get("message") or "OK"))
+        # accepted whatever the answer's shape: raising now could make the caller send again
+        said = answer.get("message") if isinstance(answer, dict) else None
+        return SendReceipt(reference=reference, message=str(said or "OK"))
 
     @staticmethod
     def _recipients(
@@ -191,3 +193,7 @@ class Messages(Section):
             if moment is not None:
                 params[name] = format_request_datetime(moment, self._requester.timezone)
         return params
+
+
+def _sms_code(answer: Any) -> SmsCode:
+    return SmsCode(code=str(answer["code"]), phone_number=str(answer["phone_number"]))
