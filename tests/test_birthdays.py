@@ -179,6 +179,13 @@ def test_a_spec_is_compared_as_oneconnect_stores_it() -> None:
     assert check_content("a" * 160).errors == ()
     assert plan_one(spec(content="a" * 160 + "\n"), []).errors == ()
     assert plan_one(spec(content=" \n "), []).errors == ("content is blank",)
+    # a sender or template named with a space around is the one stored without it
+    assert plan_one(spec(title="Shop "), [current]).errors == ()
+    assert plan_one(spec(title=" Shop"), [current]).desired.title_id == 5  # type: ignore[union-attr]
+    # a blank name is refused by the plan (a dry run said "would create", the run failed)
+    assert plan_one(spec(name_format=" "), []).errors == (
+        "the campaign's name is blank (see name_format)",
+    )
 
 
 # -- plans --------------------------------------------------------------------------------

@@ -53,8 +53,10 @@ class BirthdayCampaignSpec:
         # OneConnect strips the text it stores: compared as stored, a greeting with a
         # trailing newline (a YAML block) is the campaign the last run wrote, not a change
         object.__setattr__(self, "name", self.name.strip())
-        if self.content is not None:
-            object.__setattr__(self, "content", self.content.strip())
+        for text in ("content", "template", "title"):  # looked up as stored: stripped
+            value = getattr(self, text)
+            if value is not None:
+                object.__setattr__(self, text, value.strip())
 
     @classmethod
     def for_list(
@@ -292,6 +294,8 @@ def _desired(
     """The spec resolved against the account: ids looked up, content fetched and checked."""
     errors: list[str] = []
     warnings: list[str] = []
+    if not spec.name:
+        errors.append("the campaign's name is blank (see name_format)")
     list_id = list_ids.get(spec.list_name)
     if list_id is None:
         errors.append(f"list {spec.list_name!r} does not exist")
