@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -239,3 +240,23 @@ def test_29_february_birthdays_are_greeted_on_28_february_in_non_leap_years(sim:
     advance_to(sim, datetime(year, 3, 1, 10, 1, tzinfo=TZ))
     later = [r for r in greetings(sim, campaign["id"]) if r not in sent]
     assert [r["sms"]["destination"] for r in later] == ["995568000003"]  # not the leapling again
+
+
+def test_a_new_timezone_moves_the_greetings_to_ten_there_once(sim: Sim) -> None:
+    """The account moves from Tbilisi to New York the day before a member's birthday: one
+    greeting, at 10:00 New York time (the old 10:00 Tbilisi was kept as well: two)."""
+    sim.reset(BARE)
+    today = local_now(sim).date() + timedelta(days=1)
+    if (today.month, today.day) in ((2, 28), (2, 29)):
+        today += timedelta(days=2)
+    set_clock(sim, datetime.combine(today, time(12, 0), tzinfo=TZ))  # night in New York
+    tomorrow = today + timedelta(days=1)  # 10:00 in Tbilisi is night in New York
+    ann = create_contact(sim, "995566000001", birthday=birthday_on(tomorrow, 1990))
+    members = create_list(sim, "Members", [ann["id"]])
+    campaign = created(sim, recipient_lists=str(members["id"]))
+    sim.admin.put("/account", json={"timezone": "America/New_York"}).raise_for_status()
+    new_york = ZoneInfo("America/New_York")
+    advance_to(sim, datetime.combine(tomorrow + timedelta(days=2), time(12, 0), tzinfo=new_york))
+    sent = greetings(sim, campaign["id"])
+    assert len(sent) == 1
+    assert stamp_of(sent[0]) == datetime.combine(tomorrow, time(10, 0), tzinfo=new_york)

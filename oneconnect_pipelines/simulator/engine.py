@@ -49,11 +49,24 @@ class Platform:
         store_account(self.store, self.account)
 
     def update_account(self, **changes: Any) -> None:
-        rebuild = "timezone" in changes and changes["timezone"] != self.account.timezone
+        moved = "timezone" in changes and changes["timezone"] != self.account.timezone
         self.account = replace(self.account, **changes)
         self.save_account()
-        if rebuild:
+        if moved:
             self.rebuild_docs()
+            self.reschedule()
+
+    def reschedule(self) -> None:
+        """Every pending send again in the account's (new) timezone: a greeting kept at
+        10:00 in the old one went out a second time that day, at 10:00 in the new."""
+        now = self.now()
+        pending = "SELECT id, next_index FROM campaigns WHERE next_run_at IS NOT NULL"
+        with self.store.transaction():
+            for campaign_id, index in self.store.execute(pending).fetchall():
+                self.schedule_campaign(campaign_id, index, after=now)
+            next_run = next_birthday_run(now, self.tz)
+            self.store.execute("UPDATE birthday_campaigns SET next_run_at = ?", (next_run,))
+        self.changed()
 
     @property
     def tz(self) -> ZoneInfo:
