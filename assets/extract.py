@@ -213,7 +213,10 @@ def messages(
     Streamed like the contacts: a day of a million-message account stays small."""
     span = context.partition_time_window
     start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
-    day = Window("sent_local", span.start.replace(tzinfo=None), span.end.replace(tzinfo=None))
+    start_local, end_local = span.start.replace(tzinfo=None), span.end.replace(tzinfo=None)
+    # by id: a day OneConnect no longer holds whole (a plan keeps its last messages) keeps
+    # the rows it had
+    day = Window("sent_local", start_local, end_local, key="id")
     with failing_at_once(), oneconnect.client() as client:
         pages = client.messages.arrow_pages(start=start, end=end)
         # end_date is inclusive on the API; the next day's first second belongs to it

@@ -449,6 +449,27 @@ def test_rematerializing_a_partition_replaces_its_rows(
     assert others[0]["n"] == others[0]["d"]
 
 
+def test_a_day_read_again_after_the_plan_trimmed_the_history_keeps_its_messages(
+    extracted: Extracted, tmp_path: Path
+) -> None:
+    """The account moves to the Basic plan (its last 100 messages kept) and the oldest
+    day is read again: the messages the API no longer has stay in the warehouse, and the
+    partition's row count says so (the day was emptied, the run a success)."""
+    warehouse = copy_of(extracted.warehouse, tmp_path)
+    key = extracted.keys[0]
+    before = [r["id"] for r in partition(warehouse, key)]
+    sim = extracted.sim  # moves on here too; the other tests read what the fixture kept
+    sim.admin.put("/account", json={"plan": "basic"}).raise_for_status()
+    sim.advance(1)
+    kept = [m for m in api_get(sim, "/messages") if local_day(m).isoformat() == key]
+    assert len(kept) < len(before)  # the history was trimmed under the day
+    result = materialize(sim, warehouse, dg.DagsterInstance.ephemeral(), key, [messages_asset])
+    assert [r["id"] for r in partition(warehouse, key)] == before
+    [event] = result.get_asset_materialization_events()
+    counted = event.step_materialization_data.materialization.metadata
+    assert counted["dagster/partition_row_count"].value == len(before)
+
+
 # ----------------------------------------------------------------------- metadata
 def account_secrets(extracted: Extracted) -> set[str]:
     """Every phone number, e-mail and birthday of the account, as the API writes them."""

@@ -322,6 +322,37 @@ def new_database(postgres_url: str) -> str:
     return create_database(postgres_url, f"wh_{uuid.uuid4().hex[:8]}")
 
 
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A day of messages read again after OneConnect trimmed its history (a plan keeps its
+    last 100 or 1,000): the rows that come back replace theirs by id, new ones are
+    added, and the ones the API no longer has stay (they were deleted: the day emptied)."""
+    store: DuckDBWarehouse | PostgresWarehouse = (
+        DuckDBWarehouse(tmp_path / "w.duckdb")
+        if backend == "duckdb"
+        else new_postgres(request.getfixturevalue("postgres_url"))
+    )
+    window = Window("day", date(2026, 12, 2), date(2026, 12, 3), key="id")
+    store.write("s.t", pd.concat([frame([1, 2], "2026-12-01"), frame([3, 4, 5], "2026-12-02")]))
+    again = frame([4, 5, 6], "2026-12-02")
+    again["name"] = again["name"].str.upper()  # changed since (a late delivery report)
+    assert store.write("s.t", [again.iloc[:2], again.iloc[2:]], window) == 4
+    held = store.read("s.t").to_pandas().sort_values("id")
+    assert held["id"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert held["name"].tolist() == ["n1", "n2", "n3", "N4", "N5", "N6"]
+    assert store.write("s.t", frame([], "2026-12-02"), window) == 4  # nothing back: all kept
+
+    def failing() -> Iterator[pd.DataFrame]:
+        yield frame([3], "2026-12-02")
+        raise RuntimeError("the listing broke halfway")
+
+    with pytest.raises(RuntimeError, match="broke halfway"):
+        store.write("s.t", failing(), window)
+    assert store.read("s.t").to_pandas().sort_values("id")["name"].tolist()[2] == "n3"
+
+
 def slow_day(ids: list[int], day: str, pause: float) -> Iterator[pd.DataFrame]:
     """A day's rows in two pieces with a listing's pause between them."""
     yield frame(ids[:1], day)

@@ -17,11 +17,15 @@ from .arrow import Data, conform
 
 @dataclass(frozen=True)
 class Window:
-    """The rows of one partition: ``start <= column < end``."""
+    """The rows of one partition: ``start <= column < end``. With a ``key``, a write
+    replaces the window's rows whose key it brings again and adds the others, and keeps
+    the rest: a source that forgets (OneConnect keeps a plan's last 100 or 1,000
+    messages) does not empty the days it no longer holds when they are read again."""
 
     column: str
     start: datetime | date
     end: datetime | date
+    key: str | None = None
 
     def check(self, table: str, piece: pyarrow.Table) -> None:
         """A ``ValueError`` when ``piece`` holds a row outside the window (or without its
@@ -64,9 +68,10 @@ class Warehouse(Protocol):
     url: str
 
     def write(self, table: str, data: Data | Iterable[Data], window: Window | None = None) -> int:
-        """Replace ``table`` (or the rows of ``window``) with ``data``, atomically, creating
-        the table and its schema when missing and adding columns it lacks; returns the
-        rows written. ``data`` may be an iterable that is still being produced."""
+        """Replace ``table`` (or the rows of ``window``, by its key if it has one) with
+        ``data``, atomically, creating the table and its schema when missing and adding
+        columns it lacks; returns the rows the table (or the window) holds then. ``data``
+        may be an iterable that is still being produced."""
         ...
 
     def append(self, table: str, data: Data) -> int:

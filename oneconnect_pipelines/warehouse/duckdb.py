@@ -91,14 +91,15 @@ class DuckDBWarehouse:
             have = None if first is None else _ensure(connection, table, first, window is None)
             if window is None:  # what a killed write of an older version may have left
                 connection.execute(f"DROP TABLE IF EXISTS {staging_name(table)}")
-            else:
+            elif window.key is None:
                 connection.execute(
                     f"DELETE FROM {table} WHERE {_in_window(window)}", [window.start, window.end]
                 )
-            if have is None:  # a window emptied: nothing to add
-                return 0
+            if have is None:  # nothing to add: a window emptied, or a keyed one kept
+                return _held(connection, table, window) if window and window.key else 0
             written = fitted(itertools.chain([first], pieces), have, table, window)
-            return sum(_insert(connection, table, piece) for piece in written)
+            rows = sum(_insert(connection, table, piece, window) for piece in written)
+            return _held(connection, table, window) if window and window.key else rows
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
@@ -275,8 +276,32 @@ def _ensure(
     return connection.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
 
 
-def _insert(connection: duckdb.DuckDBPyConnection, table: str, piece: pyarrow.Table) -> int:
+def _held(connection: duckdb.DuckDBPyConnection, table: str, window: Window) -> int:
+    """The rows ``window`` holds (none while ``table`` does not exist)."""
+    try:
+        held = connection.execute(
+            f"SELECT count(*) FROM {table} WHERE {_in_window(window)}", [window.start, window.end]
+        ).fetchone()
+    except duckdb.CatalogException:
+        return 0
+    return int(held[0]) if held else 0
+
+
+def _insert(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    piece: pyarrow.Table,
+    window: Window | None = None,
+) -> int:
+    """``piece``'s rows added; in a keyed window, in place of the rows with their keys."""
     connection.register("_piece", piece)
+    if window is not None and window.key is not None:
+        key = identifier(window.key)
+        connection.execute(
+            f"DELETE FROM {table} WHERE {_in_window(window)} "
+            f"AND {key} IN (SELECT {key} FROM _piece)",
+            [window.start, window.end],
+        )
     connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _piece")
     # only after a success: in a failed transaction DuckDB refuses even this, and its
     # error would hide the insert's (the connection, and the view with it, closes soon)

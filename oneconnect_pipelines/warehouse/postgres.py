@@ -113,12 +113,20 @@ class PostgresWarehouse:
             have = _ensure(cursor, table, first.schema)
             if window is None:
                 cursor.execute(f"DELETE FROM {ident(table)}")
-            else:
+            elif window.key is None:
                 cursor.execute(
                     f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
                     (window.start, window.end),
                 )
-            return sum(_copy(cursor, table, p) for p in fitted(all_pieces, have, table, window))
+            written = fitted(all_pieces, have, table, window)
+            rows = sum(_copy(cursor, table, piece, window) for piece in written)
+            if window is None or window.key is None:
+                return rows
+            cursor.execute(
+                f"SELECT count(*) FROM {ident(table)} WHERE {_window_sql(window)}",
+                (window.start, window.end),
+            )
+            return int(cursor.fetchone()[0])
 
     def append(self, table: str, data: Data) -> int:
         piece = to_arrow(data)
@@ -169,8 +177,8 @@ class PostgresWarehouse:
             return published(cursor.fetchall())
 
 
-def _window_sql(window: Window) -> str:
-    column = identifier(window.column)
+def _window_sql(window: Window, alias: str = "") -> str:
+    column = alias + identifier(window.column)
     return f"{column} >= $1 AND {column} < $2"
 
 
@@ -233,12 +241,26 @@ def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> pyarrow.Schema:
     return _plain(cursor.fetch_arrow_table()).schema
 
 
-def _copy(cursor: Any, table: str, piece: pyarrow.Table) -> int:
-    """``piece``'s rows by binary COPY, columns by name (the table may have more)."""
+def _copy(cursor: Any, table: str, piece: pyarrow.Table, window: Window | None = None) -> int:
+    """``piece``'s rows by binary COPY, columns by name (the table may have more); in a
+    keyed window, in place of the rows with their keys (the keys go by COPY too, into a
+    temporary table of the transaction's session)."""
     if piece.num_rows:
         namespace, _, name = table.rpartition(".")
+        if window is not None and window.key is not None:
+            key = identifier(window.key)
+            cursor.adbc_ingest(_KEYS, piece.select([window.key]), mode="replace", temporary=True)
+            cursor.execute(
+                f"DELETE FROM {ident(table)} AS t USING {_KEYS} AS k "
+                f"WHERE t.{key} = k.{key} AND {_window_sql(window, 't.')}",
+                (window.start, window.end),
+            )
         cursor.adbc_ingest(name, piece, mode="append", db_schema_name=namespace)
     return int(piece.num_rows)
+
+
+#: The temporary table a keyed window's write puts each piece's keys in.
+_KEYS = "oneconnect_window_keys"
 
 
 def _plain(table: pyarrow.Table) -> pyarrow.Table:
