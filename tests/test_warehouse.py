@@ -24,6 +24,7 @@ from oneconnect_pipelines import schemas
 from oneconnect_pipelines.warehouse import Warehouse, Window
 from oneconnect_pipelines.warehouse.base import column_types as warehouse_types
 from oneconnect_pipelines.warehouse.base import open_warehouse
+from oneconnect_pipelines.warehouse import duckdb as duckdb_backend
 from oneconnect_pipelines.warehouse.duckdb import ROW_GROUP_ROWS, DuckDBWarehouse
 from oneconnect_pipelines.warehouse.postgres import PostgresWarehouse
 
@@ -141,6 +142,33 @@ def test_a_failed_insert_stops_the_source_and_keeps_the_old_table(tmp_path: Path
     assert store.read("s.t").column("id").to_pylist() == [1, 2, 3]
     assert not [t for t in threading.enumerate() if t.name == "warehouse-source"]
     assert made < 10  # the source was stopped, not drained to the end
+
+
+def test_a_write_left_while_its_source_waits_does_not_wait_with_it(tmp_path: Path) -> None:
+    """A write that fails (or a run terminated) while its source waits out a page's
+    retries: it raises within ``STOP_WAIT_S``, the file free, not once the source's wait
+    is over; the source's thread ends when the source yields again."""
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    store.write("s.t", frame([1, 2, 3]))
+    waiting = threading.Event()
+
+    def retrying() -> Iterator[pd.DataFrame]:
+        yield frame(list(range(ROW_GROUP_ROWS)))
+        yield frame(list(range(ROW_GROUP_ROWS))).assign(day="not a day")  # cannot be written
+        waiting.wait(30)  # the next page's retries
+        yield frame([4])
+
+    started = time.monotonic()
+    with pytest.raises(TypeError, match="this write brings string"):
+        store.write("s.t", retrying())
+    assert time.monotonic() - started < duckdb_backend.STOP_WAIT_S + 2
+    assert store.read("s.t").column("id").to_pylist() == [1, 2, 3]
+    DuckDBWarehouse(tmp_path / "w.duckdb", lock_wait_s=0).write("s.u", frame([1]))  # free
+    waiting.set()  # the client closes: the source's wait ends, and its thread with it
+    deadline = time.monotonic() + 5
+    while [t for t in threading.enumerate() if t.name == "warehouse-source"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def test_a_window_replaces_only_its_rows(tmp_path: Path) -> None:

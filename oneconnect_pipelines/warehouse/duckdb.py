@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from queue import Empty, Queue
+from queue import Full, Queue
 
 import duckdb
 import pandas as pd
@@ -206,19 +206,28 @@ def _in_window(window: Window) -> str:
 def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Iterator[Iterator[pyarrow.Table]]:
     """``pieces``, produced on a thread of their own from the start: the source (a
     listing that converts its pages) goes on while the caller connects and inserts
-    (DuckDB releases the GIL meanwhile). Stopped on exit, whether read to the end or not."""
+    (DuckDB releases the GIL meanwhile). Stopped on exit, whether read to the end or
+    not; an exit does not wait more than ``STOP_WAIT_S`` for a source busy elsewhere (a
+    page in its retry waits: a terminated run held the file minutes), whose thread then
+    ends once its source gives up (its client closes) or yields again."""
     queue: Queue[tuple[pyarrow.Table | None, BaseException | None]] = Queue(depth)
     stop = threading.Event()
+
+    def put(item: tuple[pyarrow.Table | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(Full):
+                queue.put(item, timeout=0.05)
+                return True
+        return False
 
     def produce() -> None:
         try:
             for piece in pieces:
-                if stop.is_set():
+                if not put((piece, None)):
                     return
-                queue.put((piece, None))
-            queue.put((None, None))
+            put((None, None))
         except BaseException as exc:
-            queue.put((None, exc))
+            put((None, exc))
 
     def taken() -> Iterator[pyarrow.Table]:
         while True:
@@ -235,10 +244,11 @@ def _ahead(pieces: Iterator[pyarrow.Table], depth: int = 4) -> Iterator[Iterator
         yield taken()
     finally:
         stop.set()
-        while producer.is_alive():  # let it see the stop, even when the queue is full
-            with contextlib.suppress(Empty):
-                queue.get(timeout=0.05)
-        producer.join()
+        producer.join(STOP_WAIT_S)
+
+
+#: How long leaving a write waits for its source's thread to stop.
+STOP_WAIT_S = 2.0
 
 
 def _gathered(pieces: Iterator[pyarrow.Table]) -> Iterator[pyarrow.Table]:
