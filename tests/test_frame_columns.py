@@ -136,7 +136,9 @@ def api_contacts(draw: st.DrawFn, id: int) -> dict[str, Any]:
 
 @st.composite
 def api_messages(draw: st.DrawFn, id: int) -> dict[str, Any]:
-    stamp = format_timestamp(draw(MOMENTS), draw(ZONES))
+    """A message as the API writes it: sent at the account's offset (Asia/Tbilisi), and
+    changed at any."""
+    created = format_timestamp(draw(MOMENTS), ACCOUNT)
     pair = st.fixed_dictionaries({"a": TEXTS, "b": TEXTS})
     sms, report = draw(st.one_of(st.none(), pair)), draw(st.one_of(st.none(), pair))
     return {
@@ -146,9 +148,12 @@ def api_messages(draw: st.DrawFn, id: int) -> dict[str, Any]:
         "birthday_campaign": draw(st.one_of(st.none(), st.booleans())),
         "sms": sms and {"destination": sms["a"], "content": sms["b"]},
         "delivery_report": report and {"status": report["a"], "reason": report["b"]},
-        "created_at": stamp,
-        "updated_at": stamp,
+        "created_at": created,
+        "updated_at": format_timestamp(draw(MOMENTS), draw(ZONES)),
     }
+
+
+ACCOUNT = ZoneInfo("Asia/Tbilisi")
 
 
 def wired(records: list[dict[str, Any]], decoder: PageDecoder[Any]) -> pyarrow.RecordBatch:
@@ -177,7 +182,7 @@ def test_message_pages_read_record_by_record_convert_as_arrow_read_them(
     data: st.DataObject, size: int
 ) -> None:
     records = [data.draw(api_messages(i + 1)) for i in range(size)]
-    convert = frames.message_chunk(ZoneInfo("Asia/Tbilisi"))
+    convert = frames.message_chunk(ACCOUNT)
     arrow = convert(pyarrow.RecordBatch.from_pylist(records, schema=MESSAGE_WIRE))
     assert convert(wired(records, MESSAGE_PAGES)).equals(arrow)
     assert arrow["sender_type"].to_pylist() == [
@@ -194,9 +199,32 @@ def test_sent_local_is_the_same_on_a_fixed_offset_as_on_the_zone_that_keeps_it(
     fixed: float, named: str
 ) -> None:
     """An account whose zone was inferred has a fixed UTC offset, not a zone's name."""
-    records = [message(1, "2026-03-10 23:30:00 +0000"), message(2, CREATED)]
-    by_offset = frames.messages_frame(records, timezone(timedelta(hours=fixed)))
+    offset = timezone(timedelta(hours=fixed))
+    moments = [datetime(2026, 3, 10, 23, 30, tzinfo=UTC), parse_timestamp(CREATED)]
+    records = [message(i, format_timestamp(m, offset)) for i, m in enumerate(moments, 1)]
+    by_offset = frames.messages_frame(records, offset)
     pd.testing.assert_frame_equal(by_offset, frames.messages_frame(records, ZoneInfo(named)))
+
+
+@pytest.mark.parametrize(
+    ("configured", "shown"),
+    [(ZoneInfo("Asia/Tokyo"), "Asia/Tokyo"), (timezone(timedelta(hours=-5)), "-05:00")],
+)
+def test_messages_written_at_another_offset_than_the_configured_zone_are_refused(
+    configured: ZoneInfo | timezone, shown: str
+) -> None:
+    """The account keeps Tbilisi's time (+04:00) and the client was given another zone:
+    a day asked in that zone is not the account's day (its first hours never read, or
+    rows outside it), so the messages say so, naming the offset they are written at."""
+    records = [message(7, CREATED), message(8, "2026-06-01 12:00:00 +0400")]
+    with pytest.raises(frames.FrameError) as refused:
+        frames.messages_frame(records, configured)
+    assert str(refused.value) == (
+        f"messages.created_at is written at UTC+04:00, not at the offset {shown} has then "
+        "(the account keeps another timezone than the one configured) for 2 record(s), "
+        "ids [7, 8]"
+    )
+    frames.messages_frame(records, ZoneInfo("Asia/Tbilisi"))  # the account's own: read
 
 
 @settings(max_examples=40, deadline=None)

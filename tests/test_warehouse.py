@@ -22,9 +22,9 @@ import pytest
 from assets.extract import account_timezone
 from oneconnect_pipelines import schemas
 from oneconnect_pipelines.warehouse import Warehouse, Window
+from oneconnect_pipelines.warehouse import duckdb as duckdb_backend
 from oneconnect_pipelines.warehouse.base import column_types as warehouse_types
 from oneconnect_pipelines.warehouse.base import open_warehouse
-from oneconnect_pipelines.warehouse import duckdb as duckdb_backend
 from oneconnect_pipelines.warehouse.duckdb import ROW_GROUP_ROWS, DuckDBWarehouse
 from oneconnect_pipelines.warehouse.postgres import PostgresWarehouse
 

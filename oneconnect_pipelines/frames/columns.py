@@ -73,6 +73,41 @@ def stamps(values: Column, table: str, field: str, record_ids: Column) -> pyarro
     return _held(parsed, table, field, record_ids)
 
 
+def in_zone(
+    raw: pyarrow.Array | pyarrow.ChunkedArray,
+    moments: pyarrow.Array,
+    zone: pyarrow.TimestampType,
+    table: str,
+    field: str,
+    record_ids: Column,
+) -> None:
+    """A ``FrameError`` when a timestamp (``raw``, read as ``moments``) is written at
+    another UTC offset than ``zone`` has at that moment: the account keeps another
+    timezone than the client was given, and a day's window asked in that one is not the
+    account's day (hours of it never read, or rows outside it)."""
+    wall = pyarrow.compute.strptime(
+        pyarrow.compute.utf8_slice_codeunits(raw, 0, 19), "%Y-%m-%d %H:%M:%S", "s"
+    )
+    utc = moments.cast(_SECONDS).cast(pyarrow.int64())
+    written = pyarrow.compute.subtract(wall.cast(pyarrow.int64()), utc)
+    local = pyarrow.compute.local_timestamp(moments.cast(zone)).cast(_NAIVE_SECONDS)
+    expected = pyarrow.compute.subtract(local.cast(pyarrow.int64()), utc)
+    off = pyarrow.compute.not_equal(written, expected)
+    if pyarrow.compute.any(off).as_py():
+        first = written.filter(off)[0].as_py()
+        sign, minutes = ("-" if first < 0 else "+"), abs(first) // 60
+        why = (
+            f"is written at UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}, not at the "
+            f"offset {zone.tz} has then (the account keeps another timezone than the one "
+            "configured)"
+        )
+        _refuse(off, table, field, record_ids, why)
+
+
+_SECONDS = pyarrow.timestamp("s", "UTC")
+_NAIVE_SECONDS = pyarrow.timestamp("s")
+
+
 def birthdays(values: Column, table: str, record_ids: Column) -> pyarrow.Array:
     """``DD/MM/YYYY`` (what the API returns) or ``DD.MM.YYYY`` -> Arrow dates (empty and
     missing: null). The common case is rearranged to ISO and cast by Arrow (which refuses

@@ -18,7 +18,7 @@ from ..client._arrow import WirePage
 from ..client.models import CONTACT_PAGES, MESSAGE_PAGES, PageDecoder
 from ..formats import CONTACT_TEXT_FIELDS, GENDERS, MESSAGE_STATUSES
 from ..warehouse.arrow import to_pandas
-from .columns import birthdays, nulled, stamps, within
+from .columns import birthdays, in_zone, nulled, stamps, within
 
 
 def contact_chunk(wire: WirePage | pyarrow.Table) -> pyarrow.Table:
@@ -44,6 +44,7 @@ def message_chunk(tz: tzinfo) -> Callable[[WirePage | pyarrow.Table], pyarrow.Ta
     def convert(wire: WirePage | pyarrow.Table) -> pyarrow.Table:
         ids = wire["id"]
         created = stamps(wire["created_at"], "messages", "created_at", ids)
+        in_zone(wire["created_at"], created, zone, "messages", "created_at", ids)
         campaign = pc.fill_null(wire["campaign_id"], 0)
         is_campaign = pc.not_equal(campaign, 0)
         sender = pc.if_else(
