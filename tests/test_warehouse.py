@@ -355,8 +355,9 @@ def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """A day of messages read again after OneConnect trimmed its history (a plan keeps its
-    last 100 or 1,000): the rows that come back replace theirs by id, new ones are
-    added, and the ones the API no longer has stay (they were deleted: the day emptied)."""
+    last 100 or 1,000, listed by id): the rows that come back replace theirs, new ones are
+    added, and the older ones the API no longer has stay (they were deleted: the day
+    emptied). A piece replaces the range of ids it spans; rows come in id order."""
     store: DuckDBWarehouse | PostgresWarehouse = (
         DuckDBWarehouse(tmp_path / "w.duckdb")
         if backend == "duckdb"
@@ -371,6 +372,10 @@ def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
     assert held["id"].tolist() == [1, 2, 3, 4, 5, 6]
     assert held["name"].tolist() == ["n1", "n2", "n3", "N4", "N5", "N6"]
     assert store.write("s.t", frame([], "2026-12-02"), window) == 4  # nothing back: all kept
+    with pytest.raises(ValueError, match="brings its rows in ascending id order"):
+        store.write("s.t", [frame([7], "2026-12-02"), frame([6], "2026-12-02")], window)
+    # a piece replaces the rows of its range of ids: 5, inside [4, 6], is not kept
+    assert store.write("s.t", frame([4, 6], "2026-12-02"), window) == 3
 
     def failing() -> Iterator[pd.DataFrame]:
         yield frame([3], "2026-12-02")
@@ -378,7 +383,7 @@ def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
 
     with pytest.raises(RuntimeError, match="broke halfway"):
         store.write("s.t", failing(), window)
-    assert store.read("s.t").to_pandas().sort_values("id")["name"].tolist()[2] == "n3"
+    assert store.read("s.t").to_pandas().sort_values("id")["id"].tolist() == [1, 2, 3, 4, 6]
 
 
 def slow_day(ids: list[int], day: str, pause: float) -> Iterator[pd.DataFrame]:

@@ -289,12 +289,12 @@ def _ensure(
 def _held(connection: duckdb.DuckDBPyConnection, table: str, window: Window) -> int:
     """The rows ``window`` holds (none while ``table`` does not exist)."""
     try:
-        held = connection.execute(
+        [(held,)] = connection.execute(  # fetched whole: DuckDB takes no other work till then
             f"SELECT count(*) FROM {table} WHERE {_in_window(window)}", [window.start, window.end]
-        ).fetchone()
+        ).fetchall()
     except duckdb.CatalogException:
         return 0
-    return int(held[0]) if held else 0
+    return int(held)
 
 
 def _insert(
@@ -303,15 +303,15 @@ def _insert(
     piece: pyarrow.Table,
     window: Window | None = None,
 ) -> int:
-    """``piece``'s rows added; in a keyed window, in place of the rows with their keys."""
-    connection.register("_piece", piece)
+    """``piece``'s rows added; in a keyed window, in place of the rows in its key range."""
     if window is not None and window.key is not None:
-        key = identifier(window.key)
+        lowest, highest = window.key_range(piece) or (None, None)  # none: nothing deleted
         connection.execute(
             f"DELETE FROM {table} WHERE {_in_window(window)} "
-            f"AND {key} IN (SELECT {key} FROM _piece)",
-            [window.start, window.end],
+            f"AND {identifier(window.key)} BETWEEN ? AND ?",
+            [window.start, window.end, lowest, highest],
         )
+    connection.register("_piece", piece)
     connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _piece")
     # only after a success: in a failed transaction DuckDB refuses even this, and its
     # error would hide the insert's (the connection, and the view with it, closes soon)

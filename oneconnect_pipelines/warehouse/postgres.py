@@ -177,8 +177,8 @@ class PostgresWarehouse:
             return published(cursor.fetchall())
 
 
-def _window_sql(window: Window, alias: str = "") -> str:
-    column = alias + identifier(window.column)
+def _window_sql(window: Window) -> str:
+    column = identifier(window.column)
     return f"{column} >= $1 AND {column} < $2"
 
 
@@ -243,24 +243,18 @@ def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> pyarrow.Schema:
 
 def _copy(cursor: Any, table: str, piece: pyarrow.Table, window: Window | None = None) -> int:
     """``piece``'s rows by binary COPY, columns by name (the table may have more); in a
-    keyed window, in place of the rows with their keys (the keys go by COPY too, into a
-    temporary table of the transaction's session)."""
+    keyed window, in place of the rows in its key range."""
     if piece.num_rows:
         namespace, _, name = table.rpartition(".")
         if window is not None and window.key is not None:
-            key = identifier(window.key)
-            cursor.adbc_ingest(_KEYS, piece.select([window.key]), mode="replace", temporary=True)
+            lowest, highest = window.key_range(piece) or (None, None)
             cursor.execute(
-                f"DELETE FROM {ident(table)} AS t USING {_KEYS} AS k "
-                f"WHERE t.{key} = k.{key} AND {_window_sql(window, 't.')}",
-                (window.start, window.end),
+                f"DELETE FROM {ident(table)} WHERE {_window_sql(window)} "
+                f"AND {identifier(window.key)} BETWEEN $3 AND $4",
+                (window.start, window.end, lowest, highest),
             )
         cursor.adbc_ingest(name, piece, mode="append", db_schema_name=namespace)
     return int(piece.num_rows)
-
-
-#: The temporary table a keyed window's write puts each piece's keys in.
-_KEYS = "oneconnect_window_keys"
 
 
 def _plain(table: pyarrow.Table) -> pyarrow.Table:
