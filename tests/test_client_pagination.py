@@ -58,8 +58,13 @@ class PagedServer:
 
 
 def client(
-    server: PagedServer, per_page: int, concurrency: int, max_pages: int = MAX_PAGES
+    server: Callable[[httpx.Request], httpx.Response],
+    per_page: int,
+    concurrency: int,
+    max_pages: int = MAX_PAGES,
+    **options: Any,
 ) -> OneConnect:
+    """A client of ``server`` (a ``PagedServer``, or any answering function)."""
     return OneConnect(
         "http://oneconnect.test/api/v1",
         "ops@example.com",
@@ -69,6 +74,7 @@ def client(
         concurrency=concurrency,
         max_pages=max_pages,
         transport=httpx.MockTransport(server),
+        **options,
     )
 
 
@@ -456,16 +462,7 @@ def test_a_listing_that_ends_early_retries_nothing_in_the_background(listing: st
         return httpx.Response(404 if page == 2 else 500, json={"errors": ["no"]})
 
     patient = RetryPolicy(backoff_base=0.2, backoff_max=0.2, max_attempts=50)
-    with OneConnect(
-        "http://oneconnect.test/api/v1",
-        "ops@example.com",
-        "key",
-        timezone="UTC",
-        per_page=10,
-        concurrency=4,
-        retry=patient,
-        transport=httpx.MockTransport(answer),
-    ) as oc:
+    with client(answer, per_page=10, concurrency=4, retry=patient) as oc:
         with pytest.raises(errors.NotFoundError):
             list(read(oc))
         ended = time.monotonic()
@@ -488,16 +485,7 @@ def test_a_listing_left_early_holds_up_no_later_call_under_a_rate_limit() -> Non
             httpx.Response(200, json={}) if request.url.path.endswith("/ping") else server(request)
         )
 
-    with OneConnect(
-        "http://oneconnect.test/api/v1",
-        "ops@example.com",
-        "key",
-        timezone="UTC",
-        per_page=10,
-        concurrency=6,
-        rate_limit=2.0,
-        transport=httpx.MockTransport(answer),
-    ) as oc:
+    with client(answer, per_page=10, concurrency=6, rate_limit=2.0) as oc:
         for _ in itertools.islice(oc.templates.pages(), 1):
             pass
         time.sleep(0.7)  # the window has opened: pages ahead wait their turns

@@ -459,6 +459,16 @@ def first_name(account: Sim, number: str) -> str | None:
     return name
 
 
+def failed_while_down(deployment: Deployment, account: Sim, folder: L, name: str) -> None:
+    """Anna's export ``name`` dropped and synced while the API answers 503 to everything:
+    its run failed; the API is back."""
+    drop_file(folder, ["Anna,0555123456,,"], name)
+    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
+    (request,) = deployment.tick(crm_drop_sensor)
+    assert not deployment.execute(request).success
+    account.admin.put("/faults", json={})
+
+
 def sync_every_drop(deployment: Deployment) -> None:
     """Tick the drop sensor and run what it requests until it requests nothing more."""
     while requests := deployment.tick(crm_drop_sensor):
@@ -487,11 +497,7 @@ def test_a_newer_export_waits_until_the_failed_older_one_settles(
     """Monday's export fails (the API is down); Tuesday's, dropped before Monday's retry,
     waits for it: the retry cannot come after Tuesday's sync and undo it."""
     deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
-    drop_file(any_drop, ["Anna,0555123456,,"], "monday.csv")
-    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
-    (monday,) = deployment.tick(crm_drop_sensor)
-    assert not deployment.execute(monday).success
-    account.admin.put("/faults", json={})
+    failed_while_down(deployment, account, any_drop, "monday.csv")
     drop_file(any_drop, ["Annette,0555123456,,"], "tuesday.csv")
 
     assert deployment.tick(crm_drop_sensor) == []
@@ -533,11 +539,7 @@ def test_an_export_rewritten_or_removed_before_its_turn_is_not_synced_as_it_was(
     content takes its place) and another removed (dropped from the queue, with a warning:
     its run could only fail)."""
     deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
-    drop_file(drop, ["Anna,0555123456,,"], "monday.csv")
-    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
-    (monday,) = deployment.tick(crm_drop_sensor)
-    assert not deployment.execute(monday).success
-    account.admin.put("/faults", json={})
+    failed_while_down(deployment, account, drop, "monday.csv")
     drop_file(drop, ["Bob,0555123457,,"], "tuesday.csv")
     removed = drop_file(drop, ["Carl,0555123458,,"], "wednesday.csv")
     assert deployment.tick(crm_drop_sensor) == []
@@ -559,12 +561,8 @@ def test_a_failed_export_is_not_read_again_while_its_backoff_runs(
 ) -> None:
     """The retry sensor reads a failed export (to see it is unchanged) only when its next
     attempt is due: on S3 every tick of an hour's backoff was a download of the file."""
-    drop_file(any_drop, ["Anna,0555123456,,"])
-    account.admin.put("/faults", json={"error_rates": {"503": 1.0}})
     deployment = Deployment(account, tmp_path / "wh.duckdb", retry_attempts=1)
-    (request,) = deployment.tick(crm_drop_sensor)
-    assert not deployment.execute(request).success
-    account.admin.put("/faults", json={})
+    failed_while_down(deployment, account, any_drop, "export.csv")
     read: list[str] = []
 
     def counted(path: Location) -> str:
