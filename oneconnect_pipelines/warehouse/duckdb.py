@@ -304,8 +304,8 @@ def _insert(
     window: Window | None = None,
 ) -> int:
     """``piece``'s rows added; in a keyed window, in place of the rows in its key range."""
-    if window is not None and window.key is not None:
-        lowest, highest = window.key_range(piece) or (None, None)  # none: nothing deleted
+    if window is not None and window.key is not None and piece.num_rows:
+        lowest, highest = window.key_range(piece) or (None, None)
         connection.execute(
             f"DELETE FROM {table} WHERE {_in_window(window)} "
             f"AND {identifier(window.key)} BETWEEN ? AND ?",
