@@ -23,7 +23,7 @@ class Window:
     (OneConnect keeps a plan's last 100 or 1,000 messages, listed by id) does not empty
     the days it no longer holds whole when they are read again. (Ranges, not each key:
     deleting by a join on the keys mapped ~2 MiB more of DuckDB's code into every
-    partition run, which has ~1 MiB to spare.)"""
+    partition run, which has next to nothing to spare.)"""
 
     column: str
     start: datetime | date
