@@ -34,7 +34,11 @@ _EMAILS = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+")
 #: (``name=value&...``, a server echoing the request it refused). Its values are
 #: URL-encoded, which hides an e-mail's ``@`` (%40), a birthday's ``/`` (%2F) and the
 #: spaces of a grouped number (``+``) from the patterns above: they are decoded first.
-_QUERY = re.compile(r"((?<=\?)[^\s?#\"'<>]+|(?<![^\s\"'(\[{,;])[A-Za-z_][\w.\[\]-]*=[^\s?#\"'<>]*)")
+_QUERY = re.compile(
+    r"((?<=\?)[^\s?#\"'<>]+"
+    # a form: two fields or more, or a value URL-encoded (not ``phone=0555 12 34 56``)
+    r"|(?<![^\s\"'(\[{,;])[A-Za-z_][\w.\[\]-]*=[^\s?#\"'<>]*(?:&|%[0-9A-Fa-f]{2})[^\s?#\"'<>]*)"
+)
 #: Characters a masked query value keeps as they are, so that a log line stays readable.
 _READABLE = "*@.,/:-"
 

@@ -237,6 +237,10 @@ def test_a_number_written_in_groups_is_masked_as_one(
         ),
         ("sent to=x&destination=%2B995+555+12+34+56", "sent to=x&destination=9955******56"),
         ("birthday=05%2F06%2F1987 and first_name=Anna", "birthday=**/**/**** and first_name=Anna"),
+        # a number or a date after "name=" in ordinary text is one value, not a form's
+        ("phone=0555 12 34 56", "phone=0555****56"),
+        ("contact: number=(0555) 12-34-56", "contact: number=(0555****56"),
+        ("date=5 June 1987", "date=* June ****"),
         # what is not personal stays readable
         ("127.0.0.1:8000 at 21:37:45, rows 1, 10 (id 2, 11)", None),
         ("retry with per_page=1000&page=2 (x=1+2)", None),

@@ -357,7 +357,7 @@ def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
     """A day of messages read again after OneConnect trimmed its history (a plan keeps its
     last 100 or 1,000, listed by id): the rows that come back replace theirs, new ones are
     added, and the older ones the API no longer has stay (they were deleted: the day
-    emptied). A piece replaces the range of ids it spans; rows come in id order."""
+    emptied). Rows come in id order; the day is replaced from the lowest id back up."""
     store: DuckDBWarehouse | PostgresWarehouse = (
         DuckDBWarehouse(tmp_path / "w.duckdb")
         if backend == "duckdb"
@@ -374,7 +374,9 @@ def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
     assert store.write("s.t", frame([], "2026-12-02"), window) == 4  # nothing back: all kept
     with pytest.raises(ValueError, match="brings its rows in ascending id order"):
         store.write("s.t", [frame([7], "2026-12-02"), frame([6], "2026-12-02")], window)
-    # a piece replaces the rows of its range of ids: 5, inside [4, 6], is not kept
+    # from the lowest id back up the day is as the source has it: 5 is gone from the day
+    # (it moved to the next one, say), and a 7 no longer listed is not kept either
+    store.write("s.t", frame([4, 5, 6, 7], "2026-12-02"), window)
     assert store.write("s.t", frame([4, 6], "2026-12-02"), window) == 3
 
     def failing() -> Iterator[pd.DataFrame]:

@@ -18,12 +18,12 @@ from .arrow import Data, conform
 @dataclass(frozen=True)
 class Window:
     """The rows of one partition: ``start <= column < end``. With a ``key``, a write
-    brings its rows in ascending key order, and each piece replaces the window's rows in
-    its range of keys and keeps the others: a source that forgets its oldest rows
+    brings its rows in ascending key order and replaces the window's rows from its
+    lowest key up, keeping those below: a source that forgets its oldest rows
     (OneConnect keeps a plan's last 100 or 1,000 messages, listed by id) does not empty
-    the days it no longer holds whole when they are read again. (Ranges, not each key:
-    deleting by a join on the keys mapped ~2 MiB more of DuckDB's code into every
-    partition run, which has next to nothing to spare.)"""
+    the days it no longer holds whole when they are read again. (Not each key: deleting
+    by a join on the keys mapped ~2 MiB more of DuckDB's code into every partition run,
+    which has next to nothing to spare.)"""
 
     column: str
     start: datetime | date
@@ -47,28 +47,26 @@ class Window:
                 "a rerun would add them again instead of replacing them"
             )
 
-    def key_range(self, piece: pyarrow.Table) -> tuple[Any, Any] | None:
-        """The lowest and highest key of ``piece``; None when it has no row."""
-        assert self.key is not None
-        bounds = pyarrow.compute.min_max(piece[self.key]).as_py()
-        return None if bounds["min"] is None else (bounds["min"], bounds["max"])
+    def lowest(self, piece: pyarrow.Table) -> Any:
+        """``piece``'s lowest key (None when it has no row)."""
+        return pyarrow.compute.min(piece[self.key]).as_py()
 
     def check_order(self, table: str, piece: pyarrow.Table, after: Any) -> Any:
         """A ``ValueError`` unless ``piece``'s keys ascend, all above ``after`` (the
-        highest key written before): a piece's range would take in rows written before.
-        Returns the highest key written now."""
+        highest key written before): a row below the write's lowest key would be kept
+        beside its new copy. Returns the highest key written now."""
         keys = piece[self.key].combine_chunks()
-        span = self.key_range(piece)
         ascending = (
             len(keys) < 2
             or pyarrow.compute.all(pyarrow.compute.greater(keys[1:], keys[:-1])).as_py()
         )
-        if keys.null_count or not ascending or (span and after is not None and span[0] <= after):
+        first = self.lowest(piece)
+        if keys.null_count or not ascending or (after is not None and first <= after):
             raise ValueError(
                 f"{table}: a write keyed by {self.key} brings its rows in ascending "
                 f"{self.key} order, each once"
             )
-        return after if span is None else span[1]
+        return after if first is None else pyarrow.compute.max(keys).as_py()
 
 
 def identifier(name: str) -> str:

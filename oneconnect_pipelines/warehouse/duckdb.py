@@ -97,8 +97,17 @@ class DuckDBWarehouse:
                 )
             if have is None:  # nothing to add: a window emptied, or a keyed one kept
                 return _held(connection, table, window) if window and window.key else 0
-            written = fitted(itertools.chain([first], pieces), have, table, window)
-            rows = sum(_insert(connection, table, piece, window) for piece in written)
+            keyed = window if window is not None and window.key is not None else None
+            rows = 0
+            for piece in fitted(itertools.chain([first], pieces), have, table, window):
+                if keyed is not None and piece.num_rows:  # the first rows: replace from here
+                    connection.execute(
+                        f"DELETE FROM {table} WHERE {_in_window(keyed)} "
+                        f"AND {identifier(str(keyed.key))} >= ?",
+                        [keyed.start, keyed.end, keyed.lowest(piece)],
+                    )
+                    keyed = None
+                rows += _insert(connection, table, piece)
             return _held(connection, table, window) if window and window.key else rows
 
     def append(self, table: str, data: Data) -> int:
@@ -297,20 +306,7 @@ def _held(connection: duckdb.DuckDBPyConnection, table: str, window: Window) -> 
     return int(held)
 
 
-def _insert(
-    connection: duckdb.DuckDBPyConnection,
-    table: str,
-    piece: pyarrow.Table,
-    window: Window | None = None,
-) -> int:
-    """``piece``'s rows added; in a keyed window, in place of the rows in its key range."""
-    if window is not None and window.key is not None and piece.num_rows:
-        lowest, highest = window.key_range(piece) or (None, None)
-        connection.execute(
-            f"DELETE FROM {table} WHERE {_in_window(window)} "
-            f"AND {identifier(window.key)} BETWEEN ? AND ?",
-            [window.start, window.end, lowest, highest],
-        )
+def _insert(connection: duckdb.DuckDBPyConnection, table: str, piece: pyarrow.Table) -> int:
     connection.register("_piece", piece)
     connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _piece")
     # only after a success: in a failed transaction DuckDB refuses even this, and its

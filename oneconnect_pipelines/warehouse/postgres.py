@@ -118,8 +118,17 @@ class PostgresWarehouse:
                     f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
                     (window.start, window.end),
                 )
-            written = fitted(all_pieces, have, table, window)
-            rows = sum(_copy(cursor, table, piece, window) for piece in written)
+            keyed = window if window is not None and window.key is not None else None
+            rows = 0
+            for piece in fitted(all_pieces, have, table, window):
+                if keyed is not None and piece.num_rows:  # the first rows: replace from here
+                    cursor.execute(
+                        f"DELETE FROM {ident(table)} WHERE {_window_sql(keyed)} "
+                        f"AND {identifier(str(keyed.key))} >= $3",
+                        (keyed.start, keyed.end, keyed.lowest(piece)),
+                    )
+                    keyed = None
+                rows += _copy(cursor, table, piece)
             if window is None or window.key is None:
                 return rows
             cursor.execute(
@@ -241,18 +250,10 @@ def _ensure(cursor: Any, table: str, schema: pyarrow.Schema) -> pyarrow.Schema:
     return _plain(cursor.fetch_arrow_table()).schema
 
 
-def _copy(cursor: Any, table: str, piece: pyarrow.Table, window: Window | None = None) -> int:
-    """``piece``'s rows by binary COPY, columns by name (the table may have more); in a
-    keyed window, in place of the rows in its key range."""
+def _copy(cursor: Any, table: str, piece: pyarrow.Table) -> int:
+    """``piece``'s rows by binary COPY, columns by name (the table may have more)."""
     if piece.num_rows:
         namespace, _, name = table.rpartition(".")
-        if window is not None and window.key is not None:
-            lowest, highest = window.key_range(piece) or (None, None)
-            cursor.execute(
-                f"DELETE FROM {ident(table)} WHERE {_window_sql(window)} "
-                f"AND {identifier(window.key)} BETWEEN $3 AND $4",
-                (window.start, window.end, lowest, highest),
-            )
         cursor.adbc_ingest(name, piece, mode="append", db_schema_name=namespace)
     return int(piece.num_rows)
 
