@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -76,15 +76,23 @@ def identifier(name: str) -> str:
 
 
 def fitted(
-    pieces: Iterable[pyarrow.Table], have: pyarrow.Schema, table: str, window: Window | None
+    pieces: Iterable[pyarrow.Table],
+    have: pyarrow.Schema,
+    table: str,
+    window: Window | None,
+    replace_from: Callable[[Any], None] | None = None,
 ) -> Iterator[pyarrow.Table]:
     """Each piece of a write into ``table`` (which has the columns ``have``): checked to
-    lie in ``window`` (and in key order) and converted to the table's types (``conform``)."""
+    lie in ``window`` (and in key order) and converted to the table's types (``conform``).
+    In a keyed window, ``replace_from(lowest key)`` deletes the window's rows from there
+    up before the first rows are handed on."""
     highest = None
     for piece in pieces:
         if window is not None:
             window.check(table, piece)
             if window.key is not None:
+                if highest is None and piece.num_rows and replace_from is not None:
+                    replace_from(window.lowest(piece))
                 highest = window.check_order(table, piece, highest)
         yield conform(piece, have, table)
 

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from queue import Full, Queue
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -97,17 +98,17 @@ class DuckDBWarehouse:
                 )
             if have is None:  # nothing to add: a window emptied, or a keyed one kept
                 return _held(connection, table, window) if window and window.key else 0
-            keyed = window if window is not None and window.key is not None else None
-            rows = 0
-            for piece in fitted(itertools.chain([first], pieces), have, table, window):
-                if keyed is not None and piece.num_rows:  # the first rows: replace from here
-                    connection.execute(
-                        f"DELETE FROM {table} WHERE {_in_window(keyed)} "
-                        f"AND {identifier(str(keyed.key))} >= ?",
-                        [keyed.start, keyed.end, keyed.lowest(piece)],
-                    )
-                    keyed = None
-                rows += _insert(connection, table, piece)
+
+            def replace_from(lowest: Any) -> None:  # a keyed window's rows from there up
+                assert window is not None
+                connection.execute(
+                    f"DELETE FROM {table} WHERE {_in_window(window)} "
+                    f"AND {identifier(str(window.key))} >= ?",
+                    [window.start, window.end, lowest],
+                )
+
+            written = fitted(itertools.chain([first], pieces), have, table, window, replace_from)
+            rows = sum(_insert(connection, table, piece) for piece in written)
             return _held(connection, table, window) if window and window.key else rows
 
     def append(self, table: str, data: Data) -> int:

@@ -118,17 +118,17 @@ class PostgresWarehouse:
                     f"DELETE FROM {ident(table)} WHERE {_window_sql(window)}",
                     (window.start, window.end),
                 )
-            keyed = window if window is not None and window.key is not None else None
-            rows = 0
-            for piece in fitted(all_pieces, have, table, window):
-                if keyed is not None and piece.num_rows:  # the first rows: replace from here
-                    cursor.execute(
-                        f"DELETE FROM {ident(table)} WHERE {_window_sql(keyed)} "
-                        f"AND {identifier(str(keyed.key))} >= $3",
-                        (keyed.start, keyed.end, keyed.lowest(piece)),
-                    )
-                    keyed = None
-                rows += _copy(cursor, table, piece)
+
+            def replace_from(lowest: Any) -> None:  # a keyed window's rows from there up
+                assert window is not None
+                cursor.execute(
+                    f"DELETE FROM {ident(table)} WHERE {_window_sql(window)} "
+                    f"AND {identifier(str(window.key))} >= $3",
+                    (window.start, window.end, lowest),
+                )
+
+            written = fitted(all_pieces, have, table, window, replace_from)
+            rows = sum(_copy(cursor, table, piece) for piece in written)
             if window is None or window.key is None:
                 return rows
             cursor.execute(
