@@ -226,7 +226,7 @@ def messages(
         convert = frames.message_chunk(client.timezone)
         chunks = (
             table.filter(pyarrow.compute.less(table["created_at"], before_end))
-            for table in frames.tables(pages, convert, rows=0)
+            for table in frames.tables(pages, convert, most=0)
         )
         result = land(
             warehouse.open(),

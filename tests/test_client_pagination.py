@@ -20,6 +20,8 @@ from oneconnect_pipelines.client._pagination import LOOKAHEAD, MAX_PAGES
 from oneconnect_pipelines.client.models import CONTACT_WIRE
 from oneconnect_pipelines.masking import mask_text
 
+from .sim_helpers import wait_for
+
 
 def stamp() -> str:
     return "2026-12-01 10:00:00 +0400"
@@ -402,6 +404,23 @@ def contact_collection(size: int) -> list[dict[str, Any]]:
         {"id": i + 1, "phone_number": f"99555{i:07d}", "created_at": stamp(), "updated_at": stamp()}
         for i in range(size)
     ]
+
+
+def test_a_listing_tells_whether_its_next_page_has_arrived() -> None:
+    """``Listing.arrived()``: true once the next page is downloaded and decoded (taking
+    it does not wait), false while the server still holds it."""
+    server = SlowServer(contact_collection(25))
+    with client(server, per_page=10, concurrency=2) as oc:
+        pages = oc.contacts.arrow_pages()
+        first = next(pages)
+        time.sleep(0.2)  # time enough for page 2 to arrive, were it not held
+        assert not pages.arrived()
+        server.release.set()
+        assert wait_for(pages.arrived, timeout_s=5)
+        second = next(pages)  # page 3 is short: the last
+        assert wait_for(pages.arrived, timeout_s=5)
+        rest = list(pages)
+    assert [page.num_rows for page in (first, second, *rest)] == [10, 10, 5]
 
 
 #: A listing of each kind: how to read it, what the server holds, the call it names.

@@ -5,7 +5,7 @@ pages the client had to read record by record convert as the pages Arrow read.""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneconnect_pipelines import frames
+from oneconnect_pipelines.client import Listing
 from oneconnect_pipelines.client.models import (
     CONTACT_PAGES,
     CONTACT_WIRE,
@@ -231,13 +232,14 @@ def test_messages_written_at_another_offset_than_the_configured_zone_are_refused
 @given(
     data=st.data(),
     sizes=st.lists(st.integers(0, 7), min_size=1, max_size=8),
-    rows=st.integers(0, 12),
+    most=st.integers(0, 12),
 )
 def test_pages_convert_joined_in_order_as_each_would_alone(
-    data: st.DataObject, sizes: list[int], rows: int
+    data: st.DataObject, sizes: list[int], most: int
 ) -> None:
-    """``frames.tables``: pages joined until they hold ``rows`` rows, and the rows those
-    tables hold are the rows of each page converted alone, in the listing's order."""
+    """``frames.tables``: pages that are all there (a list's) joined until they hold
+    ``most`` rows, and the rows those tables hold are the rows of each page converted
+    alone, in the listing's order."""
     pages: list[pyarrow.RecordBatch] = []
     first = 1
     for size in sizes:
@@ -250,11 +252,41 @@ def test_pages_convert_joined_in_order_as_each_would_alone(
         seen.append(wire)
         return frames.contact_chunk(wire)
 
-    converted = list(frames.tables(iter(pages), convert, rows=rows))
+    converted = list(frames.tables(iter(pages), convert, rows=0, most=most))
     alone = [frames.contact_chunk(page) for page in pages]
     assert pyarrow.concat_tables(converted).equals(pyarrow.concat_tables(alone))
-    for wire in seen:  # joined only until `rows`: the last page joined (of 7 at most) reaches it
-        assert wire.num_rows < max(rows, 1) + 7
+    for wire in seen:  # joined only until `most`: the last page joined (of 7 at most) reaches it
+        assert wire.num_rows < max(most, 1) + 7
+
+
+def wire_contact(id: int) -> dict[str, Any]:
+    return {"id": id, "phone_number": "995555000001", "created_at": CREATED, "updated_at": CREATED}
+
+
+class Arrivals:
+    """A listing's window as a test sets it: which pages have arrived."""
+
+    def __init__(self, there: set[int]) -> None:
+        self.there = there
+
+    def arrived(self, number: int) -> bool:
+        return number in self.there
+
+
+def test_pages_join_past_rows_only_while_the_next_has_arrived() -> None:
+    """From a ``Listing``: at least ``rows`` rows per conversion, more while the next page
+    is already there (a fast network), never more than ``most``."""
+    pages = [
+        pyarrow.RecordBatch.from_pylist(
+            [wire_contact(10 * number + i + 1) for i in range(10)], schema=CONTACT_WIRE
+        )
+        for number in range(10)
+    ]
+    there = {1, 2, 3, 4, 5, 6, 9, 10}  # pages 7, 8 and 11 were still on their way
+    listing = Listing(cast(Any, Arrivals(there)), (page for page in pages))
+    joined = [t.num_rows for t in frames.tables(listing, frames.contact_chunk, rows=20, most=50)]
+    # 1-5: 50 rows, the most; 6-7: 20 rows, page 8 not there; 8-10: page 11 not there
+    assert joined == [50, 20, 30]
 
 
 def test_a_value_of_the_wrong_type_is_read_field_by_field() -> None:

@@ -118,6 +118,18 @@ def test_a_write_replaces_the_table_whole_or_not_at_all(tmp_path: Path) -> None:
     assert store.read("s.t").column("id").to_pylist() == [4, 5]
 
 
+def test_pieces_of_a_write_need_not_bring_every_column_but_no_new_one(tmp_path: Path) -> None:
+    """A write's pieces go in as one stream in the first one's columns: a later piece
+    without a column leaves it null; one with a column the first did not bring is named
+    (and the old table stays)."""
+    store = DuckDBWarehouse(tmp_path / "w.duckdb")
+    store.write("s.t", [frame([1, 2]), frame([3]).drop(columns=["name"])])
+    assert store.read("s.t").column("name").to_pylist() == ["n1", "n2", None]
+    with pytest.raises(ValueError, match=r"^s\.t: a piece brings \['extra'\], which the first"):
+        store.write("s.t", [frame([4]), frame([5]).assign(extra=1)])
+    assert store.read("s.t").column("id").to_pylist() == [1, 2, 3]
+
+
 def test_a_failed_insert_stops_the_source_and_keeps_the_old_table(tmp_path: Path) -> None:
     """The source runs on a thread of its own, ahead of the inserts: when a piece cannot
     be written, the write raises at once and that thread stops, even from a source that

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import errors
 from ._client import DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, OneConnect
+from ._pagination import Listing
 from ._request_loop import CallStats, Clock, RetryPolicy, SystemClock, Timeouts
 from .campaigns import CertainDates, Recurring
 from .errors import OneConnectError
@@ -39,6 +40,7 @@ __all__ = [
     "Clock",
     "Contact",
     "ContactList",
+    "Listing",
     "Message",
     "OneConnect",
     "OneConnectError",

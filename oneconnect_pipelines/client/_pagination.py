@@ -16,7 +16,7 @@ dropped so each comes once. Closing the client wakes a reader waiting for a page
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Executor, Future
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -75,12 +75,20 @@ class _Window(Generic[R]):
         #: Set once nobody will read this listing's pages (it ended, or the client
         #: closed): its downloads make no further attempt and cut their waits short.
         self._abandoned = threading.Event()
-        closing.on_close(self._wake)
+        self._watching = False  # the client's close wakes a reader from the first take on
+
+    def arrived(self, number: int) -> bool:
+        """Whether page ``number`` is there: taking it would not wait."""
+        with self._lock:
+            return number in self._finished
 
     def take(self, number: int) -> Future[Any]:
         """The finished download of page ``number`` (waits for it); ``ClientClosedError``
         once the client is closed."""
         with self._lock:
+            if not self._watching:
+                self._closing.on_close(self._wake)
+                self._watching = True
             self._top_up()
             while True:
                 self._closing.check(self._call)
@@ -161,6 +169,28 @@ class _Window(Generic[R]):
             self._lock.notify_all()
 
 
+class Listing(Iterator[P]):
+    """A listing's pages, in order, and whether the next one has arrived: a consumer can
+    take what is there in one go rather than wait for a fixed number of pages."""
+
+    def __init__(self, window: _Window[Any], pages: Generator[P, None, None]) -> None:
+        self._window, self._pages, self._taken = window, pages, 0
+
+    def __next__(self) -> P:
+        page = next(self._pages)
+        self._taken += 1
+        return page
+
+    def arrived(self) -> bool:
+        """Whether the next page is there (downloaded and decoded, or failed): taking it
+        would not wait."""
+        return self._window.arrived(self._taken + 1)
+
+    def close(self) -> None:
+        """Stop the listing: no further page is requested."""
+        self._pages.close()
+
+
 def _submit(executor: Executor, work: Callable[[Any], T], argument: Any) -> Future[T] | None:
     """``executor.submit(work, argument)``, or None once the client's close has shut the
     executor down (a download finishing then must still wake the reader, not fail)."""
@@ -184,8 +214,9 @@ def iter_pages(
     closing: Closing,
     max_pages: int = MAX_PAGES,
     preparer: Executor | None = None,
-) -> Iterator[P]:
-    """Yield ``load(fetch(page))`` for pages 1, 2, ... until the first short or empty one.
+) -> Listing[P]:
+    """``load(fetch(page))`` for pages 1, 2, ... until the first short or empty one (a
+    ``Listing``).
 
     ``fetch(page, abandoned)`` runs on the executor and only downloads, giving up once
     ``abandoned`` is set (the listing ended early, or the client closed); ``load``
@@ -199,39 +230,43 @@ def iter_pages(
     # empty one there; only records there make the listing a runaway.
     window = _Window(fetch, executor, concurrency, max_pages + 1, closing, call, prepare)
     consume: Callable[[Any], P] = (lambda loaded: loaded) if prepare else load
-    seen: set[Any] = set()
-    number = 0
-    try:
-        while True:
-            number += 1
-            page = consume(window.take(number).result())
-            ids = ids_of(page)
-            if number > max_pages and ids:
-                raise PaginationError(
-                    f"more than {max_pages} pages: stopped as a runaway listing "
-                    "(OneConnect(max_pages=...) allows more)",
-                    call=call,
-                )
-            window.advance(number, full=len(ids) >= per_page)
-            stats.add(pages=1)
-            fresh, dropped = page, 0
-            if not seen.isdisjoint(ids):  # the usual case is checked at C speed
-                if seen.issuperset(ids):
+
+    def read() -> Generator[P, None, None]:
+        seen: set[Any] = set()
+        number = 0
+        try:
+            while True:
+                number += 1
+                page = consume(window.take(number).result())
+                ids = ids_of(page)
+                if number > max_pages and ids:
                     raise PaginationError(
-                        f"page {number} holds only records of earlier pages: the server "
-                        "repeats pages (or the collection shifted by a whole page); stopped",
+                        f"more than {max_pages} pages: stopped as a runaway listing "
+                        "(OneConnect(max_pages=...) allows more)",
                         call=call,
                     )
-                mask = [i not in seen for i in ids]
-                fresh, dropped = keep(page, mask), mask.count(False)
-                stats.add(duplicates_dropped=dropped)
-            seen.update(ids)
-            stats.add(records=len(ids) - dropped)
-            yield fresh
-            if len(ids) < per_page:
-                return
-    finally:
-        window.close()
+                window.advance(number, full=len(ids) >= per_page)
+                stats.add(pages=1)
+                fresh, dropped = page, 0
+                if not seen.isdisjoint(ids):  # the usual case is checked at C speed
+                    if seen.issuperset(ids):
+                        raise PaginationError(
+                            f"page {number} holds only records of earlier pages: the server "
+                            "repeats pages (or the collection shifted by a whole page); stopped",
+                            call=call,
+                        )
+                    mask = [i not in seen for i in ids]
+                    fresh, dropped = keep(page, mask), mask.count(False)
+                    stats.add(duplicates_dropped=dropped)
+                seen.update(ids)
+                stats.add(records=len(ids) - dropped)
+                yield fresh
+                if len(ids) < per_page:
+                    return
+        finally:
+            window.close()
+
+    return Listing(window, read())
 
 
 def record_ids(id_of: Callable[[T], Any]) -> Callable[[list[T]], list[Any]]:

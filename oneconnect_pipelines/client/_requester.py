@@ -4,7 +4,7 @@ loop, the pages of a listing, and the account's timezone."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ._answers import text_answer
-from ._pagination import iter_pages
+from ._pagination import Listing, iter_pages
 from ._request_loop import RequestLoop, RetryPolicy
 
 P = TypeVar("P")
@@ -69,7 +69,7 @@ class Requester:
         keep: Callable[[P, list[bool]], P],
         *,
         native_load: bool = False,
-    ) -> Iterator[P]:
+    ) -> Listing[P]:
         """``load``-ed pages of ``GET path``, fetched ahead concurrently, in order (see
         ``iter_pages`` for ``ids_of`` and ``keep``). ``load`` runs on the consumer's
         thread; a ``native_load`` (native code that releases the GIL) runs on the

@@ -15,7 +15,7 @@ from oneconnect_pipelines.formats import format_birthday, join_ids
 
 from ._answers import UNREADABLE, read_id, read_record
 from ._arrow import WirePage, arrow_page, keep_wire, wire_ids
-from ._pagination import Page, keep_records, record_ids
+from ._pagination import Listing, Page, keep_records, record_ids
 from ._requester import Requester
 from .errors import (
     NotFoundError,
@@ -69,7 +69,7 @@ class Section:
 
     def _arrow_pages(
         self, path: str, params: Mapping[str, Any] | None, decoder: PageDecoder[Any]
-    ) -> Iterator[WirePage]:
+    ) -> Listing[WirePage]:
         """Pages of a collection decoded straight into Arrow in the wire types of
         ``decoder``, on the decoder threads, side by side."""
         call = f"GET {path}"

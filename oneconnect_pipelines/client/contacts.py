@@ -9,7 +9,7 @@ from typing import Any
 from oneconnect_pipelines.formats import CONTACT_FIELDS, format_birthday
 
 from ._arrow import WirePage
-from ._pagination import Page
+from ._pagination import Listing, Page
 from ._section import Record, Section, form_value
 from .models import CONTACT_PAGES, Contact
 
@@ -32,7 +32,7 @@ class Contacts(Section):
 
     def arrow_pages(
         self, *, sort: str | Sequence[str] | None = None, limit: int | None = None, **filters: Any
-    ) -> Iterator[WirePage]:
+    ) -> Listing[WirePage]:
         """The same listing decoded straight into Arrow (``CONTACT_WIRE``), page by page,
         as it downloads (``frames.tables`` makes the contacts table of them)."""
         return self._arrow_pages("/contacts", self._params(sort, limit, filters), CONTACT_PAGES)

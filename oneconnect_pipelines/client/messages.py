@@ -15,7 +15,7 @@ from typing import Any, TypedDict, Unpack
 from oneconnect_pipelines.formats import format_request_datetime
 
 from ._arrow import WirePage
-from ._pagination import Page
+from ._pagination import Listing, Page
 from ._section import Section, form, ids_of
 from .errors import OutcomeUnknownError, SendOutcomeUnknownError
 from .models import MESSAGE_PAGES, Message, SendReceipt, SmsCode
@@ -52,7 +52,7 @@ class Messages(Section):
         """The same listing as raw JSON pages."""
         return self._pages("/messages", self._params(filters))
 
-    def arrow_pages(self, **filters: Unpack[MessageFilters]) -> Iterator[WirePage]:
+    def arrow_pages(self, **filters: Unpack[MessageFilters]) -> Listing[WirePage]:
         """The same listing decoded straight into Arrow (``MESSAGE_WIRE``), page by page
         (``Contacts.arrow_pages``)."""
         return self._arrow_pages("/messages", self._params(filters), MESSAGE_PAGES)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..schemas import DATE32
 from .columns import FrameError, birthdays, ids, stamps, text
 from .records import (
+    CONVERT_MOST_ROWS,
     CONVERT_ROWS,
     contact_chunk,
     contacts_frame,
@@ -22,6 +23,7 @@ from .records import (
 from .small import balance_frame, campaigns_frame, frame_of, lists_frames
 
 __all__ = [
+    "CONVERT_MOST_ROWS",
     "CONVERT_ROWS",
     "DATE32",
     "FrameError",

@@ -14,6 +14,7 @@ import pyarrow
 import pyarrow.compute as pc
 
 from .. import schemas as s
+from ..client import Listing
 from ..client._arrow import WirePage
 from ..client.models import CONTACT_PAGES, MESSAGE_PAGES, PageDecoder
 from ..formats import CONTACT_TEXT_FIELDS, GENDERS, MESSAGE_STATUSES
@@ -90,27 +91,35 @@ def _zone_name(tz: tzinfo) -> str:
     return f"{sign}{hours:02d}:{rest // 60:02d}"
 
 
-#: Wire rows converted at once. Each of the dozen Arrow calls per conversion costs some
-#: microseconds of Python, holding the GIL, whatever its size: 100,000 contacts took
-#: 0.08 s converted a page (1,000) at a time, on one core whatever the threads, and
-#: 0.047 s eight pages at a time, most of it without the GIL.
+#: Wire rows converted at once: at least ``CONVERT_ROWS`` while the listing has more,
+#: and on while its next pages have already arrived, up to ``CONVERT_MOST_ROWS``. Each of
+#: the dozens of Arrow calls of a conversion costs some microseconds of Python and a turn
+#: of the GIL whatever its size, and every turn taken here is one the downloads wait for:
+#: on a fast network (pages arrive faster than they convert) big conversions let the
+#: listing go faster; on a slow one pages are converted as they come, so little is left
+#: to convert after the last one (bench: docs/benchmarks.md).
 CONVERT_ROWS = 8_192
+CONVERT_MOST_ROWS = 65_536
 
 
 def tables(
     pages: Iterable[WirePage],
     convert: Callable[[pyarrow.Table], pyarrow.Table],
     rows: int = CONVERT_ROWS,
+    most: int = CONVERT_MOST_ROWS,
 ) -> Iterator[pyarrow.Table]:
     """Listing pages (``arrow_pages()``) as tables, by ``convert`` (``contact_chunk``,
     ``message_chunk(tz)``), in order: pages joined (not copied) until they hold ``rows``
-    rows or more (0: each page on its own, the least memory)."""
+    rows, and on while the next page has already arrived (a ``Listing`` tells; any
+    other iterable is taken as arriving at once), until they hold ``most``. ``most=0``:
+    each page on its own, the least memory."""
+    arrived = pages.arrived if isinstance(pages, Listing) else lambda: True
     held: list[pyarrow.RecordBatch] = []
     count = 0
     for page in pages:
         held.append(page)
         count += page.num_rows
-        if count >= rows:
+        if count >= most or (count >= rows and not arrived()):
             yield convert(pyarrow.Table.from_batches(held))  # not copied: chunks
             held, count = [], 0
     if held:
