@@ -11,13 +11,14 @@ written or read.
 Every write is one transaction on one DuckDB thread: one INSERT that reads the pieces as
 they come, into row groups of ``ROW_GROUP_ROWS`` rows. DuckDB writes each full group to
 the file at once (the commit has little left to do), and a failed source rolls
-everything back, the old table or window as it was. Measured on 100,000 contacts (2026-12-06): 0.16 s of CPU
-against 0.33 s for committing each insert into a staging table with DuckDB's default
-groups and threads (a second DuckDB thread alone doubled the CPU, small inserts keep it
-spinning); a million contacts 1.4 s against 6.1 s, at a lower peak RSS. Small groups also
-keep memory flat when rows are added to a table: DuckDB rewrites a partly filled last
-group whole at the commit, and with its default of 122,880 rows every fourth messages
-partition run held ~60 MiB more than the others (peak RSS 340-365 MiB against 290-315).
+everything back, the old table or window as it was. Measured on 100,000 contacts: 0.13 s
+of CPU (0.17 s with an INSERT per piece, 0.33 s committing each insert into a staging
+table with DuckDB's default groups and threads; a second DuckDB thread alone doubled the
+CPU); a million contacts 1.4 s against 6.1 s for the staging table, at a lower peak RSS.
+Small groups also keep memory flat when rows are added to a table: DuckDB rewrites a
+partly filled last group whole at the commit, and with its default of 122,880 rows every
+fourth messages partition run held ~60 MiB more than the others (peak RSS 340-365 MiB
+against 290-315).
 """
 
 from __future__ import annotations
