@@ -214,6 +214,36 @@ def test_two_existing_campaigns_for_a_list_are_reported_not_joined_by_a_third(
     assert account.stats()["writes"] == 0
 
 
+def test_a_create_the_server_applied_twice_is_one_campaign_again_after_the_next_run(
+    account: Sim,
+) -> None:
+    """The create's answer is lost and the server applies it after the client's replay
+    had returned (no read-back sees that far): two identical campaigns greet every
+    member twice. The next run deletes the newer one and goes on; runs after write
+    nothing."""
+    new_list(account, "VIP")
+    account.admin.put("/faults", json={"late_writes": 1, "late_by": 5}).raise_for_status()
+    assert run(account, lists=["VIP"], content=GREETING).success
+    for _ in range(5):  # the held create lands behind later requests
+        account.api.get("/balance").raise_for_status()
+    account.admin.put("/faults", json={}).raise_for_status()
+    twins = sorted(c["id"] for c in campaigns(account))
+    assert len(twins) == 2 and len({c["content"] for c in campaigns(account)}) == 1
+
+    preview = run(account, lists=["VIP"], content=GREETING, dry_run=True)
+    assert preview.success and len(campaigns(account)) == 2
+    account.admin.delete("/stats").raise_for_status()
+    result = run(account, lists=["VIP"], content=GREETING)
+    assert result.success
+    assert [c["id"] for c in campaigns(account)] == twins[:1]
+    assert f"{twins[1]} are exact copies of {twins[0]}" in metadata(result)["plan"]
+    assert output_counts(result, OP, "campaigns")["unchanged"] == 1
+    assert account.stats()["writes"] == 1  # the delete
+    account.admin.delete("/stats").raise_for_status()
+    assert run(account, lists=["VIP"], content=GREETING).success
+    assert account.stats()["writes"] == 0
+
+
 def test_without_lists_the_drop_folders_mapping_names_them(account: Sim, drop: Path) -> None:
     list_id = new_list(account, "CRM customers")
     result = run(account)
@@ -399,6 +429,45 @@ def test_an_update_sends_only_the_changed_field_and_a_refused_write_is_recorded(
         {"content": [GREETING]},
     )
     assert "404" in result.items[1].reason or "not found" in result.items[1].reason.lower()
+
+
+class RefusingDelete(httpx.HTTPTransport):
+    """Real loopback HTTP, but deleting ``path`` is refused (403)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE" and request.url.path == self.path:
+            return httpx.Response(403, json={"errors": ["not allowed"]})
+        return super().handle_request(request)
+
+
+def test_a_copy_gone_before_its_delete_is_done_and_a_refused_delete_is_recorded(
+    account: Sim,
+) -> None:
+    """Copies found by the plan: one deleted by someone else before the run (done, as
+    wanted), one whose delete is refused (failed, named; the next run tries again)."""
+    specs = [BirthdayCampaignSpec.for_list(n, content="Hi") for n in ("VIP", "Other")]
+    ids = []
+    for spec in specs:
+        list_id = new_list(account, spec.list_name)
+        for _ in range(2):
+            made = account.api.post(
+                "/birthday_campaigns",
+                data={"name": spec.name, "content": "Hi", "recipient_lists": str(list_id)},
+            )
+            ids.append(made.json()["id"])
+    refused = f"/api/v1/birthday_campaigns/{ids[3]}"
+    with OneConnect(account.base_url, EMAIL, API_KEY, transport=RefusingDelete(refused)) as client:
+        plan = plan_for(client, specs)
+        assert [item.duplicates for item in plan.items] == [(ids[1],), (ids[3],)]
+        account.api.delete(f"/birthday_campaigns/{ids[1]}").raise_for_status()
+        result = apply_birthday_plan(client, plan)
+    assert [a.outcome for a in result.items] == [Outcome.UNCHANGED, Outcome.FAILED]
+    assert result.items[1].reason.startswith(f"deleting the copy {ids[3]} of campaign {ids[2]}: ")
+    assert sorted(c["id"] for c in campaigns(account)) == [ids[0], ids[2], ids[3]]
 
 
 def test_the_sensor_keeps_a_paused_greeting_however_many_dry_runs_came_since(

@@ -267,6 +267,25 @@ def test_two_campaigns_for_one_list_is_an_error_naming_both() -> None:
         assert f"ids {ids[0]}, {ids[1]}" in item.errors[0]
 
 
+def test_exact_copies_of_a_campaign_are_planned_for_deletion_keeping_the_oldest() -> None:
+    """A create the server applied twice (its answer lost, applied after the client's
+    read-back): the copies greet the list again; they go, the oldest stays and is
+    planned as it would be alone."""
+    name = "Birthday greetings: VIP"
+    copies = [Camp(i, name, recipient_lists=(1,), content="Old greeting") for i in (8, 4, 6)]
+    item = plan_one(spec(), copies)
+    assert (item.action, item.campaign_id, item.duplicates) == (Action.UPDATE, 4, (6, 8))
+    assert item.changes == ("content",) and item.errors == ()
+    assert item.warnings == (
+        "birthday campaign(s) 6, 8 are exact copies of 4 (a create the server applied "
+        "twice: each greets the list again); a run that writes deletes them, keeping the oldest",
+    )
+    # any field apart is no copy: a person merges them
+    paused = Camp(6, name, recipient_lists=(1,), active=False)
+    item = plan_one(spec(), [Camp(4, name, recipient_lists=(1,)), paused])
+    assert item.action is Action.ERROR and item.duplicates == ()
+
+
 def test_one_campaign_claimed_by_two_configured_lists_is_an_error_for_both() -> None:
     shared = Camp(4, "Birthday greetings: VIP", recipient_lists=(1, 2))
     plan = plan_birthday_campaigns([spec("VIP"), spec("Newsletter")], [shared], LISTS, TITLES)

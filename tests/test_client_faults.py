@@ -151,7 +151,7 @@ def test_late_birthday_campaign_and_contact_creates_converge(
         assert campaigns == [greeting.id]
     else:
         # Landed after the create had returned: no read-back can see that far; the
-        # birthday plan reports two campaigns for one list as an error, naming both.
+        # next birthday sync deletes the copy (tests/test_birthday_sync.py).
         assert len(campaigns) == 2 and greeting.id in campaigns
     numbers = [c["id"] for c in raw(sim, "/contacts") if c["phone_number"] == "0599111222"]
     assert numbers == [contact.id]  # unique numbers: the late original is refused

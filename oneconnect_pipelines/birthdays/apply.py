@@ -3,11 +3,12 @@ report."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..client import OneConnect
-from ..client.errors import OneConnectError
+from ..client.errors import NotFoundError, OneConnectError
 from .plan import Action, BirthdayPlan, PlannedCampaign
 
 
@@ -66,6 +67,16 @@ def apply_birthday_plan(
                 AppliedCampaign(item, Outcome.ERROR, item.campaign_id, "; ".join(item.errors))
             )
             continue
+        if item.duplicates and not dry_run:
+            try:
+                for copy in item.duplicates:
+                    writes += 1
+                    with contextlib.suppress(NotFoundError):  # gone already: as wanted
+                        client.birthday_campaigns.delete(copy)
+            except OneConnectError as exc:
+                reason = f"deleting the copy {copy} of campaign {item.campaign_id}: {exc}"
+                done.append(AppliedCampaign(item, Outcome.FAILED, item.campaign_id, reason))
+                continue
         if item.action is Action.UNCHANGED:
             done.append(AppliedCampaign(item, Outcome.UNCHANGED, item.campaign_id))
             continue

@@ -150,6 +150,9 @@ class PlannedCampaign:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     content_check: ContentCheck | None = None
+    #: Exact copies of the campaign ``campaign_id`` (a create the server applied twice):
+    #: a run that writes deletes them, keeping the oldest.
+    duplicates: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,14 @@ def plan_birthday_campaigns(
                 "each list needs its own name (use {list} in the name format)"
             )
         found = candidates[index]
+        copies = _copies(found)
+        if copies:
+            found = found[:1]
+            warnings.append(
+                f"birthday campaign(s) {', '.join(str(c.id) for c in copies)} are exact "
+                f"copies of {found[0].id} (a create the server applied twice: each greets "
+                "the list again); a run that writes deletes them, keeping the oldest"
+            )
         if len(found) > 1:
             errors.append(
                 f"several birthday campaigns already target this list or bear its name "
@@ -276,9 +287,28 @@ def plan_birthday_campaigns(
         changes = tuple(f for f in FIELDS if differs[f])
         action = Action.UPDATE if changes else Action.UNCHANGED
         items.append(
-            PlannedCampaign(spec, action, current.id, desired, changes, (), tuple(warnings), check)
+            PlannedCampaign(
+                spec,
+                action,
+                current.id,
+                desired,
+                changes,
+                (),
+                tuple(warnings),
+                check,
+                tuple(c.id for c in copies),
+            )
         )
     return BirthdayPlan(tuple(items))
+
+
+def _copies(found: Sequence[CampaignRecord]) -> list[CampaignRecord]:
+    """``found`` past the first (the oldest) when all are the same campaign, field for
+    field; else none (campaigns that differ are for a person to merge)."""
+    shapes = {
+        (c.name, c.active, c.content, tuple(sorted(c.recipient_lists)), c.title) for c in found
+    }
+    return list(found[1:]) if len(found) > 1 and len(shapes) == 1 else []
 
 
 def _repeated(values: Sequence[str]) -> set[str]:
