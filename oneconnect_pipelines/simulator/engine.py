@@ -18,7 +18,7 @@ import orjson
 
 from .account import Account, load_account, store_account
 from .clock import SimClock
-from .delivery import NO_BALANCE_REASON, message_outcome
+from .delivery import NO_BALANCE_REASON, due_reports, message_outcome, settle_statuses
 from .records import CONTACT_COLUMNS, MESSAGE_COLUMNS, contact_doc, message_doc
 from .store import Store
 from .timetable import local, next_birthday_run, occurrence
@@ -210,8 +210,8 @@ class Platform:
                     self._run_campaign(record_id, due)
                 else:
                     self._run_birthday_campaign(record_id, due)
-            self._settle_statuses(now)
-            self._report_deliveries(now)
+            settle_statuses(self.store, self.account.seed, self.tz, now)
+            self.outbox.extend(due_reports(self.store, self.account.callback_url, now))
             self.trim_history()
         self._next_due = self._compute_next_due()
 
@@ -342,49 +342,6 @@ class Platform:
             (*list_ids, *days),
         )
         return [number for _, number in rows]
-
-    def _settle_statuses(self, now: float) -> None:
-        """Pending messages whose delivery report has come in move to their final status."""
-        rows = self.store.execute(
-            f"SELECT {', '.join(MESSAGE_COLUMNS)}, status_due_at FROM messages "
-            "WHERE final_status = 'pending' AND status_due_at <= ?",
-            (now,),
-        ).fetchall()
-        if not rows:
-            return
-        tz, updates = self.tz, []
-        for row in rows:  # MESSAGE_COLUMNS, then status_due_at: when it settles
-            outcome = message_outcome(row[0], self.account.seed)
-            status, report, settled_at = outcome.status, outcome.status.capitalize(), row[10]
-            values = (row[0], status, *row[2:6], report, outcome.reason, row[8], settled_at)
-            updates.append(
-                (status, report, outcome.reason, settled_at, message_doc(values, tz), row[0])
-            )
-        self.store.db.executemany(
-            "UPDATE messages SET final_status = ?, dr_status = ?, dr_reason = ?, "
-            "updated_at = ?, status_due_at = NULL, doc = ? WHERE id = ?",
-            updates,
-        )
-        self.store.touch("messages")
-
-    def _report_deliveries(self, now: float) -> None:
-        """Hand the delivery reports that have fallen due to the outbox, each exactly once,
-        whether or not its message is still in the history. Without a callback URL at that
-        moment the report has nowhere to go and is dropped, as the platform would."""
-        rows = self.store.execute(
-            "SELECT reference, status, reason, destination FROM delivery_reports "
-            "WHERE due_at <= ? ORDER BY due_at, message_id",
-            (now,),
-        ).fetchall()
-        if not rows:
-            return
-        self.store.execute("DELETE FROM delivery_reports WHERE due_at <= ?", (now,))
-        callback = self.account.callback_url
-        if callback:
-            keys = ("reference", "status", "reason", "destination")
-            self.outbox.extend(
-                {"url": callback, **dict(zip(keys, row, strict=True))} for row in rows
-            )
 
     def trim_history(self) -> None:
         """Keep only the plan's message history (call inside a transaction)."""
