@@ -23,6 +23,7 @@ from assets.extract import account_timezone
 from oneconnect_pipelines import schemas
 from oneconnect_pipelines.warehouse import Warehouse, Window
 from oneconnect_pipelines.warehouse import duckdb as duckdb_backend
+from oneconnect_pipelines.warehouse import postgres as postgres_backend
 from oneconnect_pipelines.warehouse.base import column_types as warehouse_types
 from oneconnect_pipelines.warehouse.base import open_warehouse
 from oneconnect_pipelines.warehouse.duckdb import ROW_GROUP_ROWS, DuckDBWarehouse
@@ -431,6 +432,26 @@ def test_two_runs_writing_one_window_at_once_leave_its_rows_once(
     for run in runs:
         run.join(30)
     assert sorted(store.read("s.t", window).column("id").to_pylist()) == [1, 2, 3]
+
+
+def test_a_postgres_writer_waits_its_turn_only_so_long(postgres_url: str) -> None:
+    """Another writer holds the table (a run stuck mid-write): the next write fails
+    after ``lock_wait_s``, naming the table, and leaves the rows; once the other lets
+    go, writes go in again."""
+    import adbc_driver_postgresql.dbapi
+
+    url = new_database(postgres_url)
+    store = PostgresWarehouse(url, lock_wait_s=0.5)
+    store.write("s.t", frame([1]))
+    with adbc_driver_postgresql.dbapi.connect(url) as other, other.cursor() as cursor:
+        postgres_backend._hold(cursor, "s.t", 1)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match=r"^s\.t: another writer has held it for 0\.5 s"):
+            store.write("s.t", frame([2]))
+        assert 0.4 < time.monotonic() - started < 5
+        other.rollback()
+    assert store.read("s.t").column("id").to_pylist() == [1]
+    assert store.write("s.t", frame([3])) == 1
 
 
 def test_first_writes_of_two_tables_into_a_new_schema_at_once_both_land(

@@ -69,6 +69,11 @@ class Window:
         return after if first is None else pyarrow.compute.max(keys).as_py()
 
 
+#: How long a write waits for another writer to let go of its table (DuckDB: of the
+#: file) before it fails.
+LOCK_WAIT_S = 120.0
+
+
 def identifier(name: str) -> str:
     """A name quoted as one SQL identifier (a column's, a catalog's: a dot or a ``"`` in
     it is part of the name)."""

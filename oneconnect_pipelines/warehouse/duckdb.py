@@ -38,11 +38,7 @@ import pandas as pd
 import pyarrow
 
 from .arrow import Data, batches, conform, to_arrow, to_pandas
-from .base import Window, fitted, identifier, published, staging_name
-
-#: How long a call waits for another process to release the file.
-LOCK_WAIT_S = 120.0
-
+from .base import LOCK_WAIT_S, Window, fitted, identifier, published, staging_name
 
 #: Rows per row group of what a write adds: only a write's last group is partly filled.
 ROW_GROUP_ROWS = 8_192

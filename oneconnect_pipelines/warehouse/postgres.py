@@ -27,7 +27,7 @@ import pyarrow
 import pyarrow.compute
 
 from .arrow import Data, batches, conform, to_arrow, to_pandas
-from .base import Window, fitted, identifier, published, staging_name
+from .base import LOCK_WAIT_S, Window, fitted, identifier, published, staging_name
 
 SCALARS = {
     pyarrow.bool_(): "boolean",
@@ -76,9 +76,10 @@ def shown(url: str) -> str:
 
 
 class PostgresWarehouse:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self._url = url
         self.url = shown(url)
+        self._lock_wait_s = lock_wait_s
 
     def __repr__(self) -> str:
         return f"PostgresWarehouse({self.url!r})"
@@ -106,7 +107,7 @@ class PostgresWarehouse:
             raise ValueError(f"nothing to write to {table}: no piece, not even an empty one")
         self._ensure_schema(table)
         with self.connect() as connection, connection.cursor() as cursor:
-            _hold(cursor, table)
+            _hold(cursor, table, self._lock_wait_s)
             all_pieces = itertools.chain([first], pieces)
             if window is None and not _same_columns(cursor, table, first.schema):
                 return _swap_in(cursor, table, first.schema, all_pieces)
@@ -141,7 +142,7 @@ class PostgresWarehouse:
         piece = to_arrow(data)
         self._ensure_schema(table)
         with self.connect() as connection, connection.cursor() as cursor:
-            _hold(cursor, table)
+            _hold(cursor, table, self._lock_wait_s)
             have = _ensure(cursor, table, piece.schema)
             return _copy(cursor, table, conform(piece, have, table))
 
@@ -151,7 +152,7 @@ class PostgresWarehouse:
         unique index)."""
         namespace = table.rpartition(".")[0]
         with self.connect() as connection, connection.cursor() as cursor:
-            _hold(cursor, "schema " + namespace)
+            _hold(cursor, "schema " + namespace, self._lock_wait_s)
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(namespace)}")
 
     def read(self, table: str, window: Window | None = None) -> pyarrow.Table:
@@ -195,12 +196,28 @@ def _columns(schema: pyarrow.Schema) -> str:
     return ", ".join(f"{identifier(f.name)} {postgres_type(f.type)}" for f in schema)
 
 
-def _hold(cursor: Any, name: str) -> None:
+def _hold(cursor: Any, name: str, wait_s: float) -> None:
     """Until the transaction ends, be the only writer of ``name``: two runs writing one
     table (a backfill over the hourly refresh) take turns, as DuckDB's file lock makes
     them. Without it, READ COMMITTED lets the second's ``DELETE`` miss the first's
-    uncommitted rows, and a window would hold both runs' rows."""
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ("oneconnect " + name,))
+    uncommitted rows, and a window would hold both runs' rows. A turn is waited for up
+    to ``wait_s`` (a writer stuck behind a hung one fails, naming it, rather than wait
+    with it for ever)."""
+    cursor.execute(f"SET LOCAL lock_timeout = {max(1, round(wait_s * 1000))}")
+    try:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ("oneconnect " + name,))
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise TimeoutError(
+            f"{name}: another writer has held it for {wait_s:g} s (a run still writing "
+            "it); nothing was written"
+        ) from None
+    cursor.execute("SET LOCAL lock_timeout = 0")  # the rest of the write: as before
+
+
+#: PostgreSQL's SQLSTATE for a lock not had within ``lock_timeout``.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _same_columns(cursor: Any, table: str, schema: pyarrow.Schema) -> bool:
