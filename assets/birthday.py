@@ -138,6 +138,7 @@ def birthday_metadata(result: BirthdayResult) -> dict[str, Any]:
         **{f"campaigns/{name}": value for name, value in result.counts.items()},
         "dry_run": result.dry_run,
         "writes": result.writes,
+        "campaigns/copies_deleted": result.copies_deleted,
         "plan": dg.MetadataValue.md(plan_markdown(result)),
         "warnings": dg.MetadataValue.md(warnings),
         **content,

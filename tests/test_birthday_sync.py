@@ -232,12 +232,17 @@ def test_a_create_the_server_applied_twice_is_one_campaign_again_after_the_next_
 
     preview = run(account, lists=["VIP"], content=GREETING, dry_run=True)
     assert preview.success and len(campaigns(account)) == 2
+    assert metadata(preview)["campaigns/copies_deleted"] == 0
     account.admin.delete("/stats").raise_for_status()
     result = run(account, lists=["VIP"], content=GREETING)
     assert result.success
     assert [c["id"] for c in campaigns(account)] == twins[:1]
-    assert f"{twins[1]} are exact copies of {twins[0]}" in metadata(result)["plan"]
-    assert output_counts(result, OP, "campaigns")["unchanged"] == 1
+    shown = metadata(result)
+    assert (
+        f"| {twins[0]} | unchanged | unchanged | - | deleted copies {twins[1]} |" in shown["plan"]
+    )
+    assert f"{twins[1]} are exact copies of {twins[0]}" in shown["warnings"]
+    assert shown["campaigns/copies_deleted"] == 1 and shown["campaigns/unchanged"] == 1
     assert account.stats()["writes"] == 1  # the delete
     account.admin.delete("/stats").raise_for_status()
     assert run(account, lists=["VIP"], content=GREETING).success

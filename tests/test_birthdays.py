@@ -278,8 +278,17 @@ def test_exact_copies_of_a_campaign_are_planned_for_deletion_keeping_the_oldest(
     assert item.changes == ("content",) and item.errors == ()
     assert item.warnings == (
         "birthday campaign(s) 6, 8 are exact copies of 4 (a create the server applied "
-        "twice: each greets the list again); a run that writes deletes them, keeping the oldest",
+        "twice); a run that writes deletes them, keeping the oldest",
     )
+    # a list in error deletes nothing and promises nothing; copies shared with another
+    # configured list are named with the one they copy
+    failing = plan_one(spec(title="Missing"), copies)
+    assert (failing.action, failing.duplicates, failing.warnings) == (Action.ERROR, (), ())
+    shared = [Camp(i, "Greetings", recipient_lists=(1, 2)) for i in (4, 6)]
+    plan = plan_birthday_campaigns([spec(), spec("Newsletter")], shared, LISTS, TITLES)
+    for item in plan.items:
+        assert item.action is Action.ERROR and item.duplicates == ()
+        assert "birthday campaigns 4, 6 are also matched by list(s)" in item.errors[0]
     # any field apart is no copy: a person merges them
     paused = Camp(6, name, recipient_lists=(1,), active=False)
     item = plan_one(spec(), [Camp(4, name, recipient_lists=(1,)), paused])

@@ -30,6 +30,8 @@ class AppliedCampaign:
     campaign_id: int | None
     #: Why, for ``error`` and ``failed``.
     reason: str = ""
+    #: Copies of the campaign deleted (``PlannedCampaign.duplicates``; none in a dry run).
+    deleted: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class BirthdayResult:
         return sum(i.outcome in done for i in self.items)
 
     @property
+    def copies_deleted(self) -> int:
+        return sum(len(i.deleted) for i in self.items)
+
+    @property
     def ok(self) -> bool:
         return not any(i.outcome in (Outcome.ERROR, Outcome.FAILED) for i in self.items)
 
@@ -67,18 +73,24 @@ def apply_birthday_plan(
                 AppliedCampaign(item, Outcome.ERROR, item.campaign_id, "; ".join(item.errors))
             )
             continue
+        deleted: list[int] = []
         if item.duplicates and not dry_run:
             try:
                 for copy in item.duplicates:
                     writes += 1
                     with contextlib.suppress(NotFoundError):  # gone already: as wanted
                         client.birthday_campaigns.delete(copy)
+                    deleted.append(copy)
             except OneConnectError as exc:
                 reason = f"deleting the copy {copy} of campaign {item.campaign_id}: {exc}"
-                done.append(AppliedCampaign(item, Outcome.FAILED, item.campaign_id, reason))
+                done.append(
+                    AppliedCampaign(item, Outcome.FAILED, item.campaign_id, reason, tuple(deleted))
+                )
                 continue
         if item.action is Action.UNCHANGED:
-            done.append(AppliedCampaign(item, Outcome.UNCHANGED, item.campaign_id))
+            done.append(
+                AppliedCampaign(item, Outcome.UNCHANGED, item.campaign_id, deleted=tuple(deleted))
+            )
             continue
         if dry_run:
             outcome = Outcome.WOULD_CREATE if item.action is Action.CREATE else Outcome.WOULD_UPDATE
@@ -108,9 +120,13 @@ def apply_birthday_plan(
                     title=desired.title_id if "title" in send else None,
                     active=desired.active if "active" in send else None,
                 )
-                done.append(AppliedCampaign(item, Outcome.UPDATED, item.campaign_id))
+                done.append(
+                    AppliedCampaign(item, Outcome.UPDATED, item.campaign_id, deleted=tuple(deleted))
+                )
         except OneConnectError as exc:
-            done.append(AppliedCampaign(item, Outcome.FAILED, item.campaign_id, str(exc)))
+            done.append(
+                AppliedCampaign(item, Outcome.FAILED, item.campaign_id, str(exc), tuple(deleted))
+            )
     return BirthdayResult(tuple(done), dry_run, writes, plan.warnings)
 
 
@@ -125,7 +141,8 @@ def plan_markdown(result: BirthdayResult) -> str:
     ]
     for applied in result.items:
         item = applied.planned
-        detail = applied.reason or "; ".join(item.warnings)
+        gone = f"deleted copies {', '.join(map(str, applied.deleted))}" if applied.deleted else ""
+        detail = "; ".join(filter(None, [applied.reason, gone])) or "; ".join(item.warnings)
         lines.append(
             f"| {_cell(item.spec.list_name)} | {_cell(item.spec.name)} "
             f"| {applied.campaign_id or '-'} | {item.action.value} | {applied.outcome.value} "

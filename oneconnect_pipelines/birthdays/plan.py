@@ -218,36 +218,41 @@ def plan_birthday_campaigns(
             )
         found = candidates[index]
         copies = _copies(found)
-        if copies:
-            found = found[:1]
-            warnings.append(
-                f"birthday campaign(s) {', '.join(str(c.id) for c in copies)} are exact "
-                f"copies of {found[0].id} (a create the server applied twice: each greets "
-                "the list again); a run that writes deletes them, keeping the oldest"
-            )
-        if len(found) > 1:
+        if len(found) > 1 and not copies:
             errors.append(
                 f"several birthday campaigns already target this list or bear its name "
                 f"(ids {', '.join(str(c.id) for c in found)}); merge or delete all but one"
             )
         shared = sorted({other for c in found for other in claimed_by[c.id]} - {spec.list_name})
-        if len(found) == 1 and shared:
+        if (len(found) == 1 or copies) and shared:
+            ids = ", ".join(str(c.id) for c in found)
             errors.append(
-                f"birthday campaign {found[0].id} is also matched by list(s) "
-                f"{', '.join(map(repr, shared))}; give each list its own campaign"
+                (
+                    f"birthday campaign {ids} is"
+                    if len(found) == 1
+                    else f"birthday campaigns {ids} are"
+                )
+                + f" also matched by list(s) {', '.join(map(repr, shared))}; give each list its "
+                "own campaign"
             )
         if errors or desired is None:
             items.append(
                 PlannedCampaign(
                     spec,
                     Action.ERROR,
-                    campaign_id=found[0].id if len(found) == 1 else None,
+                    campaign_id=found[0].id if len(found) == 1 or copies else None,
                     errors=tuple(errors),
                     warnings=tuple(warnings),
                     content_check=check,
                 )
             )
             continue
+        if copies:  # only now: an item in error deletes nothing
+            warnings.append(
+                f"birthday campaign(s) {', '.join(str(c.id) for c in copies)} are exact "
+                f"copies of {found[0].id} (a create the server applied twice); a run that "
+                "writes deletes them, keeping the oldest"
+            )
         if not found:
             changes = tuple(f for f in FIELDS if f != "title" or desired.title_id is not None)
             items.append(

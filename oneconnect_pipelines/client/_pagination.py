@@ -183,7 +183,7 @@ class Listing(Iterator[P]):
 
     def arrived(self) -> bool:
         """Whether the next page is there (downloaded and decoded, or failed): taking it
-        would not wait."""
+        would not wait. False before the first page is taken: downloads start then."""
         return self._window.arrived(self._taken + 1)
 
     def close(self) -> None:
