@@ -120,15 +120,19 @@ def test_a_write_replaces_the_table_whole_or_not_at_all(tmp_path: Path) -> None:
 
 
 def test_pieces_of_a_write_need_not_bring_every_column_but_no_new_one(tmp_path: Path) -> None:
-    """A write's pieces go in as one stream in the first one's columns: a later piece
-    without a column leaves it null; one with a column the first did not bring is named
-    (and the old table stays)."""
+    """A write's pieces go in as one stream: a piece without one of the table's columns
+    leaves it null (the first piece too, in a window of an existing table); one with a
+    column the table does not have is named, and the old rows stay."""
     store = DuckDBWarehouse(tmp_path / "w.duckdb")
     store.write("s.t", [frame([1, 2]), frame([3]).drop(columns=["name"])])
     assert store.read("s.t").column("name").to_pylist() == ["n1", "n2", None]
-    with pytest.raises(ValueError, match=r"^s\.t: a piece brings \['extra'\], which the first"):
-        store.write("s.t", [frame([4]), frame([5]).assign(extra=1)])
-    assert store.read("s.t").column("id").to_pylist() == [1, 2, 3]
+    window = Window("day", date(2026, 12, 2), date(2026, 12, 3))
+    day = [frame([4], "2026-12-02").drop(columns=["name"]), frame([5], "2026-12-02")]
+    assert store.write("s.t", day, window) == 2
+    assert store.read("s.t", window).column("name").to_pylist() == [None, "n5"]
+    with pytest.raises(ValueError, match=r"^s\.t has no column extra$"):
+        store.write("s.t", [frame([6]), frame([7]).assign(extra=1)])
+    assert store.read("s.t").column("id").to_pylist() == [1, 2, 3, 4, 5]
 
 
 def test_a_failed_insert_stops_the_source_and_keeps_the_old_table(tmp_path: Path) -> None:
@@ -391,6 +395,11 @@ def test_a_keyed_window_keeps_the_rows_its_source_no_longer_has(
     # (it moved to the next one, say), and a 7 no longer listed is not kept either
     store.write("s.t", frame([4, 5, 6, 7], "2026-12-02"), window)
     assert store.write("s.t", frame([4, 6], "2026-12-02"), window) == 3
+    # a listing's last page may be empty (a day of exactly so many full pages), or be
+    # filtered empty (its messages are the next day's): pieces without rows, anywhere
+    empty = frame([], "2026-12-02")
+    pieces = [empty, frame([4], "2026-12-02"), empty, frame([6], "2026-12-02"), empty]
+    assert store.write("s.t", pieces, window) == 3
 
     def failing() -> Iterator[pd.DataFrame]:
         yield frame([3], "2026-12-02")
@@ -452,6 +461,14 @@ def test_a_postgres_writer_waits_its_turn_only_so_long(postgres_url: str) -> Non
         other.rollback()
     assert store.read("s.t").column("id").to_pylist() == [1]
     assert store.write("s.t", frame([3])) == 1
+    # the wait bounds the turn only: the rest of a write keeps the database's own setting
+    with adbc_driver_postgresql.dbapi.connect(url) as admin, admin.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET lock_timeout = '3s'")
+        admin.commit()
+    with adbc_driver_postgresql.dbapi.connect(url) as other, other.cursor() as cursor:
+        postgres_backend._hold(cursor, "s.t", 1)
+        cursor.execute("SELECT current_setting($1)", ("lock_timeout",))
+        assert cursor.fetchone() == ("3s",)
 
 
 def test_first_writes_of_two_tables_into_a_new_schema_at_once_both_land(

@@ -213,7 +213,7 @@ def _hold(cursor: Any, name: str, wait_s: float) -> None:
             f"{name}: another writer has held it for {wait_s:g} s (a run still writing "
             "it); nothing was written"
         ) from None
-    cursor.execute("SET LOCAL lock_timeout = 0")  # the rest of the write: as before
+    cursor.execute("SET LOCAL lock_timeout TO DEFAULT")  # the database's, for the rest
 
 
 #: PostgreSQL's SQLSTATE for a lock not had within ``lock_timeout``.
