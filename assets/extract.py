@@ -44,6 +44,10 @@ messages_partitions = dg.DailyPartitionsDefinition(
 )
 
 
+#: Rows of a day of messages validated at once: its peak memory is a target, and every
+#: batch is held until it is checked (the network is the limit of its run, not pandera).
+DAY_CHECK_ROWS = 16_384
+
 #: A step that failed on the API (after the client's own retries) is tried again twice,
 #: a minute apart and then two, jittered: an outage of a few minutes costs no night.
 RETRY = dg.RetryPolicy(
@@ -234,6 +238,7 @@ def messages(
             chunks,
             s.MessagesSchema,
             day,
+            check_rows=DAY_CHECK_ROWS,
         )
         return dg.MaterializeResult(metadata=landed(result, client, partitioned=True))
 
