@@ -68,66 +68,74 @@ def apply_birthday_plan(
     done: list[AppliedCampaign] = []
     writes = 0
     for item in plan.items:
-        if item.action is Action.ERROR:
-            done.append(
-                AppliedCampaign(item, Outcome.ERROR, item.campaign_id, "; ".join(item.errors))
-            )
-            continue
-        deleted: list[int] = []
-        if item.duplicates and not dry_run:
-            try:
-                for copy in item.duplicates:
-                    writes += 1
-                    with contextlib.suppress(NotFoundError):  # gone already: as wanted
-                        client.birthday_campaigns.delete(copy)
-                    deleted.append(copy)
-            except OneConnectError as exc:
-                reason = f"deleting the copy {copy} of campaign {item.campaign_id}: {exc}"
-                done.append(
-                    AppliedCampaign(item, Outcome.FAILED, item.campaign_id, reason, tuple(deleted))
-                )
-                continue
-        if item.action is Action.UNCHANGED:
-            done.append(
-                AppliedCampaign(item, Outcome.UNCHANGED, item.campaign_id, deleted=tuple(deleted))
-            )
-            continue
-        if dry_run:
-            outcome = Outcome.WOULD_CREATE if item.action is Action.CREATE else Outcome.WOULD_UPDATE
-            done.append(AppliedCampaign(item, outcome, item.campaign_id))
-            continue
-        desired = item.desired
-        assert desired is not None  # create and update always carry it
-        try:
-            writes += 1
-            if item.action is Action.CREATE:
-                created = client.birthday_campaigns.create(
-                    desired.name,
-                    desired.content,
-                    desired.recipient_lists,
-                    title=desired.title_id,
-                    active=desired.active,
-                )
-                done.append(AppliedCampaign(item, Outcome.CREATED, created.id))
-            else:
-                assert item.campaign_id is not None
-                send = set(item.changes)
-                client.birthday_campaigns.update(
-                    item.campaign_id,
-                    name=desired.name if "name" in send else None,
-                    content=desired.content if "content" in send else None,
-                    lists=desired.recipient_lists if "recipient_lists" in send else None,
-                    title=desired.title_id if "title" in send else None,
-                    active=desired.active if "active" in send else None,
-                )
-                done.append(
-                    AppliedCampaign(item, Outcome.UPDATED, item.campaign_id, deleted=tuple(deleted))
-                )
-        except OneConnectError as exc:
-            done.append(
-                AppliedCampaign(item, Outcome.FAILED, item.campaign_id, str(exc), tuple(deleted))
-            )
+        applied, made = _apply(client, item, dry_run)
+        done.append(applied)
+        writes += made
     return BirthdayResult(tuple(done), dry_run, writes, plan.warnings)
+
+
+#: What a dry run says of each planned action.
+_WOULD = {
+    Action.CREATE: Outcome.WOULD_CREATE,
+    Action.UPDATE: Outcome.WOULD_UPDATE,
+    Action.UNCHANGED: Outcome.UNCHANGED,
+}
+
+
+def _apply(client: OneConnect, item: PlannedCampaign, dry_run: bool) -> tuple[AppliedCampaign, int]:
+    """One list's campaign carried out: what became of it, and the write requests made.
+    Its copies go first (a copy already gone counts as deleted)."""
+    if item.action is Action.ERROR:
+        return AppliedCampaign(item, Outcome.ERROR, item.campaign_id, "; ".join(item.errors)), 0
+    if dry_run:
+        return AppliedCampaign(item, _WOULD[item.action], item.campaign_id), 0
+    deleted: list[int] = []
+    writes = 0
+    try:
+        for copy in item.duplicates:
+            writes += 1
+            with contextlib.suppress(NotFoundError):
+                client.birthday_campaigns.delete(copy)
+            deleted.append(copy)
+        campaign_id, outcome = item.campaign_id, Outcome.UNCHANGED
+        if item.action is not Action.UNCHANGED:
+            writes += 1
+            campaign_id, outcome = _write(client, item)
+    except OneConnectError as exc:
+        reason = str(exc)
+        if len(deleted) < len(item.duplicates):
+            copy = item.duplicates[len(deleted)]
+            reason = f"deleting the copy {copy} of campaign {item.campaign_id}: {reason}"
+        return AppliedCampaign(
+            item, Outcome.FAILED, item.campaign_id, reason, tuple(deleted)
+        ), writes
+    return AppliedCampaign(item, outcome, campaign_id, deleted=tuple(deleted)), writes
+
+
+def _write(client: OneConnect, item: PlannedCampaign) -> tuple[int | None, Outcome]:
+    """The planned create, or the update of only the changed fields."""
+    desired = item.desired
+    assert desired is not None  # create and update always carry it
+    if item.action is Action.CREATE:
+        created = client.birthday_campaigns.create(
+            desired.name,
+            desired.content,
+            desired.recipient_lists,
+            title=desired.title_id,
+            active=desired.active,
+        )
+        return created.id, Outcome.CREATED
+    assert item.campaign_id is not None
+    send = set(item.changes)
+    client.birthday_campaigns.update(
+        item.campaign_id,
+        name=desired.name if "name" in send else None,
+        content=desired.content if "content" in send else None,
+        lists=desired.recipient_lists if "recipient_lists" in send else None,
+        title=desired.title_id if "title" in send else None,
+        active=desired.active if "active" in send else None,
+    )
+    return item.campaign_id, Outcome.UPDATED
 
 
 def plan_markdown(result: BirthdayResult) -> str:
