@@ -3,9 +3,10 @@ into DuckDB. Ours vs. the raw HTTP ceiling vs. a naive script vs. dlt, in one ru
 
 - ours: what the ``oneconnect/contacts`` asset does, without Dagster's run machinery:
   ``frames.tables(contacts.arrow_pages(), frames.contact_chunk)`` (pages decoded into
-  Arrow columns as they download, converted eight at a time) landed by ``landing.land``:
-  chunks written to a DuckDB file while the listing runs, the whole table validated by
-  the pandera ``ContactsSchema`` before the write commits;
+  Arrow columns as they download, converted in conversions that grow while pages wait)
+  landed by ``landing.land``: chunks written to a DuckDB file by one INSERT while the
+  listing runs, the whole table validated by the pandera ``ContactsSchema`` before the
+  write commits;
 - ceiling: the very requests ours made, at the same concurrency, bodies read, not parsed;
 - naive: what a decent first script does: one keep-alive ``httpx.Client``, pages of 100
   one after another, ``pandas.DataFrame(records)`` and ``CREATE TABLE AS`` from it (no
