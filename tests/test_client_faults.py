@@ -556,6 +556,64 @@ def test_a_server_trickling_its_answer_to_a_send_fails_it_once_without_replaying
     fails_one_send_after(trickling_server, TRICKLE_TIMEOUTS, TRICKLE_TIMEOUTS.attempt)
 
 
+@pytest.fixture
+def flooding_server() -> Iterator[str]:
+    """Answers a CSV export with 65 MiB of text, and anything else with a JSON body that
+    never ends (chunks of 1 MiB, as fast as the socket takes them)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    stop = threading.Event()
+    chunk = b"[" + b" " * (2**20 - 1)
+
+    def answer(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            request = connection.recv(65536)
+            if b"_csv" in request.split(b"\r\n", 1)[0]:
+                size = 65 * 2**20
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n")
+                connection.sendall(f"Content-Length: {size}\r\n\r\n".encode())
+                for _ in range(65):
+                    connection.sendall(b"a" * (2**20 - 1) + b"\n")
+                return
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            while not stop.is_set():
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                connection = listener.accept()[0]
+                threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    stop.set()
+    thread.join(2)
+    listener.close()
+
+
+def test_an_answer_that_never_ends_is_cut_off_at_the_bound_not_read_into_memory(
+    flooding_server: str,
+) -> None:
+    """A body sent as fast as the socket takes it never outlasts the attempt's deadline
+    for long: without a bound on the bytes an answer may bring, it filled the memory. An
+    API answer stops at ``MAX_ANSWER_BYTES``, once (asking again brings the same); a CSV
+    export, as large as the account, is not bounded."""
+    with OneConnect(flooding_server, EMAIL, API_KEY, timezone=TZ, retry=STALL) as client:
+        started = time.monotonic()
+        with pytest.raises(e.ResponseError, match=r"larger than 67,108,864 bytes"):
+            client.balance()
+        assert time.monotonic() - started < 10
+        assert client.stats.snapshot()["requests"] == 1
+        assert len(client.contacts.export_csv()) == 65 * 2**20
+
+
 # ------------------------------------------------------------------ odd answers (MockTransport)
 
 

@@ -39,20 +39,38 @@ def _within(timeout: float | None, late: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+class AnswerTooLarge(Exception):
+    """An attempt read more than the bytes it may (``attempt_deadline(max_bytes=...)``)."""
+
+
+def _spend(size: int) -> None:
+    """``size`` bytes read by this thread's attempt, from what it may still read."""
+    left: int | None = getattr(_attempt, "left", None)
+    if left is None:
+        return
+    if size > left:
+        raise AnswerTooLarge(f"the answer is larger than {_attempt.most:,} bytes")
+    _attempt.left = left - size
+
+
 class _AttemptStream(httpcore.NetworkStream):
-    """A connection whose every read and write ends by the attempt's deadline: httpx's
-    timeouts are per socket operation, so a server sending its headers, a ``102
-    Processing`` or its body a byte at a time would keep one attempt going for days."""
+    """A connection whose every read and write ends by the attempt's deadline, and whose
+    reads stop at the attempt's byte budget: httpx's timeouts are per socket operation,
+    so a server sending its headers, a ``102 Processing`` or its body a byte at a time
+    would keep one attempt going for days, and one sending an endless body fast would
+    fill the memory before the deadline."""
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            return self._stream.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
+            data = self._stream.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
         except httpcore.ReadTimeout:
             _within(None, httpcore.ReadTimeout)  # the attempt's own words, if it is over
             raise
+        _spend(len(data))
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         try:
@@ -121,11 +139,13 @@ def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
 
 
 @contextmanager
-def attempt_deadline(seconds: float) -> Iterator[None]:
+def attempt_deadline(seconds: float, max_bytes: int | None = None) -> Iterator[None]:
     """Every socket operation of this thread's connections (``deadline_transport``) inside ends
-    within ``seconds`` of entering: connecting, sending, headers and body alike."""
+    within ``seconds`` of entering: connecting, sending, headers and body alike; and
+    reading more than ``max_bytes`` in all (headers and body) raises ``AnswerTooLarge``."""
     _attempt.deadline = time.monotonic() + seconds
+    _attempt.left = _attempt.most = max_bytes
     try:
         yield
     finally:
-        _attempt.deadline = None
+        _attempt.deadline = _attempt.left = _attempt.most = None

@@ -26,11 +26,15 @@ import httpx
 
 from . import errors as e
 from ._answers import decode, describe, retry_after_of, status_error
-from ._connections import attempt_deadline, deadline_transport, tls_context
+from ._connections import AnswerTooLarge, attempt_deadline, deadline_transport, tls_context
 from ._redact import Redactor, unwatch_logs, watch_logs
 
 #: Statuses that mean "refused before processing": safe to retry for every method.
 REFUSED_STATUSES = (429, 503)
+#: The most an API answer may bring, headers and body: a page of 1,000 records is
+#: 0.3-0.5 MB. A server sending more (an endless body) would otherwise fill the memory
+#: before the attempt's deadline. CSV exports (``Requester.text``) are not bounded.
+MAX_ANSWER_BYTES = 64 * 2**20
 
 
 class Clock(Protocol):
@@ -272,10 +276,13 @@ class RequestLoop:
         data: dict[str, Any] | None = None,
         replay_safe: bool | None = None,
         abandoned: threading.Event | None = None,
+        max_bytes: int | None = MAX_ANSWER_BYTES,
     ) -> httpx.Response:
         """The raw successful response (status < 400, or a 4xx that retrying cannot fix).
         Once ``abandoned`` is set (a listing's page nobody will read; set on the client's
-        close too), no further attempt is made and a wait ends at once."""
+        close too), no further attempt is made and a wait ends at once. An answer over
+        ``max_bytes`` (None: no bound) is a ``ResponseError``, not retried: asking again
+        brings the same."""
         call = f"{method} {path}"
         safe = method in ("GET", "HEAD") if replay_safe is None else replay_safe
         interrupt = abandoned or self.closing.event
@@ -288,7 +295,10 @@ class RequestLoop:
             self.stats.add(requests=1)
             retry_after: float | None = None
             try:
-                response = self._exchange(method, path, params, data)
+                response = self._exchange(method, path, params, data, max_bytes)
+            except AnswerTooLarge as exc:
+                self.stats.status("too_large")
+                raise e.ResponseError(f"{exc} (the client's bound)", call=call) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 error: e.OneConnectError = e.ConnectError(describe(exc, self.redact), call=call)
                 retryable, ambiguous = True, False
@@ -343,12 +353,18 @@ class RequestLoop:
             raise e.ClientClosedError("the listing was left before this page was read", call=call)
 
     def _exchange(
-        self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        data: dict[str, Any] | None,
+        max_bytes: int | None,
     ) -> httpx.Response:
         """One attempt: the response with its body read, within ``Timeouts.attempt``
-        (headers, informational answers and body alike: ``_connections``)."""
+        (headers, informational answers and body alike: ``_connections``) and
+        ``max_bytes``."""
         with (
-            attempt_deadline(self._attempt_timeout),
+            attempt_deadline(self._attempt_timeout, max_bytes),
             self._http.stream(method, path, params=params, data=data) as response,
         ):
             response.read()

@@ -50,9 +50,10 @@ class Requester:
         return self.loop.call(method, path, **options)
 
     def text(self, path: str) -> str:
-        """The text answer of ``GET path`` (a CSV export), or the exception an error
-        answer stands for (a wrong key's 401 is not CSV)."""
-        return text_answer(self.loop.send("GET", path), f"GET {path}", self.loop.redact)
+        """The text answer of ``GET path`` (a CSV export: as large as the account), or the
+        exception an error answer stands for (a wrong key's 401 is not CSV)."""
+        answer = self.loop.send("GET", path, max_bytes=None)
+        return text_answer(answer, f"GET {path}", self.loop.redact)
 
     def decode(self, response: httpx.Response, call: str) -> Any:
         return self.loop.decode(response, call)
