@@ -21,7 +21,7 @@ from oneconnect_pipelines.client.errors import (
     PermissionDeniedError,
     ResponseError,
 )
-from oneconnect_pipelines.landing import Landed, TableValidationError, land, land_frame
+from oneconnect_pipelines.landing import Landed, TableValidationError, land, land_frame, land_frames
 from oneconnect_pipelines.warehouse import Window
 
 from .metadata import (
@@ -160,14 +160,17 @@ def contacts(
 )
 def lists(oneconnect: OneConnectResource, warehouse: WarehouseResource) -> Any:
     """Lists and their memberships, from one listing of ``/lists``."""
-    store = warehouse.open()
     with failing_at_once(), oneconnect.client() as client:
         list_frame, members = frames.lists_frames(client.lists.list())
-        for name, frame, model in (
-            ("lists", list_frame, s.ListsSchema),
-            ("list_members", members, s.ListMembersSchema),
-        ):
-            result = land_frame(store, f"{GROUP}.{name}", frame, model)
+        tables = {
+            "lists": (list_frame, s.ListsSchema),
+            "list_members": (members, s.ListMembersSchema),
+        }
+        results = land_frames(
+            warehouse.open(),
+            [(f"{GROUP}.{name}", frame, model) for name, (frame, model) in tables.items()],
+        )
+        for name, result in zip(tables, results, strict=True):
             yield dg.MaterializeResult(asset_key=[GROUP, name], metadata=landed(result, client))
 
 

@@ -89,12 +89,29 @@ def land_frame(
 ) -> Landed:
     """``land`` for a table built whole as a DataFrame (the small tables): it is
     checked as built, before it is written."""
-    try:
-        checked = schema.validate(frame, lazy=True)
-    except SchemaErrors as exc:
-        raise TableValidationError.of(table, exc, frame) from None
+    checked = _checked(table, frame, schema)
     rows = warehouse.write(table, [to_arrow(checked)], window)
     return Landed(rows, checked.head(PREVIEW_ROWS))
+
+
+def land_frames(
+    warehouse: Warehouse, tables: Sequence[tuple[str, pd.DataFrame, type[pa.DataFrameModel]]]
+) -> list[Landed]:
+    """``land_frame`` for tables built together (lists and their members, from one
+    listing): every one is checked before any is written, so one that fails validation
+    leaves them all as they were, never one new beside one old."""
+    checked = [(table, _checked(table, frame, schema)) for table, frame, schema in tables]
+    return [
+        Landed(warehouse.write(table, [to_arrow(frame)]), frame.head(PREVIEW_ROWS))
+        for table, frame in checked
+    ]
+
+
+def _checked(table: str, frame: pd.DataFrame, schema: type[pa.DataFrameModel]) -> pd.DataFrame:
+    try:
+        return schema.validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        raise TableValidationError.of(table, exc, frame) from None
 
 
 class _Checks:

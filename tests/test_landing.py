@@ -17,9 +17,14 @@ from hypothesis import strategies as st
 from oneconnect_pipelines import frames, landing
 from oneconnect_pipelines.client.models import CONTACT_WIRE
 from oneconnect_pipelines.frames import to_frame
-from oneconnect_pipelines.landing import TableValidationError, land, land_frame
+from oneconnect_pipelines.landing import TableValidationError, land, land_frame, land_frames
 from oneconnect_pipelines.preview import PREVIEW_ROWS
-from oneconnect_pipelines.schemas import ContactsSchema, ListMembersSchema, categories
+from oneconnect_pipelines.schemas import (
+    ContactsSchema,
+    ListMembersSchema,
+    ListsSchema,
+    categories,
+)
 from oneconnect_pipelines.warehouse.duckdb import DuckDBWarehouse
 
 from .frame_records import a_list, contact, lists_of
@@ -148,6 +153,22 @@ def test_a_small_table_failing_names_rows_by_their_ids_and_the_count_beyond(
     with pytest.raises(TableValidationError, match=r"column_in_dataframe: city$"):
         no_city = to_frame(chunk([1]), categories(ContactsSchema)).drop(columns="city")
         land_frame(warehouse, TABLE, no_city, ContactsSchema)
+
+
+def test_tables_built_together_are_all_checked_before_any_is_written(tmp_path: Path) -> None:
+    """Lists and their members come from one listing: members that fail leave the lists
+    as they were too (the new lists beside the old members disagreed on every count)."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    people = [contact(n, f"99559{n:07d}") for n in range(1, 5)]
+    lists, members = frames.lists_frames(lists_of([a_list(7, people)]))
+    tables = [("s.lists", lists, ListsSchema), ("s.list_members", members, ListMembersSchema)]
+    assert [landed.rows for landed in land_frames(warehouse, tables)] == [1, 4]
+    lists, members = frames.lists_frames(lists_of([a_list(7, people + people), a_list(8, [])]))
+    tables = [("s.lists", lists, ListsSchema), ("s.list_members", members, ListMembersSchema)]
+    with pytest.raises(TableValidationError, match=r"^s\.list_members failed validation"):
+        land_frames(warehouse, tables)
+    assert warehouse.read("s.lists").column("id").to_pylist() == [7]
+    assert len(warehouse.read("s.list_members")) == 4
 
 
 def test_ids_that_are_not_numbers_or_rows_with_one_label_still_make_the_error() -> None:
