@@ -322,8 +322,23 @@ def test_mirror_mode_keeps_the_members_whose_rows_were_rejected_or_failed(
         ),
         # a CRM export job that fails after writing its header would empty the list
         ("Mobile Phone,First Name\n", 2, "no member removed: the file has no rows"),
+        # saved again by a spreadsheet, every number in scientific notation: rejected
+        # rows naming nobody emptied the list, and the run reported success
+        (
+            "Mobile Phone,First Name\n9.95555E+11,Anna\n9.95555E+11,Dan\n",
+            2,
+            "no member removed: row(s) 2, 3 have a phone number that could not be read "
+            "(whose they are is unknown)",
+        ),
+        # one cell with a note in it cost Dan the list
+        (
+            "Mobile Phone,First Name\n0555000001,Anna\n0555 00 00 04 (mobile),Dan\n",
+            1,
+            "no member removed: row(s) 3 have a phone number that could not be read "
+            "(whose they are is unknown)",
+        ),
     ],
-    ids=["a row could not be read", "no rows"],
+    ids=["a row could not be read", "no rows", "numbers in scientific notation", "a note"],
 )
 def test_mirror_mode_removes_nobody_while_it_cannot_tell_who_left(
     account: Sim, tmp_path: Path, text: str, kept: int, note: str

@@ -190,14 +190,18 @@ def _sync_list(
 def _removals(unsynced: set[int], plan: SyncPlan) -> tuple[list[int], str | None]:
     """The members mirror mode removes, and why some stay. A row that is in the file never
     costs its contact the list, even when the row was rejected or its write failed; while
-    a row could not be read at all, nobody is removed, since it might be anyone's; nor
-    when the file has no rows."""
+    a row could not be read at all, or names nobody for want of a readable phone number,
+    nobody is removed, since it might be anyone's; nor when the file has no rows."""
     if unsynced and plan.rows.empty:  # an export cut off after its header, most likely
         return [], "no member removed: the file has no rows"
-    if plan.unread and unsynced:
-        rows = ", ".join(str(row) for row in plan.unread[:5])
-        more = ", ..." if len(plan.unread) > 5 else ""
-        return [], f"no member removed: row(s) {rows}{more} could not be read"
+    for unknown, why in (
+        (plan.unread, "could not be read"),
+        (plan.unnamed, "have a phone number that could not be read (whose they are is unknown)"),
+    ):
+        if unknown and unsynced:
+            rows = ", ".join(str(row) for row in unknown[:5])
+            more = ", ..." if len(unknown) > 5 else ""
+            return [], f"no member removed: row(s) {rows}{more} {why}"
     return sorted(unsynced - plan.named), None
 
 

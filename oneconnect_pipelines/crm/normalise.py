@@ -80,10 +80,10 @@ class Normalised:
     rejected: pd.DataFrame
     fields: tuple[str, ...]
     #: Every row that was read, accepted or not: ``row``, ``phone_number`` (normalised,
-    #: else the cell as written) and ``email`` (lower-case): whom the row names, so that
-    #: a rejected row's contact keeps its lists in mirror mode. Rows missing here are
-    #: those the reader could not read at all.
-    identities: pd.DataFrame = field(default_factory=lambda: _identities([], [], []))
+    #: else the cell as written), ``email`` (lower-case) and ``phone_read`` (whether the
+    #: number could be read): whom the row names, so that a rejected row's contact keeps
+    #: its lists in mirror mode. Rows missing here are those the reader could not read.
+    identities: pd.DataFrame = field(default_factory=lambda: _identities([], [], [], []))
 
     def __repr__(self) -> str:
         return f"Normalised(accepted={len(self.rows)}, rejected={len(self.rejected)})"
@@ -165,7 +165,7 @@ def normalise(
     all_rejected = pd.concat([read_rejected, rejected, failed], ignore_index=True)
     all_rejected = all_rejected.sort_values(ROW, kind="stable").reset_index(drop=True)
     identities = _identities(
-        frame[ROW], phone.fillna(raw_phone.reset_index(drop=True)), frame["email"]
+        frame[ROW], phone.fillna(raw_phone.reset_index(drop=True)), frame["email"], phone.notna()
     )
     used = tuple(f for f in CONTACT_FIELDS if f in fields)
     return Normalised(accepted, all_rejected, used, identities)
@@ -366,13 +366,17 @@ def _additional_numbers(
 
 
 def _identities(
-    rows: Iterable[object], phones: Iterable[object], emails: Iterable[object]
+    rows: Iterable[object],
+    phones: Iterable[object],
+    emails: Iterable[object],
+    phones_read: Iterable[bool],
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
             ROW: pd.array(rows, dtype="Int64"),
             "phone_number": pd.array(phones, dtype=TEXT),
             "email": pd.array(emails, dtype=TEXT),
+            "phone_read": pd.array(phones_read, dtype=bool),
         }
     )
 

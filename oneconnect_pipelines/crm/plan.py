@@ -74,6 +74,10 @@ class SyncPlan:
     #: Rows the reader could not read at all: whom they name is unknown, so mirror mode
     #: removes no member while the file has any.
     unread: tuple[int, ...] = ()
+    #: Rows whose phone number could not be read (an export saved by a spreadsheet as
+    #: ``9.95555E+11``, a note in the cell) and whose e-mail names no contact: whose they
+    #: are is unknown too, so mirror mode removes no member while the file has any.
+    unnamed: tuple[int, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -185,7 +189,12 @@ def plan_sync(
         }
     )
     named = {existing[p].id for p in _named(crm.identities, by_phone, by_email)}
-    return SyncPlan(frame, frozenset(named), unread)
+    unnamed = tuple(
+        int(row)
+        for row, read, email in crm.identities[[ROW, "phone_read", "email"]].itertuples(index=False)
+        if not read and not by_email.get(_none(email) or "")
+    )
+    return SyncPlan(frame, frozenset(named), unread, unnamed)
 
 
 def _named(
