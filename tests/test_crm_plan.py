@@ -138,6 +138,29 @@ def test_conflicting_matches_and_contacts_claimed_twice(tmp_path: Path) -> None:
     assert got[4] == ("unchanged", "", 3)
 
 
+def test_a_rejected_rows_number_keeps_its_contact_from_another_row_by_e_mail(
+    tmp_path: Path,
+) -> None:
+    """Bob's row is rejected (31 February), his wife's new number comes with his e-mail:
+    her row took Bob's contact over by the e-mail (his number and name replaced by hers),
+    and fixing his row the next day was then the conflict. A rejected row's number names
+    its contact as an accepted row's does."""
+    rows = load(
+        tmp_path,
+        [
+            ["0555123456", "Bob", "", "smith@example.com", "31.02.1980", "", ""],
+            ["0555999888", "Ann", "", "smith@example.com", "", "", ""],
+        ],
+    )
+    got = outcomes(run(rows, [contact(1, "995555123456", email="smith@example.com")]))
+    assert got[2][0] == "rejected" and "birthday" in got[2][1]
+    assert got[3] == (
+        "rejected",
+        "conflicting matches: the e-mail matches contact 1, which row 2 matches by phone number",
+        0,
+    )
+
+
 def test_a_contact_claimed_by_e_mail_is_named_as_such(tmp_path: Path) -> None:
     rows = load(
         tmp_path,

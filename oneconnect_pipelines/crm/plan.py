@@ -133,6 +133,11 @@ def plan_sync(
             else:
                 matched[index] = hits[0]
                 claimed[hits[0]] = (record[ROW], "phone number")
+    # A rejected row's number names its contact too: no other row takes that contact over
+    # by e-mail (fixing the rejected row later must never make a different row win).
+    for row, phone in crm.identities[[ROW, "phone_number"]].itertuples(index=False):
+        for position in by_phone.get(phone, []) if _none(phone) else []:
+            claimed.setdefault(position, (int(row), "phone number"))
     for index, record in enumerate(records):
         if index in matched or _none(record["email"]) is None:
             continue
