@@ -9,6 +9,7 @@ Credentials never pass through here; they reach the resource as ``EnvVar`` (see
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from oneconnect_pipelines.storage import Location, location
+from oneconnect_pipelines.warehouse import open_warehouse
 
 T = TypeVar("T")
 
@@ -29,7 +31,7 @@ class Settings:
     messages_start: str = "2026-01-01"
     #: Days before today that the hourly refresh re-reads, for late delivery reports.
     messages_lookback_days: int = 2
-    #: A DuckDB file, or ``postgresql://...``.
+    #: A DuckDB file (a path, or ``duckdb://PATH``), or ``postgresql://...``.
     warehouse: str = "data/warehouse.duckdb"
     #: A local folder or an object-store URL (``s3://bucket/exports``).
     export_dir: Location = Path("data/exports")
@@ -47,7 +49,6 @@ class Settings:
 
     @classmethod
     def from_environment(cls) -> Settings:
-        env = os.environ
         defaults = cls()
         return cls(
             timezone=_parsed("ONECONNECT_TIMEZONE", defaults.timezone, _zone, ZONE),
@@ -55,9 +56,9 @@ class Settings:
             messages_lookback_days=_parsed(
                 "ONECONNECT_MESSAGES_LOOKBACK_DAYS", defaults.messages_lookback_days, _count, COUNT
             ),
-            warehouse=env.get("ONECONNECT_WAREHOUSE", defaults.warehouse),
-            export_dir=location(env.get("ONECONNECT_EXPORT_DIR", str(defaults.export_dir))),
-            crm_drop_dir=location(env.get("ONECONNECT_CRM_DROP_DIR", str(defaults.crm_drop_dir))),
+            warehouse=_parsed("ONECONNECT_WAREHOUSE", defaults.warehouse, _warehouse, WAREHOUSE),
+            export_dir=_parsed("ONECONNECT_EXPORT_DIR", defaults.export_dir, _folder, FOLDER),
+            crm_drop_dir=_parsed("ONECONNECT_CRM_DROP_DIR", defaults.crm_drop_dir, _folder, FOLDER),
             crm_retry_attempts=_parsed(
                 "ONECONNECT_CRM_RETRY_ATTEMPTS", defaults.crm_retry_attempts, _positive, POSITIVE
             ),
@@ -85,6 +86,33 @@ COUNT = "a whole number, 0 or more"
 POSITIVE = "a whole number, 1 or more"
 SECONDS = "a number of seconds, 0 or more"
 CRON = "a cron schedule Dagster takes (five fields, e.g. '0 1 * * *')"
+WAREHOUSE = (
+    "a warehouse: postgresql://... (or postgres://...), duckdb://PATH, or the path of a "
+    "DuckDB file (./NAME if the name has a colon)"
+)
+FOLDER = "a folder: a local path (./NAME if the name has a colon) or a URL like s3://bucket/prefix"
+
+#: How a URL starts: its scheme and the slashes after it (a one-letter scheme is a drive).
+_URL_START = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(/*)")
+
+
+def _warehouse(text: str) -> str:
+    # anything else was taken for the path of a DuckDB file: postgresql+psycopg2://...,
+    # mysql://..., postgres:/host/db (one slash) each became an empty warehouse of that name
+    if not text.strip() or ((start := _URL_START.match(text)) and len(start[2]) < 2):
+        raise ValueError(text)
+    open_warehouse(text)  # refuses a scheme that is no warehouse's (nothing is opened)
+    return text
+
+
+def _folder(text: str) -> Location:
+    # '' was Path('.'), wherever the process started; s3:/bucket/x (one slash), a folder
+    # named 's3:' in it
+    if not text.strip():
+        raise ValueError(text)
+    if (start := _URL_START.match(text)) and len(start[2]) < 2:
+        raise ValueError(text)
+    return location(text)  # a scheme no fsspec filesystem has is a ValueError too
 
 
 def _zone(text: str) -> str:
@@ -132,7 +160,15 @@ def _parsed(name: str, default: T, parse: Callable[[str], T], expected: str) -> 
     try:
         return parse(text)
     except (ValueError, KeyError, OSError):  # an unknown zone: ZoneInfoNotFoundError (KeyError)
-        raise SettingsError(f"{name}={text!r} is not {expected}") from None
+        raise SettingsError(f"{name}={_shown(text)!r} is not {expected}") from None
+
+
+def _shown(text: str) -> str:
+    """A refused value as the message shows it: a URL cut after its scheme (what was
+    wrong with it), so that no password written into it is printed."""
+    if (start := _URL_START.match(text)) and text[start.end() :]:
+        return text[: start.end()] + "..."
+    return text
 
 
 SETTINGS = Settings.from_environment()

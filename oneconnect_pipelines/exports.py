@@ -16,14 +16,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula, prefixed with ``'``
-    (OWASP's advice); numbers, dates and other cells untouched."""
+    (OWASP's advice): those starting with one of ``FORMULA_STARTS``, after any leading
+    whitespace too (LibreOffice and Sheets drop spaces, line breaks and no-break spaces
+    before they read a cell); numbers, dates and other cells untouched."""
     out = frame.copy()
     for column in out.columns:
         values = out[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
         text = values.astype(TEXT)
-        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        stripped = text.str.lstrip()  # tab and carriage return are risky where they start
+        starts = text.str.startswith(FORMULA_STARTS) | stripped.str.startswith(FORMULA_STARTS)
+        risky = starts.fillna(False).astype(bool)
         if risky.any():
             out[column] = text.where(~risky, "'" + text)
     return out

@@ -2,7 +2,8 @@
 ``gs://bucket/exports``, any fsspec URL) for runs that execute on other machines.
 
 Local paths stay ``pathlib.Path`` (the drop folder's symlink and racy-write rules need
-the operating system's own calls); a URL becomes a ``UPath`` on its fsspec filesystem.
+the operating system's own calls), and so do ``file://`` and ``local://`` URLs; any other
+URL becomes a ``UPath`` on its fsspec filesystem.
 Credentials and endpoints come from the store's own environment variables
 (``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL``, ``GOOGLE_APPLICATION_CREDENTIALS``...),
 never from here.
@@ -21,16 +22,22 @@ from upath import UPath
 
 Location = Path | UPath
 
+#: fsspec's names for the local disk: such a URL is a plain ``Path``.
+LOCAL = ("file", "local")
+
 
 def location(where: str | Location) -> Location:
-    """``where`` as a path: a ``UPath`` for a URL (``scheme://...``), else a local ``Path``.
-    A URL whose store's fsspec package is missing is refused here, when the settings are
-    read, not at the first sensor tick."""
-    if isinstance(where, Path | UPath):
+    """``where`` as a path: a ``UPath`` for a URL (``scheme://...``), else a local ``Path``
+    (``file:///...`` and ``local:///...`` included: written like any local file, under a
+    temporary name then renamed). A URL whose store's fsspec package is missing is refused
+    here, when the settings are read, not at the first sensor tick."""
+    if isinstance(where, Path) or (isinstance(where, UPath) and where.protocol not in LOCAL):
         return where
-    if "://" not in where:
+    if isinstance(where, str) and "://" not in where:
         return Path(where)
     path = UPath(where)
+    if path.protocol in LOCAL:
+        return Path(path.path)
     try:
         fsspec.get_filesystem_class(path.protocol)
     except ImportError as exc:
@@ -63,11 +70,13 @@ def write_whole(path: Location, write: Callable[[IO[bytes]], object]) -> Locatio
     (of two writes at once, the last to finish stays, whole); for an object
     store into a local temporary file, uploaded in one piece once ``write`` returned (an
     fsspec file commits whatever was written when it is closed, even by an exception)."""
+    path = location(path)  # a ``file://`` UPath made elsewhere is a local file all the same
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         # a name of this write's own: two runs exporting one file at once must not write
-        # into, rename or remove each other's temporary file
-        partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+        # into, rename or remove each other's temporary file; short, so that any name
+        # that fits in the folder has a temporary name that fits too
+        partial = path.with_name(f".{secrets.token_hex(6)}.partial")
         try:
             with partial.open("xb") as handle:
                 write(handle)

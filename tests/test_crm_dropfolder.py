@@ -286,3 +286,18 @@ def test_a_store_whose_package_is_missing_is_refused_when_the_settings_load() ->
         "ImportError: s3://bucket/crm: Install s3fs to access S3 "
         "(pip install 'oneconnect-pipelines[s3]' for s3://, [gcs] for gs://)"
     )
+
+
+def test_files_a_desktop_leaves_beside_an_export_are_not_handed_out(drop: Location) -> None:
+    """macOS writes ._NAME beside each file copied to a share, and Excel ~$NAME while the
+    export is open: handed out, each became a run that could only fail."""
+    (drop / "contacts.csv").write_text("Mobile Phone\n0555123456\n")
+    (drop / "._contacts.csv").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    (drop / "~$contacts.csv").write_bytes(b"\x05alice" + b"\x00" * 50)
+    (drop / ".contacts.csv").write_text("Mobile Phone\n0555000000\n")
+    for name in ("contacts.csv", "._contacts.csv", "~$contacts.csv", ".contacts.csv"):
+        (drop / f"{name}.done").write_text("")
+    ready, state = scan(drop, FolderState())
+    assert names(ready) == ["contacts.csv"]
+    ready, state = scan(drop, state)  # nor later, once they are still
+    assert ready == [] and state.unreadable == {}

@@ -4,7 +4,10 @@ either warehouse backend, into a local folder or an S3 bucket."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +21,9 @@ import pytest
 from assets.exports import analytics_export, message_days
 from assets.extract import messages as messages_asset
 from assets.warehouse import WarehouseResource
-from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe
+from oneconnect_pipelines.exports import FORMULA_STARTS, csv_safe, write_csv, write_table
 from oneconnect_pipelines.schemas import TEXT
-from oneconnect_pipelines.storage import Location, shown, write_whole
+from oneconnect_pipelines.storage import Location, location, shown, write_whole
 from oneconnect_pipelines.warehouse import open_warehouse
 
 from .extract_helpers import RECENT, api_get, local_day, materialize, private_sim
@@ -288,3 +291,94 @@ def test_an_interrupted_export_leaves_the_previous_file_whole(
         write_whole(target, interrupted)
     assert target.read_bytes() == good
     assert [p.name for p in target.parent.iterdir()] == ["2026-12-01.csv"]  # no leftover
+
+
+def test_csv_cells_starting_a_formula_after_leading_whitespace_are_quoted(tmp_path: Path) -> None:
+    """LibreOffice and Google Sheets drop leading spaces, line breaks and no-break spaces
+    before they read a cell, so " =HYPERLINK(...)" runs as a formula there."""
+    cells = [
+        ' =HYPERLINK("http://evil.example","click")',
+        "\n=1+1",
+        "\u00a0=1+1",
+        "  +SUM(A1:A9)",
+        "\u3000-2+3",
+        " \t@cmd",
+        " plain",
+        "\u00a0",
+        "0179",
+    ]
+    frame = pd.DataFrame({"text": pd.Series(cells, dtype=TEXT), "number": range(-1, 8)})
+    rows = read_csv(write_csv(frame, tmp_path / "campaigns.csv"))
+    assert [row["text"] for row in rows] == [
+        '\' =HYPERLINK("http://evil.example","click")',
+        "'\n=1+1",
+        "'\u00a0=1+1",
+        "'  +SUM(A1:A9)",
+        "'\u3000-2+3",
+        "' \t@cmd",
+        " plain",
+        "\u00a0",
+        "0179",
+    ]
+    assert [row["number"] for row in rows] == [str(n) for n in range(-1, 8)]
+
+
+@pytest.mark.parametrize("scheme", ["file", "local"])
+def test_a_file_url_export_dir_gets_its_folders_made(scheme: str, tmp_path: Path) -> None:
+    """ONECONNECT_EXPORT_DIR=file:///...: the first export into a new folder failed with
+    FileNotFoundError, as no folder was made for it."""
+    root = location(f"{scheme}://{tmp_path}/exports")
+    frame = pd.DataFrame({"id": [1, 2], "name": pd.Series(["=1+1", "Anna"], dtype=TEXT)})
+    written = write_table(frame, root / "oneconnect" / "contacts")
+    folder = tmp_path / "exports" / "oneconnect"
+    assert [(str(file.path), file.rows) for file in written] == [
+        (str(folder / "contacts.parquet"), 2),
+        (str(folder / "contacts.csv"), 2),
+    ]
+    assert read_csv(folder / "contacts.csv") == [
+        {"id": "1", "name": "'=1+1"},
+        {"id": "2", "name": "Anna"},
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == ["contacts.csv", "contacts.parquet"]
+
+
+def test_a_file_url_export_killed_while_put_in_place_leaves_a_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was written into a local temporary file, then copied into the final name: a run
+    terminated during the copy left half a file there. Now it is renamed into place."""
+    target = location(f"file://{tmp_path}") / "contacts.csv"
+    good = b"id,content\n" + b"".join(b"%d,hello\n" % i for i in range(1000))
+    write_whole(target, lambda handle: handle.write(good))
+    new = good.replace(b"hello", b"howdy")
+
+    def killed_while_copying(source: str, destination: str, *args: Any, **kwargs: Any) -> None:
+        with open(source, "rb") as whole, open(destination, "wb") as half:
+            half.write(whole.read(len(new) // 3))
+        raise Interrupted("terminated while the file was put in place")
+
+    monkeypatch.setattr(shutil, "copyfile", killed_while_copying)
+    with contextlib.suppress(Interrupted):
+        write_whole(target, lambda handle: handle.write(new))
+    assert (tmp_path / "contacts.csv").read_bytes() in (good, new)
+    assert [p.name for p in tmp_path.iterdir()] == ["contacts.csv"]
+
+
+def test_a_file_whose_name_is_as_long_as_the_folder_allows_is_written(tmp_path: Path) -> None:
+    """A CRM report is named after the dropped export (<stem>.<run>.rejected.csv); with
+    the export's name in its temporary name too, a long one was "File name too long"."""
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")
+    name = "contacts_export_" + "x" * (longest - len("contacts_export_.1a2b3c4d.rejected.csv"))
+    target = tmp_path / "crm_reports" / f"{name}.1a2b3c4d.rejected.csv"
+    assert len(os.fsencode(target.name)) == longest
+    write_csv(pd.DataFrame({"row": [2], "reason": pd.Series(["no phone"], dtype=TEXT)}), target)
+    assert read_csv(target) == [{"row": "2", "reason": "no phone"}]
+
+    def interrupted(handle: IO[bytes]) -> None:
+        handle.write(b"row,reason\n3,")
+        raise Interrupted("terminated while writing")
+
+    with pytest.raises(Interrupted):
+        write_whole(target, interrupted)
+    assert read_csv(target) == [{"row": "2", "reason": "no phone"}]
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no leftover

@@ -3,9 +3,12 @@ line naming the variable, never a traceback from deep inside Dagster, nor a sile
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from assets.settings import CRON, ZONE, Settings, SettingsError
+from assets.settings import CRON, FOLDER, WAREHOUSE, ZONE, Settings, SettingsError
+from oneconnect_pipelines.warehouse import open_warehouse
 
 
 @pytest.mark.parametrize(
@@ -49,3 +52,85 @@ def test_usable_values_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.messages_lookback_days, settings.crm_retry_attempts) == (0, 1)
     assert settings.crm_retry_backoff_s == 0.0
     assert settings.snapshot_cron == "30 2 * * 1-5"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (
+            "postgresql+psycopg2://etl:s3cret@db.internal:5432/warehouse",
+            "postgresql+psycopg2://...",
+        ),
+        ("mysql://etl:s3cret@db.internal/warehouse", "mysql://..."),
+        ("postgres:/etl:s3cret@db.internal/warehouse", "postgres:/..."),  # one slash
+        ("duckdb://", "duckdb://"),
+        ("", ""),
+        ("  ", "  "),
+    ],
+)
+def test_a_warehouse_that_is_no_database_url_nor_a_path_is_refused_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, value: str, shown: str
+) -> None:
+    """Each became the path of a new, empty DuckDB file (named postgresql+psycopg2:/...),
+    and the extract wrote there instead of to the server."""
+    monkeypatch.setenv("ONECONNECT_WAREHOUSE", value)
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment()
+    assert str(raised.value) == f"ONECONNECT_WAREHOUSE={shown!r} is not {WAREHOUSE}"
+    assert "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "warehouse"),
+    [
+        ("PostgreSQL://etl@db.internal/warehouse", "postgresql://etl@db.internal/warehouse"),
+        ("POSTGRES://db.internal/warehouse", "postgres://db.internal/warehouse"),
+        (
+            "postgresql:///warehouse?host=/run/postgresql",
+            "postgresql:///warehouse?host=/run/postgresql",
+        ),
+        ("DuckDB:///srv/warehouse.duckdb", "/srv/warehouse.duckdb"),
+        ("data/warehouse.duckdb", "data/warehouse.duckdb"),
+        ("./2026:warehouse.duckdb", "2026:warehouse.duckdb"),
+    ],
+)
+def test_a_warehouse_url_scheme_is_taken_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, value: str, warehouse: str
+) -> None:
+    """libpq reads only a lower-case scheme: PostgreSQL://... was a DuckDB file of that name."""
+    monkeypatch.setenv("ONECONNECT_WAREHOUSE", value)
+    assert open_warehouse(Settings.from_environment().warehouse).url == warehouse
+
+
+@pytest.mark.parametrize("name", ["ONECONNECT_EXPORT_DIR", "ONECONNECT_CRM_DROP_DIR"])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("", ""),
+        (" ", " "),
+        ("s3:/bucket/crm", "s3:/..."),
+        ("s3:bucket", "s3:..."),
+        ("s4://b", "s4://..."),
+    ],
+)
+def test_an_empty_folder_or_a_url_with_one_slash_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, shown: str
+) -> None:
+    """'' was the folder the process started in, and s3:/bucket/crm a local folder 's3:'."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment()
+    assert str(raised.value) == f"{name}={shown!r} is not {FOLDER}"
+
+
+def test_file_urls_and_local_paths_are_local_folders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONECONNECT_EXPORT_DIR", "file:///srv/exports")
+    monkeypatch.setenv("ONECONNECT_CRM_DROP_DIR", "crm:2026/drop")
+    with pytest.raises(SettingsError):
+        Settings.from_environment()
+    monkeypatch.setenv("ONECONNECT_CRM_DROP_DIR", "./crm:2026/drop")
+    settings = Settings.from_environment()
+    assert (settings.export_dir, settings.crm_drop_dir) == (
+        Path("/srv/exports"),
+        Path("crm:2026/drop"),
+    )

@@ -630,3 +630,65 @@ def test_reading_a_warehouse_that_is_not_there_says_so_and_leaves_no_file(tmp_pa
     with pytest.raises(FileNotFoundError, match=r"no warehouse at .*missing\.duckdb"):
         DuckDBWarehouse(path).read("s.t")
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://etl@127.0.0.1:{port}/warehouse?password=s3cret",
+        "postgresql:///warehouse?host=127.0.0.1&port={port}&user=etl&password=s3cret",
+        "postgresql://etl:s3cret@127.0.0.1:{port}/warehouse?sslmode=disable",
+    ],
+)
+def test_a_password_in_the_warehouse_url_is_not_shown_in_its_error(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq takes the password as ?password= too, which was printed whole."""
+    import socket
+
+    from assets import cli, settings
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = url.format(port=port)
+    monkeypatch.setattr(settings, "SETTINGS", settings.Settings(warehouse=url))
+    with pytest.raises(cli.CliError) as raised:
+        cli.writable_warehouse()
+    assert "s3cret" not in str(raised.value)
+    assert str(raised.value).startswith(
+        f"the warehouse {url.replace('s3cret', '***')} cannot be written ("
+    )
+    assert repr(open_warehouse(url)) == f"PostgresWarehouse({url.replace('s3cret', '***')!r})"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg2://etl:s3cret@127.0.0.1/warehouse",
+        "mysql://etl:s3cret@127.0.0.1/warehouse",
+        "sqlite:///warehouse.db",
+    ],
+)
+def test_a_url_that_is_no_warehouse_is_refused_not_made_a_file(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given in the warehouse resource's configuration, each was the path of a new DuckDB
+    file (postgresql+psycopg2:/etl:s3cret@...) that the run wrote its tables to."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as raised:
+        open_warehouse(url).write("s.t", frame([1]))
+    assert str(raised.value) == (
+        f"{url.replace('s3cret', '***')} is not a warehouse: postgresql://... "
+        "(or postgres://...), duckdb://PATH, or the path of a DuckDB file"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warehouse_url_scheme_may_be_written_in_any_case(tmp_path: Path) -> None:
+    store = open_warehouse("PostgreSQL://etl@db.internal/warehouse")
+    assert repr(store) == "PostgresWarehouse('postgresql://etl@db.internal/warehouse')"
+    duck = open_warehouse(f"DuckDB://{tmp_path}/w.duckdb")
+    duck.write("s.t", frame([1]))
+    assert duck.read("s.t").column("id").to_pylist() == [1]
+    assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]

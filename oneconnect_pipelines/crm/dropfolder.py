@@ -3,14 +3,15 @@ back safely by the run they were handed to. The folder is local or an object-sto
 prefix (``s3://bucket/crm``); the same rules hold for both.
 
 A file is ready when it is a regular file directly in the folder (no symlinks, nothing
-resolving outside it) with an accepted suffix, and is complete: a ``NAME.done`` marker
-written after it sits beside it (one older than the file speaks of an earlier version,
-and the file may be being rewritten), or it did not change between two scans. Each
-ready file is identified by the SHA-256 of its content, so a changed file under the same
-name is new; a drop (``ReadyFile.drop``: content and write time) is what a sync run is
-keyed by, so the same drop seen again (renamed, say) is a run Dagster has already made,
-while an export that returns to an earlier content (A, B, then A again) is a drop of
-its own.
+resolving outside it) with an accepted suffix, not one a desktop leaves beside an export
+(a name starting with ``.``, like macOS's ``._NAME``, or ``~$``, Excel's owner file),
+and is complete: a ``NAME.done`` marker written after it sits beside it (one older than
+the file speaks of an earlier version, and the file may be being rewritten), or it did
+not change between two scans. Each ready file is identified by the SHA-256 of its
+content, so a changed file under the same name is new; a drop (``ReadyFile.drop``:
+content and write time) is what a sync run is keyed by, so the same drop seen again
+(renamed, say) is a run Dagster has already made, while an export that returns to an
+earlier content (A, B, then A again) is a drop of its own.
 Files that become ready in one scan come in the order they were written.
 
 A scan does not read a file again while its size, modification time, change time and
@@ -48,6 +49,9 @@ from .read import CrmFileError
 #: ``.json`` is read as JSON Lines (one object per line), as ``oneconnect sync`` reads it.
 ACCEPTED_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json")
 DONE_SUFFIX = ".done"
+#: Hidden files (macOS's ``._NAME`` beside each file copied to a share) and Excel's
+#: owner files (``~$NAME``, while the export is open): never an export, a run would fail.
+IGNORED_PREFIXES = (".", "~$")
 #: A hash is trusted for a file only if the file had been still this long before it.
 RACY_NS = 1_000_000_000
 _CHUNK = 1 << 20
@@ -125,7 +129,7 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
         if name.endswith(DONE_SUFFIX)
     }
     for name, (path, identity) in files.items():
-        if not name.lower().endswith(ACCEPTED_SUFFIXES):
+        if not name.lower().endswith(ACCEPTED_SUFFIXES) or name.startswith(IGNORED_PREFIXES):
             continue
         if not _utf8(name):
             state.unreadable[os.fsencode(name).decode("utf-8", "backslashreplace")] = (

@@ -155,7 +155,7 @@ def published(found: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def is_postgres(url: str | Path) -> bool:
-    return str(url).startswith(("postgresql://", "postgres://"))
+    return str(url).lower().startswith(("postgresql://", "postgres://"))
 
 
 def column_types(url: str | Path, schema: pyarrow.Schema) -> dict[str, str]:
@@ -171,13 +171,24 @@ def column_types(url: str | Path, schema: pyarrow.Schema) -> dict[str, str]:
 
 
 def open_warehouse(url: str | Path) -> Warehouse:
-    """``postgresql://...`` (or ``postgres://``) is PostgreSQL; anything else is the path
-    of a DuckDB file (``duckdb:///path`` also works)."""
+    """``postgresql://...`` (or ``postgres://``, the scheme in any case) is PostgreSQL;
+    ``duckdb://PATH`` or a path without a scheme is a DuckDB file. Any other URL
+    (``postgresql+psycopg2://``, ``mysql://``) is a ``ValueError``, not a file of that name."""
     text = str(url)
+    scheme, separator, rest = text.partition("://")
     if is_postgres(text):
         from .postgres import PostgresWarehouse
 
-        return PostgresWarehouse(text)
+        return PostgresWarehouse(f"{scheme.lower()}://{rest}")  # libpq's scheme is lower-case
     from .duckdb import DuckDBWarehouse
 
-    return DuckDBWarehouse(text.removeprefix("duckdb://"))
+    if separator and scheme.lower() == "duckdb" and rest.strip():
+        return DuckDBWarehouse(rest)
+    if separator and "/" not in scheme:
+        from .postgres import shown
+
+        raise ValueError(
+            f"{shown(text)} is not a warehouse: postgresql://... (or postgres://...), "
+            "duckdb://PATH, or the path of a DuckDB file"
+        )
+    return DuckDBWarehouse(text)

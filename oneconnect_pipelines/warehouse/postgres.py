@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote
 
 import pandas as pd
 import pyarrow
@@ -66,13 +66,22 @@ def ident(name: str) -> str:
 
 
 def shown(url: str) -> str:
-    """The URL without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL without its password: neither ``user:PASSWORD@`` nor ``?password=PASSWORD``
+    (libpq takes both); the rest as written."""
+    scheme, slashes, rest = url.partition("://")
+    cut = min((index for index in map(rest.find, "/?#") if index >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    user, at, hosts = authority.rpartition("@")  # hosts as given: [::1], h1:5432,h2:5433
+    if ":" in user:
+        authority = f"{user.partition(':')[0]}:***{at}{hosts}"
+    before, pound, fragment = tail.partition("#")
+    path, mark, query = before.partition("?")
+    fields = [
+        f"{key}=***" if unquote(key).strip().lower() == "password" else field
+        for field in query.split("&")
+        for key in [field.partition("=")[0]]
+    ]
+    return f"{scheme}{slashes}{authority}{path}{mark}{'&'.join(fields)}{pound}{fragment}"
 
 
 class PostgresWarehouse:
