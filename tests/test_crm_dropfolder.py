@@ -228,6 +228,34 @@ def path_identity(path: Path) -> list[int]:
     return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
+def test_a_rewrite_that_starts_while_the_scan_reads_the_file_is_not_handed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CRM starts its nightly rewrite in place between the listing and the read: the
+    scan read a tenth of the file, handed it out, and the run synced 100 of 1,000 rows
+    (with mirror, the rest left the list). It waits for the file to be still again."""
+    export = tmp_path / "contacts.csv"
+    full = "Phone,First Name\n" + "".join(f"0555{n:06d},N{n}\n" for n in range(1000))
+    export.write_text(full)
+    _, state = scan(tmp_path, FolderState())
+    time.sleep(0.05)
+
+    def rewritten_as_read(path: Location) -> str:
+        with open(path, "w") as handle:  # the rewrite begins, then pauses
+            handle.write(full[: len(full) // 10])
+        return content_hash(path)
+
+    monkeypatch.setattr(dropfolder, "content_hash", rewritten_as_read)
+    ready, state = scan(tmp_path, state)
+    assert ready == []
+    monkeypatch.undo()
+    export.write_text(full)  # the rewrite ends
+    ready, state = scan(tmp_path, state)
+    assert ready == []  # changed since the last scan: not still yet
+    (handed,) = scan(tmp_path, state)[0]
+    assert read_dropped(handed.path, handed.sha256) == full.encode()
+
+
 def test_json_files_are_taken_as_json_lines(drop: Location) -> None:
     (drop / "export.json").write_text('{"Mobile Phone": "0555123456"}\n')
     (drop / "export.json.done").write_text("")

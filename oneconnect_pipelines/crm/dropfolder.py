@@ -154,7 +154,9 @@ def scan(folder: Location, previous: FolderState) -> tuple[list[ReadyFile], Fold
             except OSError as exc:  # not ours to read (yet): the others still go ahead
                 state.unreadable[name] = exc.strerror or type(exc).__name__
             else:
-                if digest != last:  # newly complete, or changed
+                if not _still_listed(path, identity):  # rewritten while it was read
+                    digest, hashed_at = last, 0  # (half of it, maybe): not complete yet
+                elif digest != last:  # newly complete, or changed
                     ready.append(ReadyFile(path, digest, identity[0], identity[1]))
         state.files[name] = [*identity, digest, hashed_at]
     return sorted(ready, key=lambda file: (file.written, file.path.name)), state
@@ -165,6 +167,20 @@ Listed = dict[str, tuple[Location, list[Any]]]
 #: Where the object stores' listings (s3fs, gcsfs, adlfs) say when and which version.
 _MODIFIED = ("LastModified", "updated", "last_modified", "mtime")
 _VERSION = ("ETag", "generation", "etag")
+
+
+def _still_listed(path: Location, identity: list[Any]) -> bool:
+    """Whether a local file is still the one the listing saw: a CRM rewriting its export
+    in place between the listing and the read would have half of it hashed and handed
+    out. (An object in a store cannot change under a read: a new upload is a new
+    version, and the listing's identity already names the one read.)"""
+    if not isinstance(path, Path):
+        return True
+    try:
+        info = path.stat(follow_symlinks=False)
+    except OSError:
+        return False
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino] == identity
 
 
 def _utf8(name: str) -> bool:
