@@ -241,7 +241,8 @@ def test_a_rewrite_that_starts_while_the_scan_reads_the_file_is_not_handed_out(
     time.sleep(0.05)
 
     def rewritten_as_read(path: Location) -> str:
-        with open(path, "w") as handle:  # the rewrite begins, then pauses
+        assert isinstance(path, Path)
+        with path.open("w") as handle:  # the rewrite begins, then pauses
             handle.write(full[: len(full) // 10])
         return content_hash(path)
 

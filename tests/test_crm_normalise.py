@@ -241,6 +241,8 @@ def test_birthday_formats_day_first(raw: str, expected: date) -> None:
         ("1850", "bad birthday: a year alone is not a date"),  # not the serial of a 1905 day
         ("9999-01-01", "bad birthday: in the future"),
         ("60", "bad birthday: Excel serial of a day that never was"),
+        ("59", "bad birthday: a number too small to be a date"),
+        ("999", "bad birthday: a number too small to be a date"),
         ("May 5th", "bad birthday: not a date in a known format"),
         ("05.05.97", "bad birthday: not a date in a known format"),
         # digits of other scripts (full-width): a reason, not a crash quoting the date
@@ -253,6 +255,40 @@ def test_impossible_birthdays_are_refused(raw: str, reason: str) -> None:
     days, reasons = parse_birthdays(pd.Series([raw], dtype=TEXT), month_first=False, today=TODAY)
     assert days.isna().all()
     assert str(reasons.iloc[0]).startswith(reason)
+
+
+SMALL_NUMBER = (
+    "bad birthday: a number too small to be a date (Excel serials below 1000 are days in 1900-1902)"
+)
+
+
+def test_a_small_number_in_the_birthday_column_is_refused_not_read_as_a_day_in_1900(
+    tmp_path: Path,
+) -> None:
+    """``35`` was stored as 1900-02-04 and ``7`` as 1900-01-07 (Excel serials): an age or
+    a day of the month, never a birthday. Five-digit serials are still dates."""
+    path = write(
+        tmp_path,
+        "Phone,DOB\n"
+        "0555123451,35\n"
+        "0555123452,7\n"
+        "0555123453,999.0\n"
+        "0555123454,1000\n"
+        "0555123455,35065\n"
+        "0555123456,2101\n",
+    )
+    rows, _ = prepare(path, ColumnMapping(), GE)
+    assert rows.rows[["row", "birthday"]].values.tolist() == [
+        [6, date(1996, 1, 1)],
+        [7, date(1905, 10, 1)],
+    ]
+    reasons = dict(zip(rows.rejected["row"], rows.rejected["reason"], strict=True))
+    assert reasons == {
+        2: SMALL_NUMBER,
+        3: SMALL_NUMBER,
+        4: SMALL_NUMBER,
+        5: "bad birthday: a year alone is not a date",
+    }
 
 
 def birthdays_of(values: list[str], month_first: bool | None = None) -> list[object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 import tracemalloc
 import unicodedata
@@ -109,6 +110,104 @@ def test_repeated_header_and_unclosed_quote_are_file_errors(tmp_path: Path) -> N
         read_export(write(tmp_path, "a.csv", "Phone,Phone\n1,2\n"))
     with pytest.raises(CrmFileError, match="never closed"):
         read_export(write(tmp_path, "b.csv", 'Phone,Name\n0555123456,"Ann\n'))
+
+
+UNCLOSED_THEN_INCH_MARK = (
+    "Phone,First Name,Note\n"
+    '0555123451,Ann,"VIP customer\n'
+    "0555123452,Bob,ok\n"
+    '0555123453,Cy,ordered 12" pizza\n'
+    "0555123454,Dan,ok\n"
+)
+
+
+def test_a_quote_never_closed_before_a_later_quote_is_a_file_error_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    """Quotes paired across the file made lines 2-4 one value: Bob and Cy were neither
+    synced nor rejected nor counted. Now the file stops at the line the quote opens on."""
+    with pytest.raises(CrmFileError) as caught:
+        read_export(write(tmp_path, "export.csv", UNCLOSED_THEN_INCH_MARK))
+    message = str(caught.value)
+    assert message == (
+        "export.csv: line 2, field 3: a quote opens a value that is not closed where a "
+        "value can end (the next quote, on line 4, is followed by more text); close the "
+        "quote, or quote the whole value and write each quote inside it twice"
+    )
+    for value in ("0555", "VIP", "pizza", "Ann", "Cy"):
+        assert value not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (  # two inch marks: the rows between them used to vanish
+            'Phone,First Name,Note\n0555123451,Ann,ordered 12" pizza\n0555123452,Bob,ok\n'
+            '0555123453,Zed,6" sub, no onions\n',
+            "line 2, field 3: a quote inside a value that is not quoted",
+        ),
+        (
+            'Phone;Note\n0555123451;ok\n0555123452;said "hi" twice\n',
+            "line 3, field 2: a quote inside a value that is not quoted",
+        ),
+        (
+            'Phone,Note\n0555123451,"a\nb"\n0555123452,"said "hi"",x\n',
+            "line 4, field 2: a quoted value goes on after its closing quote",
+        ),
+        (
+            '"Phone","Note"\r\n"0555123451",ok\r\n"0555123452"x,ok\r\n',
+            "line 3, field 1: a quoted value goes on after its closing quote",
+        ),
+    ],
+    ids=["inch marks", "quoted word", "quote not doubled", "text after the closing quote"],
+)
+def test_a_stray_quote_is_a_file_error_naming_its_line_and_field(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    with pytest.raises(CrmFileError) as caught:
+        read_export(write(tmp_path, "export.csv", content))
+    assert str(caught.value).startswith(f"export.csv: {message}; quote the whole value")
+    assert "0555" not in str(caught.value)
+
+
+def _valid_csv(rng: random.Random) -> tuple[str, list[tuple[int, list[str]]]]:
+    """An RFC 4180 file (``,`` or ``;``, LF or CRLF, BOM or not, values with separators,
+    doubled quotes and line ends inside quotes) and the rows it holds, by line number."""
+    separator, line_end = rng.choice(",;"), rng.choice(["\n", "\r\n"])
+    columns = rng.randint(2, 4)
+    pieces = ["a", "ž", "0", " ", ",", ";", '"', "\n", "\r\n", "\t", "="]
+
+    def written(value: str) -> str:
+        if rng.random() < 0.3 or any(char in value for char in (separator, '"', "\n", "\r")):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    records = [separator.join(written(f"c{i}") for i in range(columns))]
+    rows, line = [], 2
+    for _ in range(rng.randint(0, 6)):
+        values = ["".join(rng.choices(pieces, k=rng.randint(0, 5))) for _ in range(columns)]
+        if rng.random() < 0.1:
+            records.append("")  # a blank line
+        else:
+            records.append(separator.join(written(value) for value in values))
+            if any(value.strip() for value in values):  # a row of blank cells is skipped
+                rows.append((line, values))
+        line += records[-1].count("\n") + 1
+    text = line_end.join(records) + rng.choice(["", line_end])
+    return (BOM if rng.random() < 0.3 else "") + text, rows
+
+
+def test_valid_quoting_reads_every_row_as_written(tmp_path: Path) -> None:
+    """The quoting check refuses no valid file and changes no value or row number."""
+    rng = random.Random(4180)
+    for number in range(300):
+        text, rows = _valid_csv(rng)
+        export = read_export(write(tmp_path, f"valid{number}.csv", text))
+        read = [
+            (int(line), [str(value) for value in values])
+            for line, values in zip(export.frame.index, export.frame.to_numpy(), strict=True)
+        ]
+        assert (read, export.rejected) == (rows, ()), repr(text)
 
 
 def test_classic_mac_line_ends_are_read_as_lines(tmp_path: Path) -> None:

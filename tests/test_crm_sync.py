@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -36,6 +37,7 @@ from oneconnect_pipelines.crm import (
 )
 from oneconnect_pipelines.crm.apply import ApplyOptions, apply_plan
 from oneconnect_pipelines.crm.dropfolder import content_hash
+from oneconnect_pipelines.crm.outcomes import write_report
 from oneconnect_pipelines.storage import Location, shown
 
 from .conftest import API_KEY, EMAIL, EMPTY, Sim
@@ -453,6 +455,34 @@ def test_oneconnect_sync_prints_counts_that_add_up(
     with duckdb.connect(str(tmp_path / "w.db"), read_only=True) as connection:
         logged = connection.execute("SELECT count(*), min(run_id) FROM crm.sync_log").fetchone()
     assert logged is not None and logged[0] == 5 and str(logged[1]).startswith("cli-")
+
+
+def test_two_cli_runs_of_one_file_keep_two_reports(
+    account: Sim, drop: Path, tmp_path: Path
+) -> None:
+    """``oneconnect sync`` names its runs ``cli-`` and 32 hex digits; the report was named
+    by the first 8 characters, ``cli-`` and 4 hex digits, so two runs of one file could
+    share a report and the later overwrote the earlier."""
+    path = dropped(drop)
+    options = SyncOptions(mapping=ColumnMapping(), apply=ApplyOptions(dry_run=True))
+    with OneConnect(account.base_url, EMAIL, API_KEY) as client:
+        sync = sync_file(client, path, options)
+    exports = tmp_path / "exports"
+    # two runs whose ids share their first 4 hex digits (a year of daily runs: likely)
+    reports = [write_report(sync, exports, f"cli-abcd{uuid.uuid4().hex[4:]}") for _ in "ab"]
+    written = sorted((exports / "crm_reports").iterdir())
+    assert len(written) == 2 and sorted(str(report) for report in reports) == list(
+        map(str, written)
+    )
+    for report in written:
+        assert [line.split(",")[0] for line in report.read_text().splitlines()] == [
+            "row",
+            "4",
+            "5",
+        ]
+    dagster_run = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # as Dagster's UI shows it
+    dagster_report = write_report(sync, exports, dagster_run)
+    assert dagster_report is not None and dagster_report.name == "export.1a2b3c4d.rejected.csv"
 
 
 def test_oneconnect_sync_killed_halfway_then_again_ends_like_one_clean_run(

@@ -33,6 +33,10 @@ _SLASHED = r"(?a)^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})$"
 _SERIAL = r"(?a)^(?P<n>\d{1,5})(?:\.0+)?$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Excel serials below this are days in 1900-1902, no living person's birthday (and up to
+#: 60 Excel's days are one off other spreadsheets'): a number that small in a birthday
+#: column is an age, a day of the month or a typo, never stored as a date
+_SMALLEST_SERIAL = 1000
 _NUMBER_SEPARATORS = re.compile(r"[,;|]")
 
 _GENDER_WORDS = {
@@ -257,6 +261,11 @@ def parse_birthdays(
         slash_reason,
         _reason(
             (serial == 0) | (serial == 60), "bad birthday: Excel serial of a day that never was"
+        ),
+        _reason(
+            serial < _SMALLEST_SERIAL,
+            f"bad birthday: a number too small to be a date (Excel serials below "
+            f"{_SMALLEST_SERIAL} are days in 1900-1902)",
         ),
         _reason(year < EARLIEST_BIRTHDAY.year, "bad birthday: before 1900"),
         _reason(year > today.year, "bad birthday: in the future"),  # 9999: past pandas' days

@@ -3,6 +3,7 @@ into a CSV report for the CRM's owners. Match keys are masked; no cell value is 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -14,6 +15,7 @@ from .apply import rejected_rows
 from .sync import FileSync
 
 SYNC_LOG = "crm.sync_log"
+_DAGSTER_RUN_ID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 LOG_COLUMNS = (
     "file",
     "sha256",
@@ -51,9 +53,19 @@ def record_outcomes(
 
 def write_report(sync: FileSync, export_dir: Location, run_id: str) -> Location | None:
     """Rejected and failed rows (row number, masked key, outcome, reason) as a CSV under
-    ``export_dir/crm_reports``; None when every row went through."""
+    ``export_dir/crm_reports``, named by the file and the run (``_report_run_name``); None
+    when every row went through."""
     rejected = rejected_rows(sync.result)
     if rejected.empty:
         return None
-    target = export_dir / "crm_reports" / f"{sync.path.stem}.{run_id[:8]}.rejected.csv"
-    return write_csv(rejected, target)
+    name = f"{sync.path.stem}.{_report_run_name(run_id)}.rejected.csv"
+    return write_csv(rejected, export_dir / "crm_reports" / name)
+
+
+def _report_run_name(run_id: str) -> str:
+    """A Dagster run id (a UUID) by its first 8 characters, as Dagster's UI shows runs;
+    any other (``oneconnect sync``'s ``cli-`` and 32 hex digits) whole, as ``crm.sync_log``
+    holds it. Its first 8 characters are ``cli-`` and 4 hex digits: among a year of daily
+    runs of one file two shared a name more likely than not, one report overwriting the
+    other."""
+    return run_id[:8] if _DAGSTER_RUN_ID.fullmatch(run_id) else run_id

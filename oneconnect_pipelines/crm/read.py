@@ -1,11 +1,11 @@
 """Read a CRM export (CSV or JSON Lines) into a table of strings with the user's row numbers.
 
 Whole-file problems raise ``CrmFileError`` (the file cannot be trusted at all): an empty
-file, bytes that are not UTF-8, a header with repeated names, a quote never closed, or
-a JSON Lines file in which no line is an object. Problems confined to one row (a CSV row
-with the wrong number of fields, a JSON line that does not parse or is not an object)
-become rejected rows, so the rest of the file still syncs. Blank lines (and CSV rows
-whose every field is blank) are skipped and never counted.
+file, bytes that are not UTF-8, a header with repeated names, a quote never closed or
+anywhere else RFC 4180 allows none, or a JSON Lines file in which no line is an object.
+Problems confined to one row (a CSV row with the wrong number of fields, a JSON line that
+does not parse or is not an object) become rejected rows, so the rest of the file still
+syncs. Blank lines (and CSV rows whose every field is blank) are skipped and never counted.
 """
 
 from __future__ import annotations
@@ -124,10 +124,8 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     buffer = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(buffer == _QUOTE)
     newlines = np.flatnonzero(buffer == _NEWLINE)
-    if len(quotes) % 2:
-        line = int(np.searchsorted(newlines, quotes[-1])) + 1
-        raise CrmFileError(f"{path.name}: a quote is never closed (the last one is on line {line})")
-    # A newline inside quotes is part of a value; every other one ends a record.
+    # A newline inside quotes is part of a value; every other one ends a record. Quotes
+    # pair in file order, which is right only if the quoting is: _check_quotes, below.
     ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
     starts = np.concatenate(([start], ends + 1))
     ends = np.concatenate((ends, [len(data)]))
@@ -142,6 +140,7 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
         if _count_outside_quotes(header_line, ";") > _count_outside_quotes(header_line, ",")
         else ","
     )
+    _check_quotes(path, buffer, quotes, newlines, starts, ends, separator)
     columns = _header(path, header_line, separator, int(lines[header_index]))
 
     seps = np.flatnonzero(buffer == ord(separator))
@@ -213,6 +212,75 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     for name in columns:  # a row of blank cells is a blank line a spreadsheet padded
         empty &= frame[name].str.strip() == ""
     return CrmExport(path, columns, frame[~empty], tuple(rejected))
+
+
+def _check_quotes(
+    path: Location,
+    buffer: np.ndarray,
+    quotes: np.ndarray,
+    newlines: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    separator: str,
+) -> None:
+    """RFC 4180 quoting, checked for the whole file at once: a value is either unquoted
+    with no quote in it, or quoted with each quote inside written twice and its closing
+    quote followed by the separator, a line end or the end of the file. Rows are told
+    apart by pairing quotes in file order, so one quote anywhere else (``12" pizza``, a
+    quote never closed) would fold the rows after it into one value, to be neither
+    synced nor rejected: a whole-file error naming the line where the bad quoting starts."""
+    size, sep = len(buffer), ord(separator)
+    opening, closing = quotes[0::2], quotes[1::2]
+    # a quote written twice is a closing quote with the next opening one right after it
+    follower = np.full(len(closing), -1, dtype=np.int64)
+    follower[: len(opening) - 1] = opening[1:]
+    doubled = follower == closing + 1
+    after_doubled = np.zeros(len(opening), dtype=bool)
+    after_doubled[1:] = doubled[: len(opening) - 1]
+    before = buffer[np.maximum(opening - 1, 0)]
+    # ``starts[0]`` is where the data begins (after a BOM)
+    opens_well = (opening == starts[0]) | (before == sep) | (before == _NEWLINE) | after_doubled
+    after = buffer[np.minimum(closing + 1, size - 1)]
+    # a CR that is not part of a CRLF is the stray-CR check's (a rejected row)
+    closes_well = (closing + 1 == size) | (after == sep) | (after == _NEWLINE) | (after == _CR)
+    closes_well |= doubled
+    bad_open = opening[~opens_well][:1]
+    bad_close = closing[~closes_well][:1]
+
+    def line(position: int) -> int:
+        return int(np.searchsorted(newlines, position)) + 1
+
+    def field(position: int) -> int:
+        """The field ``position`` is in, counted from its record's start (the records
+        before the first bad quote are told apart right)."""
+        record = int(np.searchsorted(ends, position))
+        text = buffer[starts[record] : position].tobytes().decode("utf-8", errors="replace")
+        return _count_outside_quotes(text, separator) + 1
+
+    fix = "quote the whole value and write each quote inside it twice"
+    if len(bad_open) and (not len(bad_close) or bad_open[0] < bad_close[0]):
+        at = int(bad_open[0])
+        raise CrmFileError(
+            f"{path.name}: line {line(at)}, field {field(at)}: a quote inside a value that "
+            f"is not quoted; {fix}"
+        )
+    if len(bad_close):
+        at = int(bad_close[0])
+        opened = int(quotes[np.searchsorted(quotes, at) - 1])
+        place = f"{path.name}: line {line(opened)}, field {field(opened)}"
+        if line(opened) == line(at):
+            raise CrmFileError(f"{place}: a quoted value goes on after its closing quote; {fix}")
+        raise CrmFileError(
+            f"{place}: a quote opens a value that is not closed where a value can end (the "
+            f"next quote, on line {line(at)}, is followed by more text); close the quote, "
+            f"or {fix}"
+        )
+    if len(quotes) % 2:
+        at = int(quotes[-1])
+        raise CrmFileError(
+            f"{path.name}: a quote is never closed (the last one is on line {line(at)}, "
+            f"field {field(at)})"
+        )
 
 
 def _records_with_stray_cr(buffer: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> Any:
