@@ -496,36 +496,50 @@ TRICKLES = {
 }
 
 
-@pytest.fixture(params=list(TRICKLES))
-def trickling_server(request: pytest.FixtureRequest) -> Iterator[str]:
-    head, pieces = TRICKLES[request.param]
+@contextlib.contextmanager
+def raw_server(answer: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """A loopback server answering each connection by ``answer(connection, stop)`` on a
+    thread of its own (``stop`` is set when the server shuts down); its base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     stop = threading.Event()
 
-    def answer(connection: socket.socket) -> None:
+    def answered(connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError):
-            connection.recv(65536)
-            connection.sendall(head)
-            for piece in pieces:
-                if stop.wait(0.05):
-                    return
-                connection.sendall(piece)
+            answer(connection, stop)
 
     def accept() -> None:
         listener.settimeout(0.1)
         while not stop.is_set():
             with contextlib.suppress(OSError):
                 connection = listener.accept()[0]
-                threading.Thread(target=answer, args=(connection,), daemon=True).start()
+                threading.Thread(target=answered, args=(connection,), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
-    stop.set()
-    thread.join(2)
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+@pytest.fixture(params=list(TRICKLES))
+def trickling_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    head, pieces = TRICKLES[request.param]
+
+    def answer(connection: socket.socket, stop: threading.Event) -> None:
+        connection.recv(65536)
+        connection.sendall(head)
+        for piece in pieces:
+            if stop.wait(0.05):
+                return
+            connection.sendall(piece)
+
+    with raw_server(answer) as url:
+        yield url
 
 
 TRICKLE_TIMEOUTS = Timeouts(connect=0.2, read=0.4)
@@ -560,42 +574,26 @@ def test_a_server_trickling_its_answer_to_a_send_fails_it_once_without_replaying
 def flooding_server() -> Iterator[str]:
     """Answers a CSV export with 65 MiB of text, and anything else with a JSON body that
     never ends (chunks of 1 MiB, as fast as the socket takes them)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    stop = threading.Event()
     chunk = b"[" + b" " * (2**20 - 1)
 
-    def answer(connection: socket.socket) -> None:
-        with connection, contextlib.suppress(OSError):
-            request = connection.recv(65536)
-            if b"_csv" in request.split(b"\r\n", 1)[0]:
-                size = 65 * 2**20
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n")
-                connection.sendall(f"Content-Length: {size}\r\n\r\n".encode())
-                for _ in range(65):
-                    connection.sendall(b"a" * (2**20 - 1) + b"\n")
-                return
-            connection.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n"
-            )
-            while not stop.is_set():
-                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-
-    def accept() -> None:
-        listener.settimeout(0.1)
+    def answer(connection: socket.socket, stop: threading.Event) -> None:
+        request = connection.recv(65536)
+        if b"_csv" in request.split(b"\r\n", 1)[0]:
+            size = 65 * 2**20
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n")
+            connection.sendall(f"Content-Length: {size}\r\n\r\n".encode())
+            for _ in range(65):
+                connection.sendall(b"a" * (2**20 - 1) + b"\n")
+            return
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
         while not stop.is_set():
-            with contextlib.suppress(OSError):
-                connection = listener.accept()[0]
-                threading.Thread(target=answer, args=(connection,), daemon=True).start()
+            connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
-    stop.set()
-    thread.join(2)
-    listener.close()
+    with raw_server(answer) as url:
+        yield url
 
 
 def test_an_answer_that_never_ends_is_cut_off_at_the_bound_not_read_into_memory(

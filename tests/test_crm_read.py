@@ -23,6 +23,13 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
+def file_error(tmp_path: Path, content: str) -> str:
+    """The ``CrmFileError`` of reading ``content`` as export.csv."""
+    with pytest.raises(CrmFileError) as caught:
+        read_export(write(tmp_path, "export.csv", content))
+    return str(caught.value)
+
+
 def test_messy_semicolon_export_keeps_values_and_file_line_numbers(tmp_path: Path) -> None:
     nfd_name = unicodedata.normalize("NFD", "Ána")
     path = write(
@@ -126,9 +133,7 @@ def test_a_quote_never_closed_before_a_later_quote_is_a_file_error_naming_its_li
 ) -> None:
     """Quotes paired across the file made lines 2-4 one value: Bob and Cy were neither
     synced nor rejected nor counted. Now the file stops at the line the quote opens on."""
-    with pytest.raises(CrmFileError) as caught:
-        read_export(write(tmp_path, "export.csv", UNCLOSED_THEN_INCH_MARK))
-    message = str(caught.value)
+    message = file_error(tmp_path, UNCLOSED_THEN_INCH_MARK)
     assert message == (
         "export.csv: line 2, field 3: a quote opens a value that is not closed where a "
         "value can end (the next quote, on line 4, is followed by more text); close the "
@@ -164,10 +169,9 @@ def test_a_quote_never_closed_before_a_later_quote_is_a_file_error_naming_its_li
 def test_a_stray_quote_is_a_file_error_naming_its_line_and_field(
     tmp_path: Path, content: str, message: str
 ) -> None:
-    with pytest.raises(CrmFileError) as caught:
-        read_export(write(tmp_path, "export.csv", content))
-    assert str(caught.value).startswith(f"export.csv: {message}; quote the whole value")
-    assert "0555" not in str(caught.value)
+    refused = file_error(tmp_path, content)
+    assert refused.startswith(f"export.csv: {message}; quote the whole value")
+    assert "0555" not in refused
 
 
 def _valid_csv(rng: random.Random) -> tuple[str, list[tuple[int, list[str]]]]:
@@ -278,9 +282,7 @@ FIRST_CUSTOMER = ("0555 12 34 56", "05.05.1997", "anna.smith@example.com", "Anna
 def test_a_file_without_its_header_row_is_refused_without_showing_its_data(
     tmp_path: Path,
 ) -> None:
-    with pytest.raises(CrmFileError) as caught:
-        read_export(write(tmp_path, "export.csv", HEADERLESS))
-    message = str(caught.value)
+    message = file_error(tmp_path, HEADERLESS)
     assert message == (
         "export.csv: line 1 is not a header: column(s) 3, 4, 5 hold what looks like a "
         "phone number, a date or an e-mail; export the file with its header row (the "

@@ -31,10 +31,15 @@ from oneconnect_pipelines.warehouse import open_warehouse
 def test_a_value_that_cannot_be_used_names_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
 ) -> None:
+    assert refusal(monkeypatch, name, value) == f"{name}={value!r} is not {expected}"
+
+
+def refusal(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str:
+    """The ``SettingsError`` of the settings read with ``name`` set to ``value``."""
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as raised:
         Settings.from_environment()
-    assert str(raised.value) == f"{name}={value!r} is not {expected}"
+    return str(raised.value)
 
 
 def test_usable_values_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,11 +78,9 @@ def test_a_warehouse_that_is_no_database_url_nor_a_path_is_refused_without_its_p
 ) -> None:
     """Each became the path of a new, empty DuckDB file (named postgresql+psycopg2:/...),
     and the extract wrote there instead of to the server."""
-    monkeypatch.setenv("ONECONNECT_WAREHOUSE", value)
-    with pytest.raises(SettingsError) as raised:
-        Settings.from_environment()
-    assert str(raised.value) == f"ONECONNECT_WAREHOUSE={shown!r} is not {WAREHOUSE}"
-    assert "s3cret" not in str(raised.value)
+    message = refusal(monkeypatch, "ONECONNECT_WAREHOUSE", value)
+    assert message == f"ONECONNECT_WAREHOUSE={shown!r} is not {WAREHOUSE}"
+    assert "s3cret" not in message
 
 
 @pytest.mark.parametrize(
@@ -117,10 +120,7 @@ def test_an_empty_folder_or_a_url_with_one_slash_is_refused(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, shown: str
 ) -> None:
     """'' was the folder the process started in, and s3:/bucket/crm a local folder 's3:'."""
-    monkeypatch.setenv(name, value)
-    with pytest.raises(SettingsError) as raised:
-        Settings.from_environment()
-    assert str(raised.value) == f"{name}={shown!r} is not {FOLDER}"
+    assert refusal(monkeypatch, name, value) == f"{name}={shown!r} is not {FOLDER}"
 
 
 def test_file_urls_and_local_paths_are_local_folders(monkeypatch: pytest.MonkeyPatch) -> None:
