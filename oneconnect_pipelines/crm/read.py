@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 
 from ..masking import mask_text
 from ..storage import Location, location
+from .quotes import count_outside_quotes, misquoted, records_with_stray_cr
 
 #: The ``string`` dtype read tables use: Arrow-backed, so 100 MB of cells stay compact.
 READ_STRING = pd.StringDtype("pyarrow")
@@ -137,10 +138,12 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     header_line = data[starts[header_index] : ends[header_index]].decode("utf-8").rstrip("\r")
     separator = (
         ";"
-        if _count_outside_quotes(header_line, ";") > _count_outside_quotes(header_line, ",")
+        if count_outside_quotes(header_line, ";") > count_outside_quotes(header_line, ",")
         else ","
     )
-    _check_quotes(path, buffer, quotes, newlines, starts, ends, separator)
+    bad = misquoted(buffer, quotes, newlines, starts, ends, separator)
+    if bad is not None:
+        raise CrmFileError(f"{path.name}: {bad}")
     columns = _header(path, header_line, separator, int(lines[header_index]))
 
     seps = np.flatnonzero(buffer == ord(separator))
@@ -148,7 +151,7 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     fields = np.bincount(np.searchsorted(ends, seps), minlength=len(starts)) + 1
     records = content[content > header_index]
     stray = np.zeros(len(starts), dtype=bool)
-    stray[_records_with_stray_cr(buffer, quotes, ends)] = True
+    stray[records_with_stray_cr(buffer, quotes, ends)] = True
     reasons = {
         int(i): f"has {int(fields[i])} field(s) where the header has {len(columns)} "
         f"(separator {separator!r})"
@@ -214,85 +217,6 @@ def _read_csv(path: Location, data: bytes, start: int) -> CrmExport:
     return CrmExport(path, columns, frame[~empty], tuple(rejected))
 
 
-def _check_quotes(
-    path: Location,
-    buffer: np.ndarray,
-    quotes: np.ndarray,
-    newlines: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    separator: str,
-) -> None:
-    """RFC 4180 quoting, checked for the whole file at once: a value is either unquoted
-    with no quote in it, or quoted with each quote inside written twice and its closing
-    quote followed by the separator, a line end or the end of the file. Rows are told
-    apart by pairing quotes in file order, so one quote anywhere else (``12" pizza``, a
-    quote never closed) would fold the rows after it into one value, to be neither
-    synced nor rejected: a whole-file error naming the line where the bad quoting starts."""
-    size, sep = len(buffer), ord(separator)
-    opening, closing = quotes[0::2], quotes[1::2]
-    # a quote written twice is a closing quote with the next opening one right after it
-    follower = np.full(len(closing), -1, dtype=np.int64)
-    follower[: len(opening) - 1] = opening[1:]
-    doubled = follower == closing + 1
-    after_doubled = np.zeros(len(opening), dtype=bool)
-    after_doubled[1:] = doubled[: len(opening) - 1]
-    before = buffer[np.maximum(opening - 1, 0)]
-    # ``starts[0]`` is where the data begins (after a BOM)
-    opens_well = (opening == starts[0]) | (before == sep) | (before == _NEWLINE) | after_doubled
-    after = buffer[np.minimum(closing + 1, size - 1)]
-    # a CR that is not part of a CRLF is the stray-CR check's (a rejected row)
-    closes_well = (closing + 1 == size) | (after == sep) | (after == _NEWLINE) | (after == _CR)
-    closes_well |= doubled
-    bad_open = opening[~opens_well][:1]
-    bad_close = closing[~closes_well][:1]
-
-    def line(position: int) -> int:
-        return int(np.searchsorted(newlines, position)) + 1
-
-    def field(position: int) -> int:
-        """The field ``position`` is in, counted from its record's start (the records
-        before the first bad quote are told apart right)."""
-        record = int(np.searchsorted(ends, position))
-        text = buffer[starts[record] : position].tobytes().decode("utf-8", errors="replace")
-        return _count_outside_quotes(text, separator) + 1
-
-    fix = "quote the whole value and write each quote inside it twice"
-    if len(bad_open) and (not len(bad_close) or bad_open[0] < bad_close[0]):
-        at = int(bad_open[0])
-        raise CrmFileError(
-            f"{path.name}: line {line(at)}, field {field(at)}: a quote inside a value that "
-            f"is not quoted; {fix}"
-        )
-    if len(bad_close):
-        at = int(bad_close[0])
-        opened = int(quotes[np.searchsorted(quotes, at) - 1])
-        place = f"{path.name}: line {line(opened)}, field {field(opened)}"
-        if line(opened) == line(at):
-            raise CrmFileError(f"{place}: a quoted value goes on after its closing quote; {fix}")
-        raise CrmFileError(
-            f"{place}: a quote opens a value that is not closed where a value can end (the "
-            f"next quote, on line {line(at)}, is followed by more text); close the quote, "
-            f"or {fix}"
-        )
-    if len(quotes) % 2:
-        at = int(quotes[-1])
-        raise CrmFileError(
-            f"{path.name}: a quote is never closed (the last one is on line {line(at)}, "
-            f"field {field(at)})"
-        )
-
-
-def _records_with_stray_cr(buffer: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> Any:
-    """Records with a CR outside quotes that does not end the line (``Ann\rMarie``):
-    Arrow would end the row there, where the rows were told apart by LF alone."""
-    crs = np.flatnonzero(buffer == _CR)
-    crs = crs[(np.searchsorted(quotes, crs) % 2 == 0) & (crs + 1 < len(buffer))]
-    following = buffer[crs + 1]
-    stray = crs[(following != _CR) & (following != _NEWLINE)]
-    return np.unique(np.searchsorted(ends, stray))
-
-
 def _blank(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
     """Which records are empty or hold only spaces, tabs and CRs: skipped, never counted."""
     blank = ends == starts
@@ -319,10 +243,6 @@ def _body(data: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Buffer:
     view = memoryview(data)
     runs = zip(starts[firsts], stops[lasts], strict=True)
     return pa.py_buffer(b"".join(view[begin:stop] for begin, stop in runs))
-
-
-def _count_outside_quotes(line: str, char: str) -> int:
-    return sum(part.count(char) for part in line.split('"')[::2])
 
 
 def _header(path: Location, line: str, separator: str, number: int) -> tuple[str, ...]:
