@@ -99,20 +99,21 @@ _URL_START = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(/*)")
 def _warehouse(text: str) -> str:
     # anything else was taken for the path of a DuckDB file: postgresql+psycopg2://...,
     # mysql://..., postgres:/host/db (one slash) each became an empty warehouse of that name
-    if not text.strip() or ((start := _URL_START.match(text)) and len(start[2]) < 2):
-        raise ValueError(text)
-    open_warehouse(text)  # refuses a scheme that is no warehouse's (nothing is opened)
+    open_warehouse(_written(text))  # refuses a scheme that is no warehouse's (opens nothing)
     return text
 
 
 def _folder(text: str) -> Location:
     # '' was Path('.'), wherever the process started; s3:/bucket/x (one slash), a folder
     # named 's3:' in it
-    if not text.strip():
+    return location(_written(text))  # a scheme no fsspec filesystem has: a ValueError too
+
+
+def _written(text: str) -> str:
+    """``text``, unless it is blank or a URL whose scheme has fewer than two slashes."""
+    if not text.strip() or ((start := _URL_START.match(text)) and len(start[2]) < 2):
         raise ValueError(text)
-    if (start := _URL_START.match(text)) and len(start[2]) < 2:
-        raise ValueError(text)
-    return location(text)  # a scheme no fsspec filesystem has is a ValueError too
+    return text
 
 
 def _zone(text: str) -> str:

@@ -180,7 +180,12 @@ def _still_listed(path: Location, identity: list[Any]) -> bool:
         info = path.stat(follow_symlinks=False)
     except OSError:
         return False
-    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino] == identity
+    return _identity(info) == identity
+
+
+def _identity(info: os.stat_result) -> list[Any]:
+    """A local file's identity: size, modification and change time, inode."""
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def _utf8(name: str) -> bool:
@@ -209,8 +214,7 @@ def _local_files(folder: Path) -> Listed:
                 info = entry.stat(follow_symlinks=False)
             except FileNotFoundError:  # removed since the listing
                 continue
-            identity = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
-            files[entry.name] = (path, identity)
+            files[entry.name] = (path, _identity(info))
     return files
 
 

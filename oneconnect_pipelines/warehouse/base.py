@@ -68,7 +68,7 @@ class Window:
                 f"{table}: a write keyed by {self.key} brings its rows in ascending "
                 f"{self.key} order, each once"
             )
-        return after if first is None else pyarrow.compute.max(keys).as_py()
+        return pyarrow.compute.max(keys).as_py()
 
 
 #: How long a write waits for another writer to let go of its table (DuckDB: of the
